@@ -1,0 +1,53 @@
+"""Authentication by e-mail, and permissions from the tenant role (no per-user grants)."""
+
+from django.contrib.auth.backends import ModelBackend
+
+from .models import Role, normalize_email
+
+# Apps whose models a tenant admin manages in the tenant admin. Instructors get the
+# authoring permissions listed in INSTRUCTOR_PERMISSIONS (filled in by the course app).
+TENANT_ADMIN_APPS = frozenset({"accounts", "courses", "enrollments", "analytics", "media_delivery"})
+INSTRUCTOR_PERMISSIONS: frozenset[str] = frozenset()
+
+
+class RoleBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        email = kwargs.get("email") or username
+        if email is None or password is None:
+            return None
+        return super().authenticate(request, username=normalize_email(email), password=password)
+
+    def _role_permissions(self, user_obj) -> frozenset[str]:
+        if not user_obj.is_active or user_obj.is_anonymous:
+            return frozenset()
+        cached = getattr(user_obj, "_role_perm_cache", None)
+        if cached is None:
+            if user_obj.role == Role.INSTRUCTOR:
+                cached = INSTRUCTOR_PERMISSIONS
+            else:
+                cached = frozenset()
+            user_obj._role_perm_cache = cached
+        return cached
+
+    def get_all_permissions(self, user_obj, obj=None):
+        if user_obj.is_active and user_obj.is_superuser:
+            return super().get_all_permissions(user_obj, obj)
+        return set(self._role_permissions(user_obj))
+
+    def has_perm(self, user_obj, perm, obj=None):
+        if not user_obj.is_active:
+            return False
+        if user_obj.is_superuser:
+            return True
+        if user_obj.role == Role.ADMIN:
+            return perm.split(".", 1)[0] in TENANT_ADMIN_APPS
+        return perm in self._role_permissions(user_obj)
+
+    def has_module_perms(self, user_obj, app_label):
+        if not user_obj.is_active:
+            return False
+        if user_obj.is_superuser:
+            return True
+        if user_obj.role == Role.ADMIN:
+            return app_label in TENANT_ADMIN_APPS
+        return any(p.startswith(f"{app_label}.") for p in self._role_permissions(user_obj))

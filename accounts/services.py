@@ -1,0 +1,157 @@
+"""Every write to people: create, change role, (de)activate, invite, accept, register."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from lms.celery import enqueue_on_commit
+from tenants.context import require_tenant, tenant_url
+
+from .models import Invitation, Role, User, hash_token, normalize_email
+from .tasks import email_send_task
+
+
+class AccountError(Exception):
+    """A refused change to people, with a sentence the actor can act on."""
+
+
+def _email_in_use(email: str) -> bool:
+    return User.objects.filter(email=normalize_email(email)).exists()
+
+
+@transaction.atomic
+def user_create(
+    *, email: str, role: str = Role.LEARNER, password: str | None = None, full_name: str = ""
+) -> User:
+    if role not in Role.values:
+        raise AccountError(f"Unknown role '{role}'; choose admin, instructor or learner.")
+    if _email_in_use(email):
+        raise AccountError(f"{normalize_email(email)} already has an account here.")
+    return User.objects.create_user(email=email, password=password, role=role, full_name=full_name.strip())
+
+
+@transaction.atomic
+def user_set_role(*, actor: User, user: User, role: str) -> User:
+    if role not in Role.values:
+        raise AccountError(f"Unknown role '{role}'; choose admin, instructor or learner.")
+    if not actor.is_tenant_admin:
+        raise AccountError("Only a tenant admin can change roles.")
+    if user.role == Role.ADMIN and role != Role.ADMIN and _is_last_admin(user):
+        raise AccountError("This is the last active admin; make someone else admin first.")
+    user.role = role
+    user.sync_staff_flag()
+    user.save(update_fields=["role", "is_staff", "updated_at"])
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, actor: User, user: User, active: bool) -> User:
+    if not actor.is_tenant_admin:
+        raise AccountError("Only a tenant admin can deactivate people.")
+    if not active and user.pk == actor.pk:
+        raise AccountError("You cannot deactivate your own account.")
+    if not active and user.role == Role.ADMIN and _is_last_admin(user):
+        raise AccountError("This is the last active admin; make someone else admin first.")
+    user.is_active = active
+    user.save(update_fields=["is_active", "updated_at"])
+    return user
+
+
+def _is_last_admin(user: User) -> bool:
+    return not User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=user.pk).exists()
+
+
+def _send_templated(*, to: str, template: str, context: dict) -> None:
+    subject = render_to_string(f"{template}_subject.txt", context).strip()
+    body = render_to_string(f"{template}_body.txt", context)
+    enqueue_on_commit(email_send_task, to=to, subject=subject, body=body)
+
+
+@transaction.atomic
+def invitation_create(*, actor: User, email: str, role: str = Role.LEARNER) -> tuple[Invitation, str]:
+    """Invite someone by e-mail. Returns the invitation and the link (the token is stored hashed)."""
+    if not actor.is_tenant_admin:
+        raise AccountError("Only a tenant admin can send invitations.")
+    email = normalize_email(email)
+    if role not in Role.values:
+        raise AccountError(f"Unknown role '{role}'; choose admin, instructor or learner.")
+    if _email_in_use(email):
+        raise AccountError(f"{email} already has an account here.")
+    # A new invitation replaces any pending one for the same address.
+    Invitation.objects.pending().filter(email=email).update(revoked_at=timezone.now())
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        email=email,
+        role=role,
+        token_hash=hash_token(token),
+        invited_by=actor,
+        expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
+    )
+    tenant = require_tenant()
+    link = tenant_url(tenant, f"/accounts/invitations/{token}/")
+    _send_templated(
+        to=email,
+        template="accounts/email/invitation",
+        context={"tenant": tenant, "link": link, "invitation": invitation, "inviter": actor},
+    )
+    return invitation, link
+
+
+def invitation_get_by_token(*, token: str) -> Invitation:
+    try:
+        return Invitation.objects.get(token_hash=hash_token(token))
+    except Invitation.DoesNotExist:
+        raise AccountError(
+            "This invitation link is not valid. Ask your administrator for a new one."
+        ) from None
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, full_name: str, password: str) -> User:
+    invitation = invitation_get_by_token(token=token)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    state = invitation.state
+    if state == "accepted":
+        raise AccountError("This invitation was already used. Sign in with your e-mail and password.")
+    if state == "revoked":
+        raise AccountError("This invitation was withdrawn. Ask your administrator for a new one.")
+    if state == "expired":
+        raise AccountError("This invitation has expired. Ask your administrator for a new one.")
+    probe = User(email=invitation.email, full_name=full_name)
+    try:
+        validate_password(password, user=probe)
+    except ValidationError as exc:
+        raise AccountError(" ".join(exc.messages)) from None
+    user = user_create(email=invitation.email, role=invitation.role, password=password, full_name=full_name)
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_user = user
+    invitation.save(update_fields=["accepted_at", "accepted_user"])
+    return user
+
+
+@transaction.atomic
+def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
+    if not actor.is_tenant_admin:
+        raise AccountError("Only a tenant admin can withdraw invitations.")
+    if invitation.state != "pending":
+        raise AccountError(f"This invitation is {invitation.state}; only pending ones can be withdrawn.")
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    return invitation
+
+
+@transaction.atomic
+def user_register(*, email: str, full_name: str, password: str) -> User:
+    """Self-registration as a learner, where the tenant allows it."""
+    tenant = require_tenant()
+    if not tenant.allow_self_registration:
+        raise AccountError("Registration is closed on this site. Ask your administrator for an invitation.")
+    return user_create(email=email, role=Role.LEARNER, password=password, full_name=full_name)

@@ -1,0 +1,132 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.http import require_http_methods
+
+from . import throttle
+from .forms import EmailAuthenticationForm, InvitationAcceptForm, QueuedPasswordResetForm, SignupForm
+from .services import AccountError, invitation_accept, invitation_get_by_token, user_register
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        email = request.POST.get("username", "")
+        if throttle.signin_blocked(email=email, ip=_client_ip(request)):
+            form = self.get_form()
+            form.add_error(None, "Too many failed attempts. Wait 15 minutes or reset your password.")
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        throttle.signin_failed(email=self.request.POST.get("username", ""), ip=_client_ip(self.request))
+        return super().form_invalid(form)
+
+    def form_valid(self, form):
+        throttle.signin_succeeded(email=form.get_user().email, ip=_client_ip(self.request))
+        return super().form_valid(form)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        tenant = getattr(self.request, "tenant", None)
+        context["self_registration"] = bool(tenant and tenant.allow_self_registration)
+        return context
+
+
+class SignOutView(auth_views.LogoutView):
+    pass
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/email/password_reset_body.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    form_class = QueuedPasswordResetForm
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        self.extra_email_context = {"brand_name": self.request.tenant.brand_name}
+        return super().form_valid(form)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+    post_reset_login = True
+    post_reset_login_backend = "accounts.backends.RoleBackend"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password is set. You are signed in.")
+        return response
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = invitation_get_by_token(token=token)
+    except AccountError as exc:
+        return render(request, "accounts/invitation_invalid.html", {"reason": str(exc)}, status=404)
+    if invitation.state != "pending":
+        reasons = {
+            "accepted": "This invitation was already used. Sign in with your e-mail and password.",
+            "revoked": "This invitation was withdrawn. Ask your administrator for a new one.",
+            "expired": "This invitation has expired. Ask your administrator for a new one.",
+        }
+        return render(
+            request, "accounts/invitation_invalid.html", {"reason": reasons[invitation.state]}, status=410
+        )
+    form = InvitationAcceptForm(request.POST or None, initial={"email": invitation.email})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = invitation_accept(
+                token=token, full_name=form.cleaned_data["full_name"], password=form.cleaned_data["password1"]
+            )
+        except AccountError as exc:
+            form.add_error(None, str(exc))
+        else:
+            login(request, user, backend="accounts.backends.RoleBackend")
+            messages.success(request, "Welcome! Your account is ready.")
+            return redirect("home")
+    return render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation})
+
+
+@require_http_methods(["GET", "POST"])
+def signup_view(request: HttpRequest) -> HttpResponse:
+    if not request.tenant.allow_self_registration:
+        return render(request, "accounts/signup_closed.html", status=403)
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = user_register(
+                email=form.cleaned_data["email"],
+                full_name=form.cleaned_data["full_name"],
+                password=form.cleaned_data["password1"],
+            )
+        except AccountError as exc:
+            form.add_error(None, str(exc))
+        else:
+            login(request, user, backend="accounts.backends.RoleBackend")
+            messages.success(request, "Welcome! Your account is ready.")
+            return redirect("home")
+    return render(request, "accounts/signup.html", {"form": form})

@@ -1,0 +1,113 @@
+"""The operator admin on the root domain: tenants, their domains, operator accounts."""
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+
+from accounts.models import User
+from tenants.context import host_for
+from tenants.models import Domain, Tenant
+from tenants.services import TenantError, tenant_resume, tenant_suspend
+
+
+class OperatorAdminSite(admin.AdminSite):
+    site_header = "LMS operators"
+    site_title = "LMS operators"
+    index_title = "Tenants and operators"
+
+    def has_permission(self, request):
+        user = request.user
+        return user.is_active and user.is_superuser
+
+
+operator_admin_site = OperatorAdminSite(name="operator_admin")
+
+
+class DomainInline(admin.TabularInline):
+    model = Domain
+    extra = 0
+    fields = ("domain", "is_primary")
+
+
+@admin.register(Tenant, site=operator_admin_site)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ("slug", "name", "plan", "primary_host", "is_active", "created_at")
+    list_filter = ("is_active", "plan")
+    search_fields = ("slug", "name")
+    readonly_fields = ("slug", "schema_name", "uuid", "suspended_at", "created_at", "updated_at")
+    fields = (
+        ("slug", "schema_name", "uuid"),
+        "name",
+        "plan",
+        ("is_active", "suspended_at", "suspended_reason"),
+        "allow_self_registration",
+        "time_zone",
+        ("display_name", "primary_colour"),
+        ("created_at", "updated_at"),
+    )
+    inlines = [DomainInline]
+    actions = ["suspend", "resume"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(schema_name="public").prefetch_related("domains")
+
+    @admin.display(description="Host")
+    def primary_host(self, obj):
+        return host_for(obj)
+
+    def has_add_permission(self, request):
+        # Creation clones a schema and makes the first admin: `manage.py create_tenant`.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Dropping a schema needs the typed confirmation of `manage.py delete_tenant`.
+        return False
+
+    @admin.action(description="Suspend selected tenants (site answers 403, data kept)")
+    def suspend(self, request, queryset):
+        for tenant in queryset:
+            try:
+                tenant_suspend(tenant=tenant, reason=f"Suspended by {request.user.email}")
+            except TenantError as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+
+    @admin.action(description="Resume selected tenants")
+    def resume(self, request, queryset):
+        for tenant in queryset:
+            try:
+                tenant_resume(tenant=tenant)
+            except TenantError as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+
+
+class OperatorCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+
+class OperatorChangeForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = ("email", "full_name", "is_active")
+
+
+@admin.register(User, site=operator_admin_site)
+class OperatorAdmin(DjangoUserAdmin):
+    form = OperatorChangeForm
+    add_form = OperatorCreationForm
+    ordering = ("email",)
+    list_display = ("email", "full_name", "is_active", "last_login")
+    list_filter = ("is_active",)
+    search_fields = ("email", "full_name")
+    fieldsets = ((None, {"fields": ("email", "password", "full_name", "is_active", "last_login")}),)
+    readonly_fields = ("last_login",)
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    filter_horizontal = ()
+
+    def save_model(self, request, obj, form, change):
+        # Everyone in the public schema's user table is an operator.
+        obj.is_superuser = True
+        obj.role = "admin"
+        obj.sync_staff_flag()
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MediaDeliveryConfig(AppConfig):
+    name = "media_delivery"
+    verbose_name = "Media"

@@ -1,0 +1,75 @@
+import uuid
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django_tenants.models import DomainMixin, TenantMixin
+
+from .slugs import SLUG_MAX_LENGTH, validate_slug
+
+hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Give the colour as #RRGGBB, for example #1f6feb.")
+
+
+class Plan(models.TextChoices):
+    FREE = "free", "Free"
+    TEAM = "team", "Team"
+    BUSINESS = "business", "Business"
+    ENTERPRISE = "enterprise", "Enterprise"
+
+
+class Tenant(TenantMixin):
+    """An organization with its own schema, subdomain, branding and users."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    slug = models.CharField(max_length=SLUG_MAX_LENGTH, unique=True, validators=[validate_slug])
+    name = models.CharField(max_length=200)
+    plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.FREE)
+    is_active = models.BooleanField(default=True, help_text="Suspended tenants answer 403; data is kept.")
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspended_reason = models.CharField(max_length=300, blank=True)
+    allow_self_registration = models.BooleanField(
+        default=False, help_text="Let visitors create their own learner account on this tenant's site."
+    )
+    time_zone = models.CharField(max_length=64, default="UTC")
+
+    # Branding
+    display_name = models.CharField(
+        max_length=200, blank=True, help_text="Shown in headers; defaults to name."
+    )
+    logo = models.FileField(
+        upload_to="branding/", blank=True, help_text="PNG, JPEG, GIF or WebP, up to 1 MB."
+    )
+    primary_colour = models.CharField(max_length=7, default="#1f6feb", validators=[hex_colour])
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    auto_create_schema = True
+    auto_drop_schema = False
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def brand_name(self) -> str:
+        return self.display_name or self.name
+
+    @property
+    def is_public(self) -> bool:
+        from django_tenants.utils import get_public_schema_name
+
+        return self.schema_name == get_public_schema_name()
+
+
+class Domain(DomainMixin):
+    """A hostname that reaches a tenant: its subdomain, or a custom domain."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain

@@ -1,0 +1,167 @@
+"""Every write to tenants: create, suspend, resume, delete, add a domain."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from .models import Domain, Plan, Tenant
+from .slugs import schema_name_for, validate_slug
+
+logger = logging.getLogger(__name__)
+
+
+class TenantError(Exception):
+    """A tenant operation that cannot be done, with a sentence saying what to fix."""
+
+
+@dataclass(frozen=True)
+class TenantCreated:
+    tenant: Tenant
+    domain: Domain
+    admin_id: int
+    admin_email: str
+    seconds: float
+
+
+def _clean_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise TenantError(
+            f"'{email}' is not a valid e-mail address; give one like admin@example.com."
+        ) from None
+    return email
+
+
+def tenant_validate_new(*, slug: str, name: str, admin_email: str, plan: str = Plan.FREE) -> str:
+    """Check the inputs of tenant_create without writing anything; returns the clean email."""
+    try:
+        validate_slug(slug)
+    except ValidationError as exc:
+        raise TenantError(exc.messages[0]) from None
+    if not (name or "").strip():
+        raise TenantError("The tenant name is empty; give the organization's name, e.g. --name 'Acme Corp'.")
+    if len(name) > 200:
+        raise TenantError("The tenant name is longer than 200 characters; shorten it.")
+    if plan not in Plan.values:
+        raise TenantError(f"Unknown plan '{plan}'; choose one of: {', '.join(Plan.values)}.")
+    email = _clean_email(admin_email)
+    if Tenant.objects.filter(slug=slug).exists():
+        raise TenantError(f"A tenant with the slug '{slug}' already exists; choose another slug.")
+    domain = f"{slug}.{settings.LMS_BASE_DOMAIN}"
+    if Domain.objects.filter(domain=domain).exists():
+        raise TenantError(f"The domain {domain} is already in use by another tenant.")
+    return email
+
+
+@transaction.atomic
+def tenant_create(
+    *, slug: str, name: str, admin_email: str, plan: str = Plan.FREE, admin_password: str | None = None
+) -> TenantCreated:
+    """Create the schema (cloned from the migrated template), the domain and the first admin.
+
+    One transaction: PostgreSQL DDL is transactional, so a failure at any step leaves
+    no schema, tenant row, domain or user behind.
+    """
+    slug = (slug or "").strip()
+    email = tenant_validate_new(slug=slug, name=name, admin_email=admin_email, plan=plan)
+    if connection.schema_name != get_public_schema_name():
+        raise TenantError("Tenants can only be created from the public schema.")
+
+    started = time.perf_counter()
+    tenant = Tenant(schema_name=schema_name_for(slug), slug=slug, name=name.strip(), plan=plan)
+    tenant.save(verbosity=0)
+    domain = Domain.objects.create(
+        domain=f"{slug}.{settings.LMS_BASE_DOMAIN}", tenant=tenant, is_primary=True
+    )
+    with schema_context(tenant.schema_name):
+        # Through Django's user-model contract: `tenants` imports no tenant app.
+        admin = get_user_model().objects.create_user(email=email, password=admin_password, role="admin")
+    connection.set_schema_to_public()
+    seconds = time.perf_counter() - started
+    logger.info("tenant.created slug=%s seconds=%.2f", slug, seconds)
+    return TenantCreated(tenant=tenant, domain=domain, admin_id=admin.pk, admin_email=email, seconds=seconds)
+
+
+def tenant_get(*, slug: str) -> Tenant:
+    try:
+        return Tenant.objects.exclude(schema_name=get_public_schema_name()).get(slug=slug)
+    except Tenant.DoesNotExist:
+        raise TenantError(f"No tenant has the slug '{slug}'; `manage.py list_tenants` shows them.") from None
+
+
+@transaction.atomic
+def tenant_suspend(*, tenant: Tenant, reason: str = "") -> Tenant:
+    """Close the tenant's site (HTTP 403 on every page); nothing is deleted."""
+    if not tenant.is_active:
+        raise TenantError(f"The tenant '{tenant.slug}' is already suspended.")
+    tenant.is_active = False
+    tenant.suspended_at = timezone.now()
+    tenant.suspended_reason = reason[:300]
+    tenant.save(update_fields=["is_active", "suspended_at", "suspended_reason", "updated_at"])
+    return tenant
+
+
+@transaction.atomic
+def tenant_resume(*, tenant: Tenant) -> Tenant:
+    if tenant.is_active:
+        raise TenantError(f"The tenant '{tenant.slug}' is not suspended.")
+    tenant.is_active = True
+    tenant.suspended_at = None
+    tenant.suspended_reason = ""
+    tenant.save(update_fields=["is_active", "suspended_at", "suspended_reason", "updated_at"])
+    return tenant
+
+
+@transaction.atomic
+def tenant_delete(*, tenant: Tenant, confirm: str) -> None:
+    """Drop the tenant's schema and rows. `confirm` must repeat the slug."""
+    if tenant.is_public:
+        raise TenantError("The public schema is the operator site and cannot be deleted.")
+    if confirm != tenant.slug:
+        raise TenantError(
+            f"Deleting '{tenant.slug}' drops all of its data; repeat its slug to confirm: --confirm {tenant.slug}"
+        )
+    connection.set_schema_to_public()
+    tenant.domains.all().delete()
+    tenant.delete(force_drop=True)
+
+
+@transaction.atomic
+def domain_add(*, tenant: Tenant, domain: str, primary: bool = False) -> Domain:
+    """Add a custom hostname (no scheme, no port) that reaches the tenant."""
+    domain = (domain or "").strip().lower().rstrip(".")
+    if not domain or "/" in domain or ":" in domain or " " in domain:
+        raise TenantError(
+            f"'{domain}' is not a hostname; give one like learn.example.com (no http://, no port)."
+        )
+    if Domain.objects.filter(domain=domain).exists():
+        raise TenantError(f"The domain {domain} is already in use.")
+    if primary:
+        tenant.domains.update(is_primary=False)
+    return Domain.objects.create(domain=domain, tenant=tenant, is_primary=primary)
+
+
+def public_tenant_ensure() -> Tenant:
+    """The row for the public schema (the operator site) and its domain, kept in step with settings."""
+    public_schema = get_public_schema_name()
+    tenant = Tenant.objects.filter(schema_name=public_schema).first()
+    if tenant is None:
+        tenant = Tenant(schema_name=public_schema, slug="public", name="Operator site")
+        tenant.auto_create_schema = False
+        tenant.save()
+    Domain.objects.get_or_create(
+        domain=settings.LMS_BASE_DOMAIN, defaults={"tenant": tenant, "is_primary": True}
+    )
+    return tenant
