@@ -22,10 +22,7 @@ class RoleBackend(ModelBackend):
             return frozenset()
         cached = getattr(user_obj, "_role_perm_cache", None)
         if cached is None:
-            if user_obj.role == Role.INSTRUCTOR:
-                cached = INSTRUCTOR_PERMISSIONS
-            else:
-                cached = frozenset()
+            cached = INSTRUCTOR_PERMISSIONS if user_obj.role == Role.INSTRUCTOR else frozenset()
             user_obj._role_perm_cache = cached
         return cached
 

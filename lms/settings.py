@@ -21,7 +21,7 @@ for env_file in (BASE_DIR / ".env", BASE_DIR / ".data" / "services.env"):
 
 DEBUG = env.bool("DEBUG", default=True)
 
-_DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production-0123456789"
+_DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production-0123456789"  # noqa: S105 - refused when DEBUG=False
 
 
 def _required(name: str, dev_default):

@@ -131,7 +131,8 @@ def tenant_delete(*, tenant: Tenant, confirm: str) -> None:
         raise TenantError("The public schema is the operator site and cannot be deleted.")
     if confirm != tenant.slug:
         raise TenantError(
-            f"Deleting '{tenant.slug}' drops all of its data; repeat its slug to confirm: --confirm {tenant.slug}"
+            f"Deleting '{tenant.slug}' drops all of its data; "
+            f"repeat its slug to confirm: --confirm {tenant.slug}"
         )
     connection.set_schema_to_public()
     tenant.domains.all().delete()
