@@ -7,6 +7,7 @@ DEBUG=False the values that must be chosen for production are required.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -20,6 +21,8 @@ for env_file in (BASE_DIR / ".env", BASE_DIR / ".data" / "services.env"):
         env.read_env(str(env_file), overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
+# pytest (>= 8.2) sets PYTEST_VERSION before Django reads this module.
+TESTING = "PYTEST_VERSION" in env.ENVIRON
 
 _DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production-0123456789"  # noqa: S105 - refused when DEBUG=False
 
@@ -55,6 +58,9 @@ if not DEBUG and not ALLOWED_HOSTS:
 
 DATABASE_URL = _required("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lms")
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+if TESTING:
+    # Tests get their own Redis database, so a running demo worker never takes their tasks.
+    REDIS_URL = urlsplit(REDIS_URL)._replace(path="/" + env.str("REDIS_TEST_DB", default="15")).geturl()
 
 # --- Applications -------------------------------------------------------------
 SHARED_APPS = [
@@ -95,7 +101,6 @@ TENANT_MIGRATION_EXECUTOR = env.str("TENANT_MIGRATION_EXECUTOR", default="multip
 MIDDLEWARE = [
     "tenants.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -103,6 +108,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+if not DEBUG:
+    # Production serves static files itself (compressed, hashed names); runserver does in development.
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "lms.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "lms.urls_public"
@@ -195,6 +204,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Unit tests run tasks in-process (still through the tenant header); tests/test_celery.py
+# turns this off and runs a real worker against Redis.
+CELERY_TASK_ALWAYS_EAGER = TESTING
+CELERY_TASK_EAGER_PROPAGATES = TESTING
 
 # --- S3 media -----------------------------------------------------------------
 S3_ENDPOINT_URL = env.str("S3_ENDPOINT_URL", default="http://127.0.0.1:8333")
@@ -242,6 +255,9 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     # /healthz is probed by load balancers over plain HTTP inside the network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 LOGGING = {
     "version": 1,

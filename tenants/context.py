@@ -24,9 +24,14 @@ class NoTenantActive(RuntimeError):
 
 def current_tenant() -> Tenant | None:
     """The tenant the database connection is set to, or None on the public schema."""
+    from .models import Tenant
+
     tenant = getattr(connection, "tenant", None)
     if tenant is None or connection.schema_name == get_public_schema_name():
         return None
+    if not isinstance(tenant, Tenant):
+        # schema_context() installs a stand-in object that has only the schema name.
+        tenant = Tenant.objects.get(schema_name=connection.schema_name)
     return tenant
 
 

@@ -1,0 +1,133 @@
+"""Two tenants in every test session, users of each role, and helpers to reach them.
+
+The tenants and their users are created once per session and committed, so a live
+server thread, a Celery worker or a browser sees them. Each test still runs in a
+transaction that is rolled back, so what a test writes disappears after it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from tenants.models import Tenant
+
+PASSWORD = "correct-horse-battery-2026"
+
+
+def _ensure_tenant(slug: str, name: str) -> Tenant:
+    from accounts.models import User
+    from accounts.services import user_create
+    from tenants.services import tenant_create
+
+    tenant = Tenant.objects.filter(slug=slug).first()
+    if tenant is None:
+        tenant = tenant_create(
+            slug=slug, name=name, admin_email=f"admin@{slug}.test", admin_password=PASSWORD
+        ).tenant
+    with schema_context(tenant.schema_name):
+        for role in ("instructor", "learner"):
+            if not User.objects.filter(email=f"{role}@{slug}.test").exists():
+                user_create(
+                    email=f"{role}@{slug}.test",
+                    role=role,
+                    password=PASSWORD,
+                    full_name=f"{role.title()} {name}",
+                )
+        if slug == "globex":
+            # More people in globex than in acme, so some globex ids do not exist in acme.
+            for n in range(5):
+                if not User.objects.filter(email=f"extra{n}@globex.test").exists():
+                    user_create(email=f"extra{n}@globex.test", role="learner", password=PASSWORD)
+    return tenant
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        _ensure_tenant("acme", "Acme Corp")
+        _ensure_tenant("globex", "Globex Learning")
+        connection.set_schema_to_public()
+
+
+@pytest.fixture
+def tenant(db) -> Tenant:
+    return Tenant.objects.get(slug="acme")
+
+
+@pytest.fixture
+def other_tenant(db) -> Tenant:
+    return Tenant.objects.get(slug="globex")
+
+
+@pytest.fixture(autouse=True)
+def _back_to_public():
+    yield
+    connection.set_schema_to_public()
+
+
+def host_of(tenant: Tenant) -> str:
+    return f"{tenant.slug}.localhost"
+
+
+def client_for(tenant: Tenant | None, *, as_role: str | None = None) -> Client:
+    """A test client on the tenant's host (the operator site for None), signed in as a role."""
+    host = host_of(tenant) if tenant is not None else "localhost"
+    client = Client(HTTP_HOST=host)
+    if as_role:
+        response = client.post(
+            "/accounts/login/", {"username": f"{as_role}@{tenant.slug}.test", "password": PASSWORD}
+        )
+        assert response.status_code == 302, f"sign-in as {as_role} on {host} failed"
+    return client
+
+
+@pytest.fixture
+def in_tenant(tenant) -> Iterator[Tenant]:
+    """Run the test body with the connection set to tenant `acme`."""
+    connection.set_tenant(tenant)
+    yield tenant
+    connection.set_schema_to_public()
+
+
+@pytest.fixture(scope="session")
+def live_server_port(django_db_setup, django_db_blocker) -> Iterator[int]:
+    """A threaded HTTP server on 127.0.0.1 serving the project against the committed test data."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.test.testcases import LiveServerThread
+
+    with django_db_blocker.unblock():
+        server = LiveServerThread("127.0.0.1", StaticFilesHandler, connections_override={}, port=0)
+        server.daemon = True
+        server.start()
+        server.is_ready.wait()
+        if server.error:
+            raise server.error
+        yield server.port
+        server.terminate()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium driven by Playwright (never `playwright install`)."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = "/usr/bin/chromium"
+    if not os.path.exists(chromium):
+        pytest.fail("Browser tests need Debian's chromium at /usr/bin/chromium; `make test` installs it.")
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls our tests
+    # make between page actions never run concurrently with it.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(
+            executable_path=chromium,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield instance
+        instance.close()

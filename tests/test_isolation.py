@@ -1,0 +1,86 @@
+"""Nothing of one tenant is reachable from another."""
+
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from tenants.context import storage_prefix, tenant_key
+from tests.fixtures import PASSWORD, client_for
+
+User = get_user_model()
+
+
+def test_a_user_of_acme_cannot_sign_in_on_globex(tenant, other_tenant):
+    response = client_for(other_tenant).post(
+        "/accounts/login/", {"username": "admin@acme.test", "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    assert response.context["user"].is_anonymous
+
+
+def test_an_acme_session_cookie_is_anonymous_on_globex(tenant, other_tenant):
+    acme = client_for(tenant, as_role="admin")
+    session_cookie = acme.cookies["sessionid"]
+    assert session_cookie["domain"] == ""  # host-only
+    globex = client_for(other_tenant)
+    globex.cookies["sessionid"] = session_cookie.value
+    response = globex.get("/")
+    assert response.context["user"].is_anonymous
+    assert globex.get("/admin/").status_code == 302
+    # The same cookie still works where it was issued.
+    assert acme.get("/admin/").status_code == 200
+
+
+def test_csrf_cookie_is_host_only(tenant):
+    response = client_for(tenant).get("/accounts/login/")
+    assert response.cookies["csrftoken"]["domain"] == ""
+
+
+def test_cache_keys_differ_per_tenant(tenant, other_tenant):
+    with schema_context(tenant.schema_name):
+        cache.set("greeting", "hello from acme", 30)
+        acme_key = cache.make_key("greeting")
+    with schema_context(other_tenant.schema_name):
+        assert cache.get("greeting") is None
+        assert cache.make_key("greeting") != acme_key
+    with schema_context(tenant.schema_name):
+        assert cache.get("greeting") == "hello from acme"
+        cache.delete("greeting")
+
+
+def test_redis_and_storage_keys_carry_the_tenant(tenant, other_tenant):
+    assert tenant_key("events", tenant=tenant) != tenant_key("events", tenant=other_tenant)
+    assert storage_prefix(tenant) == f"t/{tenant.uuid}/"
+    assert storage_prefix(tenant) != storage_prefix(other_tenant)
+
+
+def test_acme_admin_sees_only_acme_people(tenant, other_tenant):
+    client = client_for(tenant, as_role="admin")
+    page = client.get("/admin/accounts/user/").content.decode()
+    assert "learner@acme.test" in page
+    assert "globex.test" not in page
+    assert "0 users" in client.get("/admin/accounts/user/?q=globex").content.decode()
+    with schema_context(other_tenant.schema_name):
+        globex_only_ids = set(User.objects.values_list("pk", flat=True))
+    with schema_context(tenant.schema_name):
+        globex_only_ids -= set(User.objects.values_list("pk", flat=True))
+    assert globex_only_ids, "fixture must give globex ids that acme lacks"
+    response = client.get(f"/admin/accounts/user/{max(globex_only_ids)}/change/", follow=True)
+    assert "globex.test" not in response.content.decode()
+    assert "doesn’t exist" in response.content.decode() or response.status_code == 404
+
+
+def test_tenant_admin_cannot_reach_tenants_or_operator_models(tenant):
+    client = client_for(tenant, as_role="admin")
+    assert client.get("/admin/tenants/tenant/").status_code == 404
+    assert client.get("/admin/auth/group/").status_code == 404
+
+
+def test_operator_admin_is_not_served_on_tenant_hosts_and_tenant_admin_not_on_root(tenant):
+    # On the root domain only operators (superusers of the public schema) get in.
+    response = client_for(None).post(
+        "/admin/login/", {"username": "admin@acme.test", "password": PASSWORD, "next": "/admin/"}
+    )
+    assert response.status_code == 200  # form redisplayed: no such operator
+    assert connection.schema_name == "public"
