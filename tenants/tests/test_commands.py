@@ -194,7 +194,8 @@ def test_template_schema_is_migrated_and_public_has_no_tenant_tables(db):
     assert "tenants_tenant" in public_tables
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = %s AND table_name = 'tenants_tenant'",
+            "SELECT count(*) FROM information_schema.tables"
+            " WHERE table_schema = %s AND table_name = 'tenants_tenant'",
             ["acme"],
         )
         assert cursor.fetchone()[0] == 0
