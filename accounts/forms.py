@@ -21,6 +21,12 @@ class EmailAuthenticationForm(AuthenticationForm):
 class QueuedPasswordResetForm(PasswordResetForm):
     """Sends the reset e-mail through Celery, so a slow mail server never slows the page."""
 
+    def get_users(self, email):
+        # Unlike Django's form, include people without a usable password: a first admin
+        # who lost create_tenant's link must still get in. We have no external sign-in
+        # (LDAP, SSO) whose accounts this would wrongly open.
+        return User.objects.filter(email=normalize_email(email), is_active=True)
+
     def send_mail(
         self,
         subject_template_name,

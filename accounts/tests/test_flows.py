@@ -207,3 +207,13 @@ def test_admin_role_change_through_the_admin_form(tenant):
     with schema_context(tenant.schema_name):
         learner.refresh_from_db()
         assert (learner.role, learner.full_name, learner.is_staff) == ("instructor", "Renamed", True)
+
+
+def test_first_admin_without_a_password_can_still_reset_it(
+    tenant, mailoutbox, django_capture_on_commit_callbacks
+):
+    with schema_context(tenant.schema_name):
+        User.objects.create_user(email="fresh-admin@acme.test", role=Role.ADMIN)
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(tenant).post("/accounts/password-reset/", {"email": "fresh-admin@acme.test"})
+    assert len(mailoutbox) == 1 and "/accounts/reset/" in mailoutbox[0].body

@@ -1,0 +1,34 @@
+"""`python -m bench [--only NAME]`: run the benchmarks, write bench/results/<name>.json."""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")
+
+BENCHMARKS = {
+    "tenant_create_seconds": "bench.tenant_create",
+    "tenant_page_rps": "bench.tenant_page",
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--only", choices=sorted(BENCHMARKS), help="run one benchmark")
+    args = parser.parse_args()
+    import django
+
+    django.setup()
+    from importlib import import_module
+
+    names = [args.only] if args.only else list(BENCHMARKS)
+    for name in names:
+        print(f"== {name}", flush=True)
+        import_module(BENCHMARKS[name]).run()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,157 @@
+"""Shared pieces of the benchmarks: results JSON, a gunicorn server, wrk load."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+BENCH_SECRET = "bench-only-" + "k" * 60
+
+
+def machine() -> dict:
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+
+
+def write_result(
+    name: str, value: float, unit: str, baseline_name: str, baseline_value: float, conditions: dict
+) -> dict:
+    result = {
+        "name": name,
+        "value": round(value, 4),
+        "unit": unit,
+        "baseline": {"name": baseline_name, "value": round(baseline_value, 4)},
+        "ratio": round(value / baseline_value, 4) if baseline_value else None,
+        "conditions": {
+            **conditions,
+            "machine": machine(),
+            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        },
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return result
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def production_env(**extra: str) -> dict:
+    """The environment of a production-like server (DEBUG off) on plain HTTP loopback."""
+    env = dict(os.environ)
+    env.pop("PYTEST_VERSION", None)
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        DEBUG="False",
+        SECRET_KEY=BENCH_SECRET,
+        ALLOWED_HOSTS=".localhost,localhost",
+        SECURE_SSL_REDIRECT="False",
+        LOG_LEVEL="WARNING",
+    )
+    env.setdefault("DATABASE_URL", _database_url())
+    env.update(extra)
+    return env
+
+
+def _database_url() -> str:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")
+    from django.conf import settings
+
+    return settings.DATABASE_URL
+
+
+@contextmanager
+def gunicorn(workers: int = 2, threads: int = 1):
+    port = free_port()
+    cmd = [
+        str(Path(sys.executable).with_name("gunicorn")),
+        "lms.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--log-level",
+        "warning",
+        "--access-logfile",
+        "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null",
+    ]
+    # DEBUG=False serves hashed static names from the collectstatic manifest.
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=production_env(),
+        check=True,
+    )
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=production_env(), stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                req = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/bench/minimal", headers={"Host": "acme.localhost"}
+                )
+                urllib.request.urlopen(req, timeout=2).read()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("gunicorn did not start; run it by hand to see why") from None
+                time.sleep(0.2)
+        yield port
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def wrk(
+    url: str,
+    *,
+    host: str,
+    cookie: str | None = None,
+    connections: int = 32,
+    seconds: int = 10,
+    threads: int = 1,
+) -> dict:
+    """Run wrk on the second core and parse requests/s and latency percentiles (ms)."""
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed: `apt-get install wrk` (make bench does it).")
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", f"Host: {host}"]
+    if cookie:
+        cmd += ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    latencies = {}
+    for pct, value, unit in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M):
+        factor = {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+        latencies[f"p{pct}_ms"] = round(float(value) * factor, 2)
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*", out)
+    return {
+        "rps": rps,
+        **latencies,
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": errors.group(0) if errors else "",
+        "connections": connections,
+        "seconds": seconds,
+    }
