@@ -64,17 +64,24 @@ def production_env(**extra: str) -> dict:
         SECURE_SSL_REDIRECT="False",
         LOG_LEVEL="WARNING",
     )
-    env.setdefault("DATABASE_URL", _database_url())
+    env.update(_service_urls())
     env.update(extra)
     return env
 
 
-def _database_url() -> str:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")
+def _service_urls() -> dict:
+    """The services the development settings resolved (production settings skip .data/services.env)."""
     from django.conf import settings
 
-    return settings.DATABASE_URL
+    names = [
+        "DATABASE_URL",
+        "REDIS_URL",
+        "S3_ENDPOINT_URL",
+        "S3_ACCESS_KEY_ID",
+        "S3_SECRET_ACCESS_KEY",
+        "S3_BUCKET",
+    ]
+    return {name: str(getattr(settings, name)) for name in names}
 
 
 @contextmanager

@@ -15,14 +15,17 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-for env_file in (BASE_DIR / ".env", BASE_DIR / ".data" / "services.env"):
-    if env_file.is_file():
-        # read_env never overwrites a variable that is already set.
-        env.read_env(str(env_file), overwrite=False)
+# read_env never overwrites a variable that is already set.
+if (BASE_DIR / ".env").is_file():
+    env.read_env(str(BASE_DIR / ".env"), overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
 # pytest (>= 8.2) sets PYTEST_VERSION before Django reads this module.
 TESTING = "PYTEST_VERSION" in env.ENVIRON
+
+# The project-local services of `make services` are a development convenience only.
+if DEBUG and (BASE_DIR / ".data" / "services.env").is_file():
+    env.read_env(str(BASE_DIR / ".data" / "services.env"), overwrite=False)
 
 _DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production-0123456789"  # noqa: S105 - refused when DEBUG=False
 

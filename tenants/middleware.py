@@ -15,8 +15,8 @@ class TenantMiddleware(TenantMainMiddleware):
         response = super().process_request(request)
         if response is not None:
             return response
-        tenant = request.tenant
-        if not tenant.is_active and request.path not in ALWAYS_SERVED_PATHS:
+        tenant = getattr(request, "tenant", None)  # None: unknown host asking for /healthz
+        if tenant is not None and not tenant.is_active and request.path not in ALWAYS_SERVED_PATHS:
             html = render_to_string("tenants/suspended.html", {"tenant": tenant}, request=None)
             return HttpResponse(html, status=403)
         return None
