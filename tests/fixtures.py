@@ -51,6 +51,11 @@ def _ensure_tenant(slug: str, name: str) -> Tenant:
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_database()")
+            database = cursor.fetchone()[0]
+        if not database.startswith("test_"):
+            pytest.exit(f"Refusing to write test tenants into database {database!r}: not a test database.", 3)
         _ensure_tenant("acme", "Acme Corp")
         _ensure_tenant("globex", "Globex Learning")
         connection.set_schema_to_public()
