@@ -105,6 +105,14 @@ def invitation_create(*, actor: User, email: str, role: str = Role.LEARNER) -> t
     return invitation, link
 
 
+# What a person who opens an invitation that can no longer be used is told, by state.
+INVITATION_UNUSABLE = {
+    "accepted": "This invitation was already used. Sign in with your e-mail and password.",
+    "revoked": "This invitation was withdrawn. Ask your administrator for a new one.",
+    "expired": "This invitation has expired. Ask your administrator for a new one.",
+}
+
+
 def invitation_get_by_token(*, token: str) -> Invitation:
     try:
         return Invitation.objects.get(token_hash=hash_token(token))
@@ -118,13 +126,8 @@ def invitation_get_by_token(*, token: str) -> Invitation:
 def invitation_accept(*, token: str, full_name: str, password: str) -> User:
     invitation = invitation_get_by_token(token=token)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    state = invitation.state
-    if state == "accepted":
-        raise AccountError("This invitation was already used. Sign in with your e-mail and password.")
-    if state == "revoked":
-        raise AccountError("This invitation was withdrawn. Ask your administrator for a new one.")
-    if state == "expired":
-        raise AccountError("This invitation has expired. Ask your administrator for a new one.")
+    if invitation.state in INVITATION_UNUSABLE:
+        raise AccountError(INVITATION_UNUSABLE[invitation.state])
     probe = User(email=invitation.email, full_name=full_name)
     try:
         validate_password(password, user=probe)

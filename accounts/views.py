@@ -8,7 +8,12 @@ from django.views.decorators.http import require_http_methods
 
 from . import throttle
 from .forms import EmailAuthenticationForm, InvitationAcceptForm, QueuedPasswordResetForm, SignupForm
-from .services import AccountError, invitation_accept, invitation_get_by_token, user_register
+from .services import (
+    AccountError,
+    invitation_accept,
+    invitation_get_by_token,
+    user_register,
+)
 
 
 def _client_ip(request: HttpRequest) -> str:
@@ -79,6 +84,13 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
+def _welcome(request: HttpRequest, user) -> HttpResponse:
+    """Sign a newly created account in and take it to the front page."""
+    login(request, user, backend="accounts.backends.RoleBackend")
+    messages.success(request, "Welcome! Your account is ready.")
+    return redirect("home")
+
+
 @require_http_methods(["GET", "POST"])
 def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     try:
@@ -103,9 +115,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
         except AccountError as exc:
             form.add_error(None, str(exc))
         else:
-            login(request, user, backend="accounts.backends.RoleBackend")
-            messages.success(request, "Welcome! Your account is ready.")
-            return redirect("home")
+            return _welcome(request, user)
     return render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation})
 
 
@@ -126,7 +136,5 @@ def signup_view(request: HttpRequest) -> HttpResponse:
         except AccountError as exc:
             form.add_error(None, str(exc))
         else:
-            login(request, user, backend="accounts.backends.RoleBackend")
-            messages.success(request, "Welcome! Your account is ready.")
-            return redirect("home")
+            return _welcome(request, user)
     return render(request, "accounts/signup.html", {"form": form})

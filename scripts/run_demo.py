@@ -31,6 +31,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+# Run as `python scripts/run_demo.py`, so its folder is on sys.path.
+from services import alive
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"
 PIDFILE = DATA / "run_demo.pid"
@@ -81,21 +84,6 @@ def configured_procs() -> dict[str, list[str]]:
         str(name): shlex.split(cmd) if isinstance(cmd, str) else [str(a) for a in cmd]
         for name, cmd in spec.items()
     }
-
-
-def alive(pid: int | None) -> bool:
-    if not pid or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError, IndexError):
-        if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-            return False
-    return True
 
 
 def group_alive(pgid: int) -> bool:

@@ -67,3 +67,18 @@ def test_healthz_answers_on_every_host(tenant):
         body = response.json()
         assert body["status"] == "ok"
         assert set(body["checks"]) == {"database", "redis", "s3"}
+
+
+def test_healthz_is_503_with_the_failing_part_named_when_redis_is_down(tenant, monkeypatch):
+    import redis
+
+    from lms import health
+
+    # A real client aimed at a port where nothing listens: a real connection failure.
+    monkeypatch.setattr(health, "_redis", redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5))
+    response = client_for(tenant).get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["checks"]["redis"]["ok"] is False
+    assert body["checks"]["database"]["ok"] is True
