@@ -145,6 +145,9 @@ _db["ENGINE"] = "django_tenants.postgresql_backend"
 _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 _db["CONN_HEALTH_CHECKS"] = True
 _db.setdefault("OPTIONS", {})["connect_timeout"] = 5
+# Lets two test runs on one server (a developer and CI) keep apart.
+if env.str("TEST_DATABASE_NAME", default=""):
+    _db["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
 DATABASES = {"default": _db}
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
