@@ -7,7 +7,23 @@ from .models import Role, normalize_email
 # Apps whose models a tenant admin manages in the tenant admin. Instructors get the
 # authoring permissions listed in INSTRUCTOR_PERMISSIONS (filled in by the course app).
 TENANT_ADMIN_APPS = frozenset({"accounts", "courses", "enrollments", "analytics", "media_delivery"})
-INSTRUCTOR_PERMISSIONS: frozenset[str] = frozenset()
+# Named as strings: `accounts` imports nothing above it. Which courses an instructor may
+# edit is narrowed further to the courses they teach (courses.selectors.courses_for_staff).
+INSTRUCTOR_PERMISSIONS: frozenset[str] = frozenset(
+    {
+        *(
+            f"courses.{verb}_{model}"
+            for verb in ("view", "add", "change")
+            for model in ("course", "module", "lesson")
+        ),
+        "courses.delete_module",
+        "courses.delete_lesson",
+        "courses.view_category",
+        "courses.view_courserevision",
+        "enrollments.view_enrollment",
+        "enrollments.change_enrollment",
+    }
+)
 
 
 class RoleBackend(ModelBackend):

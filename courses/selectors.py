@@ -1,0 +1,140 @@
+"""Every read of courses a view or task needs. Learners only ever see published revisions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from .markdown import render_markdown
+from .models import Category, Course, CourseRevision, CourseStatus
+
+SNAPSHOT_CACHE_SECONDS = 24 * 3600
+
+
+def catalog_list(*, category: Category | None = None, query: str = "") -> QuerySet[Course]:
+    """Published courses for the catalog, with their published card (never the full snapshot)."""
+    courses = (
+        Course.objects.alive()
+        .filter(status=CourseStatus.PUBLISHED, published_revision__isnull=False)
+        .select_related("published_revision")
+        .defer("published_revision__snapshot", "description")
+        .order_by("published_revision__card__title")
+    )
+    if category is not None:
+        ids = [category.pk, *category.children.alive().values_list("pk", flat=True)]
+        courses = courses.filter(published_revision__card__category_id__in=ids)
+    query = (query or "").strip()[:100]
+    if query:
+        courses = courses.filter(
+            Q(published_revision__card__title__icontains=query)
+            | Q(published_revision__card__summary__icontains=query)
+        )
+    return courses
+
+
+def category_list_for_catalog() -> list[Category]:
+    return list(Category.objects.alive().filter(parent__isnull=True).prefetch_related("children"))
+
+
+def category_get(*, slug: str) -> Category:
+    try:
+        return Category.objects.alive().get(slug=slug)
+    except Category.DoesNotExist:
+        raise Http404("No such category.") from None
+
+
+def course_get_published(*, slug: str) -> Course:
+    """A course learners can know about (published or archived, not deleted); 404 otherwise."""
+    try:
+        return (
+            Course.objects.alive()
+            .filter(
+                status__in=[CourseStatus.PUBLISHED, CourseStatus.ARCHIVED], published_revision__isnull=False
+            )
+            .select_related("published_revision")
+            .defer("published_revision__snapshot")
+            .get(slug=slug)
+        )
+    except Course.DoesNotExist:
+        raise Http404("No such course.") from None
+
+
+@dataclass(frozen=True)
+class Outline:
+    """A published revision ready to render: modules, lessons (with HTML), and lookups."""
+
+    revision_id: int
+    course: dict
+    modules: list[dict]
+    lessons: list[dict]  # in reading order, each with "module_id", "module_title", "index", "html"
+    by_id: dict[int, dict]
+
+    @property
+    def required_ids(self) -> list[int]:
+        return [lesson["id"] for lesson in self.lessons if lesson["is_required"]]
+
+    def lesson(self, lesson_id: int) -> dict:
+        try:
+            return self.by_id[int(lesson_id)]
+        except (KeyError, ValueError, TypeError):
+            raise Http404("No such lesson in this course.") from None
+
+    def neighbours(self, lesson_id: int) -> tuple[dict | None, dict | None]:
+        index = self.lesson(lesson_id)["index"]
+        previous = self.lessons[index - 1] if index > 0 else None
+        following = self.lessons[index + 1] if index + 1 < len(self.lessons) else None
+        return previous, following
+
+
+def _outline_from(revision_id: int, snapshot: dict) -> Outline:
+    lessons, modules = [], []
+    for module in snapshot["modules"]:
+        module_lessons = []
+        for lesson in module["lessons"]:
+            item = {
+                **lesson,
+                "module_id": module["id"],
+                "module_title": module["title"],
+                "index": len(lessons),
+                "html": str(render_markdown(lesson["body"])),
+            }
+            lessons.append(item)
+            module_lessons.append(item)
+        modules.append({**module, "lessons": module_lessons})
+    return Outline(revision_id, snapshot["course"], modules, lessons, {x["id"]: x for x in lessons})
+
+
+def outline_for(course: Course) -> Outline:
+    """The published outline of a course; cached per revision (revisions never change)."""
+    revision_id = course.published_revision_id
+    if revision_id is None:
+        raise Http404("This course is not published.")
+    key = f"course-outline:{revision_id}"
+    outline = cache.get(key)
+    if outline is None:
+        snapshot = CourseRevision.objects.values_list("snapshot", flat=True).get(pk=revision_id)
+        outline = _outline_from(revision_id, snapshot)
+        cache.set(key, outline, SNAPSHOT_CACHE_SECONDS)
+    return outline
+
+
+def outline_of_draft(course: Course) -> Outline:
+    """The unpublished draft rendered like the published outline (preview as learner)."""
+    from .snapshots import snapshot_of
+
+    return _outline_from(0, snapshot_of(course))
+
+
+def courses_for_staff(user) -> QuerySet[Course]:
+    """Courses a person may edit in the admin: all for tenant admins, their own for instructors."""
+    courses = Course.objects.all()
+    if getattr(user, "role", None) == "admin" or user.is_superuser:
+        return courses
+    return courses.filter(instructors=user)
+
+
+def course_editable_by(user, course: Course) -> bool:
+    return courses_for_staff(user).filter(pk=course.pk).exists()

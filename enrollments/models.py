@@ -1,0 +1,73 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.db import models
+
+from courses.models import Course, Lesson
+
+
+class EnrollmentStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for approval"
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    REJECTED = "rejected", "Request declined"
+
+
+class Enrollment(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments")
+    status = models.CharField(
+        max_length=20, choices=EnrollmentStatus.choices, default=EnrollmentStatus.ACTIVE
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    enrolled_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    progress_percent = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    last_lesson = models.ForeignKey(
+        Lesson, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-last_activity_at", "-requested_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "course"], name="enrollments_one_per_course")]
+        indexes = [models.Index(fields=["course", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.course}"
+
+    @property
+    def opens_lessons(self) -> bool:
+        return self.status in (EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED)
+
+
+class ProgressStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+
+
+class LessonProgress(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_progress"
+    )
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="progress")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(
+        max_length=20, choices=ProgressStatus.choices, default=ProgressStatus.IN_PROGRESS
+    )
+    percent = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    time_spent_seconds = models.PositiveIntegerField(default=0)
+    last_position_seconds = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "lesson"], name="enrollments_progress_once")]
+        indexes = [models.Index(fields=["user", "course"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.lesson}: {self.status}"

@@ -1,0 +1,102 @@
+"""Reads for learner pages: my learning, the lesson player, where to continue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import Http404
+
+from courses.models import Course
+from courses.selectors import Outline, course_get_published, outline_for
+
+from .access import Decision, lesson_decision
+from .models import Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
+
+
+def enrollment_get(*, user, course: Course) -> Enrollment | None:
+    if not user.is_authenticated:
+        return None
+    return Enrollment.objects.filter(user=user, course=course).first()
+
+
+def my_enrollments(*, user) -> list[Enrollment]:
+    """The learner's courses, most recently active first, with what the cards need."""
+    return list(
+        Enrollment.objects.filter(
+            user=user, course__deleted_at__isnull=True, course__published_revision__isnull=False
+        )
+        .exclude(status=EnrollmentStatus.REJECTED)
+        .select_related("course", "course__published_revision")
+        .defer("course__published_revision__snapshot", "course__description")
+    )
+
+
+def completed_lesson_ids(*, user, course: Course) -> set[int]:
+    if not user.is_authenticated:
+        return set()
+    return set(
+        LessonProgress.objects.filter(user=user, course=course, status=ProgressStatus.COMPLETED).values_list(
+            "lesson_id", flat=True
+        )
+    )
+
+
+def continue_lesson_id(*, outline: Outline, enrollment: Enrollment | None, completed: set[int]) -> int | None:
+    """Where "continue" goes: the last lesson opened if unfinished, else the next unfinished one."""
+    if not outline.lessons:
+        return None
+    start = 0
+    if enrollment is not None and enrollment.last_lesson_id in outline.by_id:
+        last = outline.by_id[enrollment.last_lesson_id]
+        if last["id"] not in completed:
+            return last["id"]
+        start = last["index"]
+    ordered = outline.lessons[start:] + outline.lessons[:start]
+    for lesson in ordered:
+        if lesson["id"] not in completed:
+            return lesson["id"]
+    return outline.lessons[0]["id"]
+
+
+@dataclass
+class LessonPage:
+    course: Course
+    outline: Outline
+    lesson: dict
+    enrollment: Enrollment | None
+    decision: Decision
+    progress: LessonProgress | None
+    completed: set[int]
+    previous: dict | None
+    next: dict | None
+
+
+def lesson_page_get(*, user, course_slug: str, lesson_id: int) -> LessonPage:
+    """Everything the lesson player shows; Http404 when the lesson is not in this published course."""
+    course = course_get_published(slug=course_slug)
+    outline = outline_for(course)
+    lesson = outline.lesson(lesson_id)
+    enrollment = enrollment_get(user=user, course=course)
+    decision = lesson_decision(user=user, course=course, lesson=lesson, enrollment=enrollment)
+    progress = None
+    if decision.allowed and user.is_authenticated:
+        progress = LessonProgress.objects.filter(user=user, lesson_id=lesson["id"]).first()
+    previous, following = outline.neighbours(lesson["id"])
+    return LessonPage(
+        course,
+        outline,
+        lesson,
+        enrollment,
+        decision,
+        progress,
+        completed_lesson_ids(user=user, course=course),
+        previous,
+        following,
+    )
+
+
+def course_for_learner(*, slug: str) -> Course:
+    course = course_get_published(slug=slug)
+    if course.is_deleted:
+        raise Http404
+    return course

@@ -1,0 +1,151 @@
+"""Every write about learners taking courses: enroll, request, approve, progress, completion."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from courses.models import SELF_COMPLETED_KINDS, Course, LessonKind
+from courses.selectors import Outline, outline_for
+
+from .access import enrollment_decision, lesson_decision
+from .models import Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
+
+# A video counts as watched once the learner has seen this share of it.
+VIDEO_COMPLETE_PERCENT = 90
+MAX_HEARTBEAT_SECONDS = 60
+
+
+class EnrollmentError(Exception):
+    """A refused enrollment or progress change, with a sentence for the learner."""
+
+
+@transaction.atomic
+def enrollment_create(*, user, course: Course) -> Enrollment:
+    """Enroll (open courses) or ask to join (approval courses), as the course's policy says."""
+    existing = Enrollment.objects.select_for_update().filter(user=user, course=course).first()
+    decision = enrollment_decision(user=user, course=course, enrollment=existing)
+    if not decision.allowed:
+        raise EnrollmentError(decision.reason)
+    now = timezone.now()
+    status = EnrollmentStatus.PENDING if decision.action == "request" else EnrollmentStatus.ACTIVE
+    enrollment = existing or Enrollment(user=user, course=course)
+    enrollment.status = status
+    enrollment.enrolled_at = now if status == EnrollmentStatus.ACTIVE else None
+    enrollment.last_activity_at = now
+    try:
+        with transaction.atomic():
+            enrollment.save()
+    except IntegrityError:  # a second tab enrolled at the same moment
+        return Enrollment.objects.get(user=user, course=course)
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_decide(*, actor, enrollment: Enrollment, approve: bool) -> Enrollment:
+    """An admin (or the course's staff) approves or declines a request to join."""
+    from .access import is_course_staff
+
+    if not is_course_staff(actor, enrollment.course):
+        raise EnrollmentError("Only the course's staff can decide on requests.")
+    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    if enrollment.status != EnrollmentStatus.PENDING:
+        raise EnrollmentError("This request was already decided.")
+    enrollment.status = EnrollmentStatus.ACTIVE if approve else EnrollmentStatus.REJECTED
+    enrollment.enrolled_at = timezone.now() if approve else None
+    enrollment.decided_by = actor
+    enrollment.save(update_fields=["status", "enrolled_at", "decided_by", "updated_at"])
+    return enrollment
+
+
+def _recompute(enrollment: Enrollment, outline: Outline) -> None:
+    required = outline.required_ids
+    done = set(
+        LessonProgress.objects.filter(
+            user_id=enrollment.user_id, lesson_id__in=required, status=ProgressStatus.COMPLETED
+        ).values_list("lesson_id", flat=True)
+    )
+    enrollment.progress_percent = round(100 * len(done) / len(required)) if required else 100
+    if required and len(done) == len(required) and enrollment.status == EnrollmentStatus.ACTIVE:
+        enrollment.status = EnrollmentStatus.COMPLETED
+        enrollment.completed_at = timezone.now()
+
+
+def _progress_for(*, user, course: Course, lesson: dict) -> tuple[LessonProgress, Enrollment | None]:
+    enrollment = Enrollment.objects.select_for_update().filter(user=user, course=course).first()
+    decision = lesson_decision(user=user, course=course, lesson=lesson, enrollment=enrollment)
+    if not decision.allowed:
+        raise EnrollmentError(decision.reason)
+    progress, _ = LessonProgress.objects.select_for_update().get_or_create(
+        user=user, lesson_id=lesson["id"], defaults={"course": course}
+    )
+    return progress, enrollment
+
+
+def _touch(enrollment: Enrollment | None, lesson_id: int, outline: Outline) -> None:
+    if enrollment is None or not enrollment.opens_lessons:
+        return
+    enrollment.last_lesson_id = lesson_id
+    enrollment.last_activity_at = timezone.now()
+    _recompute(enrollment, outline)
+    enrollment.save()
+
+
+@transaction.atomic
+def lesson_open(*, user, course: Course, lesson_id: int) -> LessonProgress | None:
+    """Record that the learner opened a lesson (resume point). Staff previews record nothing."""
+    outline = outline_for(course)
+    lesson = outline.lesson(lesson_id)
+    progress, enrollment = _progress_for(user=user, course=course, lesson=lesson)
+    _touch(enrollment, lesson["id"], outline)
+    return progress
+
+
+@transaction.atomic
+def lesson_complete(*, user, course: Course, lesson_id: int) -> LessonProgress:
+    """The learner marks a text, document or embedded-video lesson as done."""
+    outline = outline_for(course)
+    lesson = outline.lesson(lesson_id)
+    if lesson["kind"] not in SELF_COMPLETED_KINDS:
+        raise EnrollmentError("This lesson completes on its own when you finish it.")
+    progress, enrollment = _progress_for(user=user, course=course, lesson=lesson)
+    if enrollment is None or not enrollment.opens_lessons:
+        raise EnrollmentError("Enroll in this course to record your progress.")
+    _mark_completed(progress)
+    _touch(enrollment, lesson["id"], outline)
+    return progress
+
+
+def _mark_completed(progress: LessonProgress) -> None:
+    if progress.status != ProgressStatus.COMPLETED:
+        progress.status = ProgressStatus.COMPLETED
+        progress.completed_at = timezone.now()
+    progress.percent = 100
+    progress.save()
+
+
+@transaction.atomic
+def video_progress_record(
+    *, user, course: Course, lesson_id: int, position: float, duration: float, watched_seconds: float
+) -> LessonProgress:
+    """A player heartbeat: where the learner is, how long the video is, seconds watched since the last one."""
+    outline = outline_for(course)
+    lesson = outline.lesson(lesson_id)
+    if lesson["kind"] != LessonKind.VIDEO:
+        raise EnrollmentError("This lesson has no video.")
+    for name, value in (("position", position), ("duration", duration), ("watched_seconds", watched_seconds)):
+        if not isinstance(value, int | float) or value < 0 or value > 10 * 24 * 3600:
+            raise EnrollmentError(f"'{name}' must be a number of seconds.")
+    progress, enrollment = _progress_for(user=user, course=course, lesson=lesson)
+    if enrollment is None or not enrollment.opens_lessons:
+        return progress
+    progress.last_position_seconds = int(min(position, duration or position))
+    progress.time_spent_seconds += int(min(watched_seconds, MAX_HEARTBEAT_SECONDS))
+    if duration > 0:
+        progress.percent = max(progress.percent, min(100, round(100 * position / duration)))
+    if progress.percent >= VIDEO_COMPLETE_PERCENT:
+        _mark_completed(progress)
+    else:
+        progress.save()
+    _touch(enrollment, lesson["id"], outline)
+    return progress
