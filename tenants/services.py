@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from .cache import cache_purge_schema
 from .models import Domain, Plan, Tenant
 from .slugs import schema_name_for, validate_slug
 
@@ -81,6 +82,7 @@ def tenant_create(
 
     started = time.perf_counter()
     tenant = Tenant(schema_name=schema_name_for(slug), slug=slug, name=name.strip(), plan=plan)
+    cache_purge_schema(tenant.schema_name)  # entries of an earlier tenant of the same name
     tenant.save(verbosity=0)
     domain = Domain.objects.create(
         domain=f"{slug}.{settings.LMS_BASE_DOMAIN}", tenant=tenant, is_primary=True
@@ -135,8 +137,10 @@ def tenant_delete(*, tenant: Tenant, confirm: str) -> None:
             f"repeat its slug to confirm: --confirm {tenant.slug}"
         )
     connection.set_schema_to_public()
+    schema = tenant.schema_name
     tenant.domains.all().delete()
     tenant.delete(force_drop=True)
+    transaction.on_commit(lambda: cache_purge_schema(schema))
 
 
 @transaction.atomic

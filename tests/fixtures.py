@@ -56,6 +56,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
             database = cursor.fetchone()[0]
         if not database.startswith("test_"):
             pytest.exit(f"Refusing to write test tenants into database {database!r}: not a test database.", 3)
+        # The Redis test database outlives the test database; a new run starts clean.
+        from django.core.cache import cache
+
+        cache.clear()
         _ensure_tenant("acme", "Acme Corp")
         _ensure_tenant("globex", "Globex Learning")
         connection.set_schema_to_public()

@@ -84,3 +84,29 @@ def test_operator_admin_is_not_served_on_tenant_hosts_and_tenant_admin_not_on_ro
     )
     assert response.status_code == 200  # form redisplayed: no such operator
     assert connection.schema_name == "public"
+
+
+def test_a_recreated_tenant_never_reads_the_cache_of_its_deleted_namesake(
+    db, django_capture_on_commit_callbacks
+):
+    from tenants.services import tenant_create, tenant_delete
+
+    first = tenant_create(slug="phoenix", name="Phoenix", admin_email="a@phoenix.test").tenant
+    with schema_context("phoenix"):
+        cache.set("course-outline:1", "the old tenant's outline", 300)
+    with django_capture_on_commit_callbacks(execute=True):
+        tenant_delete(tenant=first, confirm="phoenix")
+    with schema_context("public"):
+        tenant_create(slug="phoenix", name="Phoenix again", admin_email="a@phoenix.test")
+    with schema_context("phoenix"):
+        assert cache.get("course-outline:1") is None
+
+
+def test_creating_a_tenant_purges_leftovers_even_if_the_delete_could_not(db):
+    from tenants.services import tenant_create
+
+    with schema_context("ghost"):
+        cache.set("stale", "left by a tenant deleted while Redis was down", 300)
+    tenant_create(slug="ghost", name="Ghost", admin_email="a@ghost.test")
+    with schema_context("ghost"):
+        assert cache.get("stale") is None
