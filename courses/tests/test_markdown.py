@@ -80,8 +80,8 @@ def test_no_script_event_handler_or_javascript_url_survives(payload):
         if name in {"href", "src"}:
             assert (
                 value.startswith(("http://", "https://", "mailto:"))
-                or "://" not in value
-                and ":" not in value
+                or ("://" not in value
+                and ":" not in value)
             ), (payload, value)
 
 

@@ -43,7 +43,7 @@ def test_approval_course_waits_for_staff_and_only_staff_decide(people):
         lesson={"id": first.pk, "is_preview": False},
         enrollment=enrollment,
     )
-    with pytest.raises(EnrollmentError, match="course's staff"):
+    with pytest.raises(EnrollmentError, match=r"course's staff"):
         enrollment_decide(actor=people["learner"], enrollment=enrollment, approve=True)
     enrollment_decide(actor=people["admin"], enrollment=enrollment, approve=True)
     enrollment.refresh_from_db()
@@ -68,7 +68,7 @@ def test_invitation_only_and_unpublished_courses_refuse_enrollment_and_create_no
 def test_enrolling_twice_is_refused_and_keeps_one_enrollment(people):
     course = make_course(slug="twice")
     enrollment_create(user=people["learner"], course=course)
-    with pytest.raises(EnrollmentError, match="already|enrolled"):
+    with pytest.raises(EnrollmentError, match="You are enrolled in this course"):
         enrollment_create(user=people["learner"], course=course)
     assert Enrollment.objects.filter(course=course).count() == 1
 
