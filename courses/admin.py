@@ -1,0 +1,410 @@
+"""The course builder in the tenant admin: categories, courses (the builder page), modules, lessons, history.
+
+Tenant admins see every course; instructors only the courses they teach
+(`courses_for_staff`), in lists, forms, choices and every builder endpoint. Nothing is
+hard-deleted from here: "delete" sets `deleted_at` and can be undone.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from accounts.admin_site import tenant_admin_site
+from accounts.models import Role
+
+from .admin_views import CourseBuilderViews, builder_url, course_status_badge, is_tenant_admin
+from .forms import CategoryAdminForm, CourseAdminForm, LessonAdminForm, ModuleAdminForm
+from .models import Category, Course, CourseRevision, Lesson, Module
+from .selectors import courses_for_staff
+from .services import course_delete, course_restore, next_position
+
+SOFT_DELETE_TEMPLATE = "admin/courses/soft_delete_confirmation.html"
+
+
+class NotFoundMixin:
+    """An object outside the person's queryset answers 404, not Django's redirect to the index."""
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("No such object here.")
+        return obj
+
+
+class SoftDeleteMixin:
+    """Delete moves to the trash (`soft_delete`); the confirmation page says it can be undone."""
+
+    delete_confirmation_template = SOFT_DELETE_TEMPLATE
+
+    def get_deleted_objects(self, objs, request):
+        # Nothing is removed from the database, so there is no cascade to list or to check.
+        return [], {}, set(), []
+
+    def delete_model(self, request, obj):
+        obj.soft_delete()
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
+class BackToBuilderMixin:
+    """After saving or deleting a module or lesson, go back to its course's builder page."""
+
+    def course_id_of(self, obj) -> int:
+        raise NotImplementedError
+
+    def _stay(self, request) -> bool:
+        return any(key in request.POST for key in ("_continue", "_addanother", "_saveasnew", IS_POPUP_VAR))
+
+    def response_add(self, request, obj, post_url_continue=None):
+        response = super().response_add(request, obj, post_url_continue)
+        if self._stay(request):
+            return response
+        return HttpResponseRedirect(builder_url(self.course_id_of(obj), f"{obj._meta.model_name}-{obj.pk}"))
+
+    def response_change(self, request, obj):
+        response = super().response_change(request, obj)
+        if self._stay(request):
+            return response
+        return HttpResponseRedirect(builder_url(self.course_id_of(obj), f"{obj._meta.model_name}-{obj.pk}"))
+
+    def delete_model(self, request, obj):
+        request._builder_course_id = self.course_id_of(obj)
+        super().delete_model(request, obj)
+
+    def response_delete(self, request, obj_display, obj_id):
+        response = super().response_delete(request, obj_display, obj_id)
+        course_id = getattr(request, "_builder_course_id", None)
+        if course_id is None or IS_POPUP_VAR in request.POST:
+            return response
+        return HttpResponseRedirect(builder_url(course_id, "curriculum"))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        course = None
+        if obj is not None and obj.pk:
+            course = Course.objects.filter(pk=self.course_id_of(obj)).first()
+        else:
+            form = context["adminform"].form if context.get("adminform") else None
+            course = self.course_from_initial(request, form)
+        context["builder_course"] = course
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def course_from_initial(self, request, form) -> Course | None:
+        """On an add page, the course the new object will belong to (from ?course= or ?module=)."""
+        return None
+
+
+class TrashFilter(admin.SimpleListFilter):
+    title = "deleted"
+    parameter_name = "trash"
+
+    def lookups(self, request, model_admin):
+        return [("deleted", "Deleted"), ("all", "All, deleted too")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "deleted":
+            return queryset.deleted()
+        if self.value() == "all":
+            return queryset
+        return queryset.alive()
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Not deleted",
+        }
+        for value, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": title,
+            }
+
+
+@admin.register(Category, site=tenant_admin_site)
+class CategoryAdmin(NotFoundMixin, SoftDeleteMixin, admin.ModelAdmin):
+    form = CategoryAdminForm
+    list_display = ("__str__", "parent", "position", "slug")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    ordering = ("parent__position", "parent__name", "position", "name")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).alive().select_related("parent")
+
+    def delete_model(self, request, obj):
+        # Subcategories go with their parent; courses in them simply lose the category filter.
+        for child in obj.children.alive():
+            child.soft_delete()
+        obj.soft_delete()
+
+
+@admin.register(Course, site=tenant_admin_site)
+class CourseAdmin(NotFoundMixin, CourseBuilderViews, admin.ModelAdmin):
+    form = CourseAdminForm
+    list_display = ("title", "status_badge", "category", "instructor_names", "updated_at")
+    list_display_links = ("title",)
+    list_filter = (TrashFilter, "status", "level", "category")
+    search_fields = ("title", "slug", "summary")
+    prepopulated_fields = {"slug": ("title",)}
+    delete_confirmation_template = "admin/courses/course/delete_confirmation.html"
+    actions = ["restore_selected"]
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "summary", "description")}),
+        ("In the catalog", {"fields": ("cover", "category", "level", "estimated_minutes")}),
+        ("People and enrollment", {"fields": ("instructors", "enrollment_policy")}),
+    )
+
+    class Media:
+        css = {"all": ["courses/admin/builder.css"]}
+        js = ["courses/admin/builder.js"]
+
+    def get_queryset(self, request):
+        return (
+            courses_for_staff(request.user)
+            .select_related("category", "category__parent", "published_revision")
+            .defer("published_revision__snapshot", "published_revision__card")
+            .prefetch_related("instructors")
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        # Tenant admins only: deleting takes a course away from every enrolled learner.
+        if obj is not None and obj.is_deleted:
+            return False
+        return is_tenant_admin(request.user) and super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        if not is_tenant_admin(request.user):
+            actions.pop("restore_selected", None)
+        return actions
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    @admin.display(description="Status")
+    def status_badge(self, obj):
+        badge = course_status_badge(obj)
+        return format_html('<span class="lms-badge lms-badge--{}">{}</span>', badge["tone"], badge["label"])
+
+    @admin.display(description="Instructors")
+    def instructor_names(self, obj):
+        return ", ".join(str(user) for user in obj.instructors.all()) or "—"
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change and request.user.role == Role.INSTRUCTOR:
+            form.instance.instructors.add(request.user)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if IS_POPUP_VAR in request.POST or "_addanother" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        messages.success(request, f"Course “{obj}” created. Now build its curriculum: add a module below.")
+        return HttpResponseRedirect(builder_url(obj.pk, "curriculum"))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if change and obj is not None:
+            context.update(self.builder_context(request, obj.pk))
+            context["title"] = "Course builder"
+            context["show_delete"] = not obj.is_deleted
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def delete_model(self, request, obj):
+        course_delete(actor=request.user, course=obj)
+        messages.info(request, "Admins can restore it: filter the course list by “Deleted”.")
+
+    def delete_queryset(self, request, queryset):
+        for course in queryset:
+            self.delete_model(request, course)
+
+    def get_deleted_objects(self, objs, request):
+        return [], {}, set(), []
+
+    @admin.action(description="Restore selected deleted courses")
+    def restore_selected(self, request, queryset):
+        if not is_tenant_admin(request.user):
+            raise PermissionDenied
+        restored = 0
+        for course in queryset.deleted():
+            course_restore(actor=request.user, course=course)
+            self.log_change(request, course, "Restored from the deleted courses.")
+            restored += 1
+        self.message_user(request, f"{restored} course(s) restored.", messages.SUCCESS)
+
+
+@admin.register(Module, site=tenant_admin_site)
+class ModuleAdmin(NotFoundMixin, BackToBuilderMixin, SoftDeleteMixin, admin.ModelAdmin):
+    form = ModuleAdminForm
+    list_display = ("title", "course", "position")
+    list_filter = (("course", admin.RelatedOnlyFieldListFilter),)
+    search_fields = ("title", "course__title")
+    ordering = ("course__title", "position", "id")
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .alive()
+            .filter(course__in=courses_for_staff(request.user))
+            .select_related("course")
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("course",) if obj is not None else ()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "course":
+            kwargs["queryset"] = courses_for_staff(request.user).alive()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def course_id_of(self, obj) -> int:
+        return obj.course_id
+
+    def course_from_initial(self, request, form) -> Course | None:
+        course_id = str(form.initial.get("course") or "") if form is not None else ""
+        return courses_for_staff(request.user).filter(pk=course_id).first() if course_id.isdigit() else None
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.position = next_position(Module.objects.alive().filter(course=obj.course))
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Lesson, site=tenant_admin_site)
+class LessonAdmin(NotFoundMixin, BackToBuilderMixin, SoftDeleteMixin, admin.ModelAdmin):
+    form = LessonAdminForm
+    list_display = ("title", "kind", "module", "course_title", "position", "is_preview")
+    list_filter = ("kind", ("module__course", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("title", "module__title", "module__course__title")
+    ordering = ("module__course__title", "module__position", "position", "id")
+    fieldsets = (
+        (None, {"fields": ("module", "title", "kind")}),
+        ("Content", {"fields": ("video", "document", "embed_url", "body")}),
+        ("Settings", {"fields": ("duration_minutes", "is_preview", "is_required")}),
+    )
+
+    class Media:
+        css = {"all": ["courses/admin/builder.css"]}
+        js = ["courses/admin/builder.js"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .alive()
+            .filter(module__deleted_at__isnull=True, module__course__in=courses_for_staff(request.user))
+            .select_related("module", "module__course")
+        )
+
+    @admin.display(description="Course", ordering="module__course__title")
+    def course_title(self, obj):
+        return obj.module.course.title
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "module":
+            kwargs["queryset"] = (
+                Module.objects.alive()
+                .filter(course__in=courses_for_staff(request.user).alive())
+                .select_related("course")
+                .order_by("course__title", "position", "id")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None and "module" in form.base_fields:
+            # A lesson moves between the modules of its own course, not to another course.
+            field = form.base_fields["module"]
+            field.queryset = field.queryset.filter(course_id=obj.module.course_id)
+        return form
+
+    def course_id_of(self, obj) -> int:
+        return obj.module.course_id
+
+    def course_from_initial(self, request, form) -> Course | None:
+        module_id = str(form.initial.get("module") or "") if form is not None else ""
+        if not module_id.isdigit():
+            return None
+        return courses_for_staff(request.user).filter(modules__pk=module_id).first()
+
+    def save_model(self, request, obj, form, change):
+        if not change or "module" in form.changed_data:
+            obj.position = next_position(Lesson.objects.alive().filter(module=obj.module).exclude(pk=obj.pk))
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        response = super().response_add(request, obj, post_url_continue)
+        if "_addanother" in request.POST and IS_POPUP_VAR not in request.POST:
+            # The next lesson goes into the same module.
+            return HttpResponseRedirect(f"{reverse('admin:courses_lesson_add')}?module={obj.module_id}")
+        return response
+
+
+@admin.register(CourseRevision, site=tenant_admin_site)
+class CourseRevisionAdmin(NotFoundMixin, admin.ModelAdmin):
+    """Published revisions, read only. Restoring one is a button on the course page (admins)."""
+
+    list_display = ("course", "number", "author", "created_at", "summary")
+    list_filter = (("course", admin.RelatedOnlyFieldListFilter),)
+    search_fields = ("course__title", "summary")
+    fields = ("course", "number", "author", "created_at", "summary", "outline")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(course__in=courses_for_staff(request.user))
+            .select_related("course", "author")
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Published outline")
+    def outline(self, obj):
+        modules = obj.snapshot.get("modules", [])
+        if not modules:
+            return "—"
+        return format_html(
+            '<ol class="lms-revision-outline">{}</ol><details><summary>Snapshot (JSON)</summary>'
+            '<pre class="lms-json">{}</pre></details>',
+            format_html_join(
+                "",
+                "<li>{}<ol>{}</ol></li>",
+                (
+                    (
+                        module["title"],
+                        format_html_join(
+                            "",
+                            "<li>{} <small>({})</small></li>",
+                            ((x["title"], x["kind"]) for x in module["lessons"]),
+                        ),
+                    )
+                    for module in modules
+                ),
+            ),
+            json.dumps(obj.snapshot, indent=2, ensure_ascii=False),
+        )

@@ -1,0 +1,220 @@
+"""Forms of the course builder in the tenant admin, with the checks uploads must pass.
+
+Uploaded files are checked by their first bytes, not their name or the browser's
+content type: a PNG renamed to .pdf is refused with a field error.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Q
+from django.urls import reverse
+
+from accounts.models import Role
+
+from .models import Category, Course, Lesson, Module
+
+MB = 1024 * 1024
+VIDEO_MAX_BYTES = 500 * MB
+DOCUMENT_MAX_BYTES = 50 * MB
+COVER_MAX_BYTES = 5 * MB
+MARKDOWN_PREVIEW_MAX_CHARS = 200_000
+
+
+def sniff_file_type(head: bytes) -> str | None:
+    """The type a file's first bytes announce: "mp4", "webm", "pdf", "png", "jpeg", "webp" or None."""
+    if head[4:8] == b"ftyp":
+        return "mp4"  # ISO base media (MP4, M4V, MOV): the ftyp box comes first
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "webm"  # EBML header (WebM, Matroska)
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def check_upload(upload, *, allowed: set[str], max_bytes: int, what: str):
+    """Refuse a new upload whose bytes are not one of `allowed`, or that is too large."""
+    if not isinstance(upload, UploadedFile):
+        return upload  # unchanged (the file already stored) or cleared
+    if upload.size > max_bytes:
+        raise forms.ValidationError(
+            f"This file is {upload.size / MB:.1f} MB; {what} can be at most {max_bytes // MB} MB."
+        )
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    if sniff_file_type(head) not in allowed:
+        names = ", ".join(sorted(a.upper() for a in allowed))
+        raise forms.ValidationError(
+            f"This file is not a {names} file (whatever its name says). Upload {what} as {names}."
+        )
+    return upload
+
+
+def _markdown_widget(rows: int = 10) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows, "class": "vLargeTextField"})
+
+
+def _enable_markdown_preview(form: forms.Form, *names: str) -> None:
+    url = reverse("admin:courses_course_markdown_preview")
+    for name in names:
+        if name in form.fields:
+            form.fields[name].widget.attrs["data-markdown-preview"] = url
+
+
+class CategoryAdminForm(forms.ModelForm):
+    class Meta:
+        model = Category
+        fields = ("name", "slug", "parent", "position")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        parents = Category.objects.alive().filter(parent__isnull=True)
+        if self.instance.pk:
+            parents = parents.exclude(pk=self.instance.pk)
+        self.fields["parent"].queryset = parents
+        self.fields["parent"].help_text = "Leave empty for a top-level category. Categories nest one level."
+
+
+class InstructorChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.full_name} ({obj.email})" if obj.full_name else obj.email
+
+
+class CourseAdminForm(forms.ModelForm):
+    """The course's own fields. `actor` is the person editing (set by the admin)."""
+
+    actor = None
+
+    class Meta:
+        model = Course
+        fields = (
+            "title",
+            "slug",
+            "summary",
+            "description",
+            "cover",
+            "category",
+            "instructors",
+            "level",
+            "estimated_minutes",
+            "enrollment_policy",
+        )
+        field_classes = {"instructors": InstructorChoiceField}
+        widgets = {
+            "description": _markdown_widget(12),
+            "instructors": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["instructors"].queryset = get_user_model().objects.filter(
+            is_active=True, role__in=[Role.INSTRUCTOR, Role.ADMIN]
+        )
+        self.fields[
+            "instructors"
+        ].help_text = (
+            "People who may edit and publish this course. Only instructors and admins can be chosen."
+        )
+        self.fields["category"].queryset = Category.objects.alive().select_related("parent")
+        _enable_markdown_preview(self, "description")
+
+    def clean_cover(self):
+        return check_upload(
+            self.cleaned_data.get("cover"),
+            allowed={"png", "jpeg", "webp"},
+            max_bytes=COVER_MAX_BYTES,
+            what="a cover image",
+        )
+
+    def clean_instructors(self):
+        chosen = self.cleaned_data.get("instructors")
+        actor = self.actor
+        if actor is not None and actor.role == Role.INSTRUCTOR:
+            # An instructor who left themselves out would lock themselves out of the course.
+            chosen = get_user_model().objects.filter(Q(pk__in=chosen) | Q(pk=actor.pk))
+        return chosen
+
+
+class ModuleAdminForm(forms.ModelForm):
+    class Meta:
+        model = Module
+        fields = ("course", "title", "summary")
+
+
+class ModuleQuickAddForm(forms.ModelForm):
+    """The one-line "Add module" form under a course's curriculum."""
+
+    class Meta:
+        model = Module
+        fields = ("title", "summary")
+
+
+class ModuleChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.course.title} / {obj.title}"
+
+
+class LessonAdminForm(forms.ModelForm):
+    # Addresses typed without a scheme are https (the only scheme the embed allow-list accepts).
+    embed_url = Lesson._meta.get_field("embed_url").formfield(assume_scheme="https")
+
+    class Meta:
+        model = Lesson
+        fields = (
+            "module",
+            "title",
+            "kind",
+            "video",
+            "document",
+            "embed_url",
+            "body",
+            "duration_minutes",
+            "is_preview",
+            "is_required",
+        )
+        field_classes = {"module": ModuleChoiceField}
+        widgets = {"body": _markdown_widget(14)}
+        help_texts = {
+            "video": "MP4 or WebM, at most 500 MB.",
+            "document": "PDF, at most 50 MB.",
+            "duration_minutes": "How long the lesson takes, in minutes.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _enable_markdown_preview(self, "body")
+
+    def clean_video(self):
+        return check_upload(
+            self.cleaned_data.get("video"), allowed={"mp4", "webm"}, max_bytes=VIDEO_MAX_BYTES, what="a video"
+        )
+
+    def clean_document(self):
+        return check_upload(
+            self.cleaned_data.get("document"),
+            allowed={"pdf"},
+            max_bytes=DOCUMENT_MAX_BYTES,
+            what="a document",
+        )
+
+
+class PublishForm(forms.Form):
+    summary = forms.CharField(
+        required=False,
+        max_length=500,
+        label="What changed?",
+        help_text="Optional; left empty, the summary is written for you.",
+    )
+
+
+class MarkdownPreviewForm(forms.Form):
+    text = forms.CharField(required=False, strip=False, max_length=MARKDOWN_PREVIEW_MAX_CHARS)
