@@ -3,13 +3,22 @@
 from django.urls import include, path
 
 from accounts.admin_site import tenant_admin_site
+from courses import urls as course_urls
+from enrollments import urls as enrollment_urls
 
 from .health import healthz
 from .views import home
+
+# One `courses` namespace for every /courses/ page: staff previews come from the courses
+# app, the landing and enroll pages from enrollments (they need the learner's enrollment,
+# and courses may not import enrollments).
+course_pages = (course_urls.urlpatterns + enrollment_urls.course_urlpatterns, "courses")
 
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
+    path("courses/", include(course_pages)),
+    path("learning/", include("enrollments.urls")),
     path("admin/", tenant_admin_site.urls),
 ]

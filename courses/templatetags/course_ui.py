@@ -1,0 +1,129 @@
+"""Small presentation helpers for course pages: durations, labels, kind icons, media links.
+
+Media links go through `default_storage.url` (a short-lived presigned URL) in one place,
+so the media-delivery work can swap them for its access-checked redirect here.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from django import template
+from django.core.files.storage import default_storage
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from courses.embeds import embed_player_url
+from courses.models import Level
+
+register = template.Library()
+
+KIND_LABELS = {
+    "video": "Video",
+    "text": "Reading",
+    "document": "PDF",
+    "embed": "External video",
+    "quiz": "Quiz",
+    "assignment": "Assignment",
+}
+
+# 16x16 outline icons, drawn with currentColor so they follow the text colour.
+_ICON_PATHS = {
+    "video": '<rect x="1.5" y="3" width="13" height="10" rx="2"/>'
+    '<path d="M6.5 6v4l3.5-2z" fill="currentColor"/>',
+    "text": '<path d="M3 3.5h10M3 6.5h10M3 9.5h10M3 12.5h6"/>',
+    "document": '<path d="M4 1.5h5.5L12.5 4.5v10h-8.5z"/><path d="M9.5 1.5v3h3M6 8h4.5M6 10.5h4.5"/>',
+    "embed": '<rect x="1.5" y="3" width="13" height="10" rx="2"/>'
+    '<path d="M6 6.5 4 8l2 1.5M10 6.5 12 8l-2 1.5"/>',
+    "quiz": '<circle cx="8" cy="8" r="6.5"/><path d="M6.2 6.3a1.9 1.9 0 1 1 2.6 1.8c-.5.2-.8.6-.8 1.1v.4"/>'
+    '<circle cx="8" cy="11.6" r=".6" fill="currentColor"/>',
+    "assignment": '<path d="M10.5 2.5l3 3-7.5 7.5H3v-3z"/><path d="M9 4l3 3"/>',
+}
+
+
+@register.filter
+def minutes(value) -> str:
+    """45 -> '45 min', 90 -> '1 h 30 min', 120 -> '2 h'."""
+    try:
+        total = int(value)
+    except (TypeError, ValueError):
+        return ""
+    if total <= 0:
+        return ""
+    hours, rest = divmod(total, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+@register.filter
+def clock(value) -> str:
+    """Seconds as a player clock: 83 -> '1:23', 3723 -> '1:02:03'."""
+    try:
+        total = max(0, int(value))
+    except (TypeError, ValueError):
+        return "0:00"
+    hours, rest = divmod(total, 3600)
+    mins, secs = divmod(rest, 60)
+    return f"{hours}:{mins:02d}:{secs:02d}" if hours else f"{mins}:{secs:02d}"
+
+
+@register.filter
+def level_label(value: str) -> str:
+    try:
+        return Level(value).label
+    except ValueError:
+        return ""
+
+
+@register.filter
+def kind_label(value: str) -> str:
+    return KIND_LABELS.get(value, str(value).title())
+
+
+@register.simple_tag
+def kind_icon(kind: str) -> SafeString:
+    paths = _ICON_PATHS.get(kind, _ICON_PATHS["text"])
+    svg = (
+        '<svg class="icon" viewBox="0 0 16 16" width="16" height="16" fill="none" stroke="currentColor" '
+        f'stroke-width="1.4" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">{paths}</svg>'
+    )
+    return mark_safe(svg)  # noqa: S308 - constant markup chosen from the table above
+
+
+@register.filter
+def storage_url(name: str) -> str:
+    """A short-lived signed URL for a stored file (cover, video, PDF); '' when there is none."""
+    return default_storage.url(name) if name else ""
+
+
+@register.filter
+def download_url(name: str) -> str:
+    """Like storage_url, but the browser saves the file instead of showing it."""
+    if not name:
+        return ""
+    filename = PurePosixPath(name).name.replace('"', "")
+    return default_storage.url(
+        name, parameters={"ResponseContentDisposition": f'attachment; filename="{filename}"'}
+    )
+
+
+@register.filter
+def embed_player(url: str) -> str:
+    return embed_player_url(url) or ""
+
+
+@register.simple_tag
+def progress_bar(percent, label: str = "Course progress") -> SafeString:
+    """An accessible progress bar; JS updates it through the data-progress hooks."""
+    try:
+        value = max(0, min(100, int(percent or 0)))
+    except (TypeError, ValueError):
+        value = 0
+    return format_html(
+        '<div class="progress" role="progressbar" aria-label="{}" aria-valuemin="0" aria-valuemax="100" '
+        'aria-valuenow="{}" data-progress><span class="progress-fill" style="width: {}%"></span></div>',
+        label,
+        value,
+        value,
+    )
