@@ -11,6 +11,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")
 BENCHMARKS = {
     "tenant_create_seconds": "bench.tenant_create",
     "tenant_page_rps": "bench.tenant_page",
+    "lesson_page_rps": "bench.lesson_page",
 }
 
 
