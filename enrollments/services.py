@@ -93,10 +93,21 @@ def _touch(enrollment: Enrollment | None, lesson_id: int, outline: Outline) -> N
 
 @transaction.atomic
 def lesson_open(*, user, course: Course, lesson_id: int) -> LessonProgress | None:
-    """Record that the learner opened a lesson (resume point). Staff previews record nothing."""
+    """Record that an enrolled learner opened a lesson (resume point).
+
+    Staff and people opening a free preview record nothing: progress belongs to enrollments.
+    """
     outline = outline_for(course)
     lesson = outline.lesson(lesson_id)
-    progress, enrollment = _progress_for(user=user, course=course, lesson=lesson)
+    enrollment = Enrollment.objects.select_for_update().filter(user=user, course=course).first()
+    decision = lesson_decision(user=user, course=course, lesson=lesson, enrollment=enrollment)
+    if not decision.allowed:
+        raise EnrollmentError(decision.reason)
+    if enrollment is None or not enrollment.opens_lessons:
+        return None
+    progress, _ = LessonProgress.objects.get_or_create(
+        user=user, lesson_id=lesson["id"], defaults={"course": course}
+    )
     _touch(enrollment, lesson["id"], outline)
     return progress
 

@@ -47,13 +47,29 @@ def _ensure_tenant(slug: str, name: str) -> Tenant:
     return tenant
 
 
+def _current_database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_database()")
+        return cursor.fetchone()[0]
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(django_db_setup, django_db_blocker, request):
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT current_database()")
-            database = cursor.fetchone()[0]
+        if not _current_database().startswith("test_"):
+            # pytest-django creates the test database only when a selected test uses `db`;
+            # a run of browser tests alone needs it too.
+            from django.test.utils import setup_databases, teardown_databases
+
+            config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+
+            def teardown():
+                with django_db_blocker.unblock():
+                    teardown_databases(config, verbosity=0)
+
+            request.addfinalizer(teardown)
+        database = _current_database()
         if not database.startswith("test_"):
             pytest.exit(f"Refusing to write test tenants into database {database!r}: not a test database.", 3)
         # The Redis test database outlives the test database; a new run starts clean.
@@ -107,7 +123,11 @@ def in_tenant(tenant) -> Iterator[Tenant]:
 
 @pytest.fixture(scope="session")
 def live_server_port(django_db_setup, django_db_blocker) -> Iterator[int]:
-    """A threaded HTTP server on 127.0.0.1 serving the project against the committed test data."""
+    """A threaded HTTP server on 127.0.0.1 serving the project against the committed test data.
+
+    Deliberately not named `live_server`: pytest-django wraps tests using that name in
+    `transactional_db`, whose flush would delete the tenant rows in `public`.
+    """
     from django.contrib.staticfiles.handlers import StaticFilesHandler
     from django.test.testcases import LiveServerThread
 
