@@ -78,10 +78,8 @@ def test_no_script_event_handler_or_javascript_url_survives(payload):
         assert not name.startswith("on"), (payload, name)
         assert name != "style", payload
         if name in {"href", "src"}:
-            assert (
-                value.startswith(("http://", "https://", "mailto:"))
-                or ("://" not in value
-                and ":" not in value)
+            assert value.startswith(("http://", "https://", "mailto:")) or (
+                "://" not in value and ":" not in value
             ), (payload, value)
 
 
