@@ -16,6 +16,12 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.cached_db import SessionStore
+from django.test.utils import override_settings
+from django_tenants.utils import schema_context
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 BENCH_SECRET = "bench-only-" + "k" * 60
@@ -162,3 +168,31 @@ def wrk(
         "connections": connections,
         "seconds": seconds,
     }
+
+
+def signed_in_cookie(slug: str, email: str) -> str:
+    """A session cookie the benchmark server accepts for `email`.
+
+    The server runs with the benchmark's SECRET_KEY, which signs session data and the
+    user's session hash; a session made with the development key would be thrown away
+    and the learner served as an anonymous visitor (a 403 on the lesson page).
+    """
+    with schema_context(slug), override_settings(SECRET_KEY=BENCH_SECRET):
+        user = get_user_model().objects.get(email=email)
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "accounts.backends.RoleBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+def check_signed_in(port: int, path: str, *, host: str, cookie: str) -> None:
+    """Fail loudly unless the server answers `path` to this cookie as a signed-in person."""
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Host": host, "Cookie": cookie})
+    with urllib.request.urlopen(req, timeout=10) as response:
+        body = response.read().decode()
+    if response.status != 200 or "Sign out" not in body:
+        raise RuntimeError(
+            f"{path} on {host} was not served to a signed-in person; the benchmark would be wrong"
+        )

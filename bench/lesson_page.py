@@ -11,16 +11,13 @@ Goal: ratio >= 0.4 and p99 < 50 ms at 32 connections.
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-from django.contrib.sessions.backends.cached_db import SessionStore
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
-from django.test.utils import override_settings
 from django.urls import reverse
 from django_tenants.utils import schema_context
 
-from bench.common import BENCH_SECRET, gunicorn, write_result, wrk
+from bench.common import check_signed_in, gunicorn, signed_in_cookie, write_result, wrk
 from courses.models import Course, CourseStatus, Lesson, LessonKind, Module
 from courses.selectors import outline_for
 from courses.services import course_publish
@@ -99,23 +96,6 @@ def lesson_path() -> str:
         return reverse("enrollments:lesson", kwargs={"slug": SLUG, "lesson_id": middle})
 
 
-def signed_in_cookie(slug: str, email: str) -> str:
-    """A session cookie the benchmark server accepts for `email`.
-
-    The server runs with the benchmark's SECRET_KEY, which signs session data and the
-    user's session hash; a session made with the development key would be thrown away
-    and the learner served as an anonymous visitor (a 403 on the lesson page).
-    """
-    with schema_context(slug), override_settings(SECRET_KEY=BENCH_SECRET):
-        user = get_user_model().objects.get(email=email)
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "accounts.backends.RoleBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.create()
-        return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
-
-
 def _latency(result: dict) -> dict:
     return {k: v for k, v in result.items() if k.startswith("p") and k.endswith("_ms")}
 
@@ -126,6 +106,7 @@ def run() -> dict:
     host = f"{TENANT}.localhost"
     with gunicorn(workers=2) as port:
         base = f"http://127.0.0.1:{port}"
+        check_signed_in(port, path, host=host, cookie=cookie)
         wrk(f"{base}/bench/minimal", host=host, seconds=2)  # warm-up: connections, caches
         wrk(f"{base}{path}", host=host, cookie=cookie, seconds=2)
         baseline = wrk(f"{base}/bench/minimal", host=host, connections=CONNECTIONS, seconds=SECONDS)

@@ -4,28 +4,13 @@ Baseline, same server, same run: a minimal Django view on the same tenant host (
 through the same middleware: tenant lookup, sessions, CSRF).
 """
 
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-from django.contrib.sessions.backends.cached_db import SessionStore
 from django.core.management import call_command
-from django_tenants.utils import schema_context
 
-from bench.common import gunicorn, write_result, wrk
+from bench.common import check_signed_in, gunicorn, signed_in_cookie, write_result, wrk
 from tenants.models import Tenant
 
 CONNECTIONS = 32
 SECONDS = 10
-
-
-def signed_in_cookie(slug: str, email: str) -> str:
-    with schema_context(slug):
-        user = get_user_model().objects.get(email=email)
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "accounts.backends.RoleBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.create()
-        return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
 
 def run() -> dict:
@@ -34,6 +19,7 @@ def run() -> dict:
     cookie = signed_in_cookie("acme", "learner@acme.test")
     with gunicorn(workers=2) as port:
         base = f"http://127.0.0.1:{port}"
+        check_signed_in(port, "/", host="acme.localhost", cookie=cookie)
         wrk(f"{base}/bench/minimal", host="acme.localhost", seconds=2)  # warm-up
         wrk(f"{base}/", host="acme.localhost", cookie=cookie, seconds=2)
         baseline = wrk(

@@ -91,18 +91,34 @@ def _touch(enrollment: Enrollment | None, lesson_id: int, outline: Outline) -> N
     enrollment.save()
 
 
-@transaction.atomic
-def lesson_open(*, user, course: Course, lesson_id: int) -> LessonProgress | None:
-    """Record that an enrolled learner opened a lesson (resume point).
+_UNKNOWN = object()
+
+
+def lesson_open(*, user, course: Course, lesson_id: int, enrollment=_UNKNOWN, progress=_UNKNOWN):
+    """Record that an enrolled learner opened a lesson (their resume point).
 
     Staff and people opening a free preview record nothing: progress belongs to enrollments.
+    A page that already read the enrollment and progress passes them in; reopening the
+    lesson the learner is already on then writes nothing (page views are frequent; the
+    resume point has not moved).
     """
     outline = outline_for(course)
     lesson = outline.lesson(lesson_id)
-    enrollment = Enrollment.objects.select_for_update().filter(user=user, course=course).first()
+    if enrollment is _UNKNOWN:
+        enrollment = Enrollment.objects.filter(user=user, course=course).first()
     decision = lesson_decision(user=user, course=course, lesson=lesson, enrollment=enrollment)
     if not decision.allowed:
         raise EnrollmentError(decision.reason)
+    if enrollment is None or not enrollment.opens_lessons:
+        return None
+    if progress is not _UNKNOWN and progress is not None and enrollment.last_lesson_id == lesson["id"]:
+        return progress
+    return _lesson_open_record(user=user, course=course, lesson=lesson, outline=outline)
+
+
+@transaction.atomic
+def _lesson_open_record(*, user, course: Course, lesson: dict, outline: Outline) -> LessonProgress | None:
+    enrollment = Enrollment.objects.select_for_update().filter(user=user, course=course).first()
     if enrollment is None or not enrollment.opens_lessons:
         return None
     progress, _ = LessonProgress.objects.get_or_create(

@@ -174,7 +174,13 @@ def lesson_detail(request: HttpRequest, slug: str, lesson_id: int) -> HttpRespon
         return _locked(request, page, page.decision.reason, page.decision.action)
     user, course, lesson = request.user, page.course, page.lesson
     try:
-        progress = lesson_open(user=user, course=course, lesson_id=lesson["id"])
+        progress = lesson_open(
+            user=user,
+            course=course,
+            lesson_id=lesson["id"],
+            enrollment=page.enrollment,
+            progress=page.progress,
+        )
     except EnrollmentError as exc:  # access changed between the two reads
         return _locked(request, page, str(exc), "")
     enrolled = _opens_lessons(page.enrollment)
@@ -203,6 +209,7 @@ def lesson_detail(request: HttpRequest, slug: str, lesson_id: int) -> HttpRespon
             "enrollment": page.enrollment,
             "enrolled": enrolled,
             "staff": staff,
+            "enrolled_or_staff": enrolled or staff,
             "percent": percent,
             "is_complete": lesson["id"] in page.completed,
             "can_complete": enrolled and lesson["kind"] in SELF_COMPLETED_KINDS,

@@ -98,6 +98,10 @@ PUBLIC_SCHEMA_NAME = "public"
 # New tenants clone this migrated schema instead of running every migration.
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# SET search_path once per request and tenant instead of before every query. Safe because
+# django-tenants (>= 4.0.1) forgets the cached path on rollback and savepoint rollback,
+# when PostgreSQL undoes the SET (ADR 0009; tests/test_isolation.py checks it).
+TENANT_LIMIT_SET_CALLS = True
 TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("TENANT_MIGRATION_PROCESSES", default=2)
 TENANT_MIGRATION_EXECUTOR = env.str("TENANT_MIGRATION_EXECUTOR", default="multiprocessing")
 

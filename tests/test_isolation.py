@@ -110,3 +110,35 @@ def test_creating_a_tenant_purges_leftovers_even_if_the_delete_could_not(db):
     tenant_create(slug="ghost", name="Ghost", admin_email="a@ghost.test")
     with schema_context("ghost"):
         assert cache.get("stale") is None
+
+
+def _search_path() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW search_path")
+        return cursor.fetchone()[0]
+
+
+def test_a_rolled_back_first_query_cannot_leave_the_connection_on_another_schema(tenant, other_tenant):
+    """With TENANT_LIMIT_SET_CALLS the search_path is set once; a rollback undoes that SET in PostgreSQL."""
+    from django.db import transaction
+
+    connection.set_tenant(tenant)
+    assert _search_path().startswith("acme")
+    connection.set_tenant(other_tenant)
+    try:
+        with transaction.atomic():
+            assert _search_path().startswith("globex")  # the SET for globex happens inside this block
+            raise RuntimeError("roll back")
+    except RuntimeError:
+        pass
+    # PostgreSQL reverted the SET; django-tenants must notice and set globex again, not run on acme.
+    assert _search_path().startswith("globex")
+    with schema_context(other_tenant.schema_name):
+        assert User.objects.filter(email="extra0@globex.test").exists()
+
+
+def test_requests_alternating_between_tenants_on_one_connection_stay_apart(tenant, other_tenant):
+    for _ in range(3):
+        for current, email in ((tenant, "learner@acme.test"), (other_tenant, "learner@globex.test")):
+            response = client_for(current, as_role="learner").get("/learning/")
+            assert response.wsgi_request.user.email == email

@@ -16,13 +16,13 @@ User = get_user_model()
 # Measured on the lesson page's reads and write (lesson_page_get + lesson_open). Half of
 # each number is django-tenants' `SET search_path` before every statement. A change that
 # raises one of these should say why in its commit message.
-QUERIES_FIRST_VISIT_COLD = 28  # outline not cached yet: the first view of a new revision
-QUERIES_FIRST_VISIT = 26  # outline cached; the lesson's progress row is created
-QUERIES_REVISIT = 20  # outline cached; the progress row exists
+QUERIES_FIRST_VISIT_COLD = 15  # outline not cached yet: the first view of a new revision
+QUERIES_FIRST_VISIT = 14  # outline cached; the lesson's progress row is created
+QUERIES_REVISIT = 11  # outline cached; the progress row exists
 # The whole GET of /learning/<slug>/lessons/<id>/ through the test client: the above plus
 # the tenant's domain lookup and the signed-in user (the session itself is in the cache).
-VIEW_QUERIES_FIRST = 32  # outline not cached, first visit
-VIEW_QUERIES = 24  # outline cached, lesson visited before
+VIEW_QUERIES_FIRST = 18  # outline not cached, first visit
+VIEW_QUERIES = 8  # outline cached, lesson visited before
 
 
 def _course(slug: str, *, modules: int, lessons: int) -> tuple[Course, list[Lesson]]:
@@ -86,7 +86,7 @@ def test_lesson_page_queries_do_not_grow_with_the_course(in_tenant):
             f"{case}: {len(big_queries)} queries for 10x10 but {len(small_queries)} for 1x2:\n"
             + _statements(big_queries)
         )
-        assert len(big_queries) <= bound, f"{case}: {len(big_queries)} > {bound}:\n" + _statements(
+        assert len(big_queries) == bound, f"{case}: {len(big_queries)} != {bound}:\n" + _statements(
             big_queries
         )
 
@@ -121,6 +121,6 @@ def test_lesson_view_queries_do_not_grow_with_the_course(in_tenant):
             f"{case}: {len(big_queries)} queries for 10x10 but {len(small_queries)} for 1x2:\n"
             + _statements(big_queries)
         )
-        assert len(big_queries) <= bound, f"{case}: {len(big_queries)} > {bound}:\n" + _statements(
+        assert len(big_queries) == bound, f"{case}: {len(big_queries)} != {bound}:\n" + _statements(
             big_queries
         )
