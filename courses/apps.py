@@ -4,3 +4,20 @@ from django.apps import AppConfig
 class CoursesConfig(AppConfig):
     name = "courses"
     verbose_name = "Courses"
+
+    def ready(self) -> None:
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from .cache import courses_changed
+        from .models import Category, Course, CourseRevision
+
+        for model in (Course, CourseRevision, Category):
+            post_save.connect(
+                courses_changed, sender=model, dispatch_uid=f"courses-version-save-{model.__name__}"
+            )
+            post_delete.connect(
+                courses_changed, sender=model, dispatch_uid=f"courses-version-del-{model.__name__}"
+            )
+        m2m_changed.connect(
+            courses_changed, sender=Course.instructors.through, dispatch_uid="courses-version-m2m"
+        )

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from .cache import cached
 from .markdown import render_markdown
 from .models import Category, Course, CourseRevision, CourseStatus
 
@@ -35,8 +36,20 @@ def catalog_list(*, category: Category | None = None, query: str = "") -> QueryS
     return courses
 
 
+def catalog_courses(*, category: Category | None = None, query: str = "") -> list[Course]:
+    """catalog_list as a list; the unsearched pages are cached under the courses version."""
+    if (query or "").strip():
+        return list(catalog_list(category=category, query=query))
+    return cached(
+        "catalog", lambda: list(catalog_list(category=category)), category.pk if category else "all"
+    )
+
+
 def category_list_for_catalog() -> list[Category]:
-    return list(Category.objects.alive().filter(parent__isnull=True).prefetch_related("children"))
+    return cached(
+        "categories",
+        lambda: list(Category.objects.alive().filter(parent__isnull=True).prefetch_related("children")),
+    )
 
 
 def category_get(*, slug: str) -> Category:
@@ -48,6 +61,13 @@ def category_get(*, slug: str) -> Category:
 
 def course_get_published(*, slug: str) -> Course:
     """A course learners can know about (published or archived, not deleted); 404 otherwise."""
+    course = cached("published", lambda: _course_published_or_none(slug), slug)
+    if not course:
+        raise Http404("No such course.")
+    return course
+
+
+def _course_published_or_none(slug: str) -> Course | bool:
     try:
         return (
             Course.objects.alive()
@@ -59,7 +79,7 @@ def course_get_published(*, slug: str) -> Course:
             .get(slug=slug)
         )
     except Course.DoesNotExist:
-        raise Http404("No such course.") from None
+        return False  # cached too: probing for slugs costs no query
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from django.shortcuts import render
 
 from .markdown import render_markdown
 from .models import Category, Course
-from .selectors import catalog_list, category_list_for_catalog, course_editable_by, outline_of_draft
+from .selectors import catalog_courses, category_list_for_catalog, course_editable_by, outline_of_draft
 
 MAX_QUERY_LENGTH = 100
 
@@ -40,7 +40,7 @@ def catalog(request: HttpRequest, *, enrollments: dict | None = None) -> HttpRes
     if category_slug and category is None:
         courses = Course.objects.none()  # an unknown (or deleted) category matches nothing
     else:
-        courses = catalog_list(category=category, query=query)
+        courses = catalog_courses(category=category, query=query)
     names = {}
     for parent in categories:
         names[parent.pk] = parent.name

@@ -31,6 +31,21 @@ def my_enrollments(*, user) -> list[Enrollment]:
     )
 
 
+@dataclass(frozen=True)
+class EnrollmentBadge:
+    status: str
+    progress_percent: int
+
+
+def enrollment_badges(*, user) -> dict[int, EnrollmentBadge]:
+    """course id -> the learner's status and progress, for catalog cards (one light query)."""
+    rows = Enrollment.objects.filter(user=user).exclude(status=EnrollmentStatus.REJECTED)
+    return {
+        course_id: EnrollmentBadge(status, percent)
+        for course_id, status, percent in rows.values_list("course_id", "status", "progress_percent")
+    }
+
+
 def completed_lesson_ids(*, user, course: Course) -> set[int]:
     if not user.is_authenticated:
         return set()

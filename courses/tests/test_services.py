@@ -176,3 +176,35 @@ def test_same_slug_in_two_tenants_is_two_courses(tenant, other_tenant):
         assert list(catalog_list()) == []
         make_course(slug="shared-name", title="Globex version")
         assert outline_for(course_get_published(slug="shared-name")).course["title"] == "Globex version"
+
+
+def test_cached_course_lookups_follow_publish_archive_and_delete(admin):
+    from courses.selectors import catalog_courses
+
+    course = make_course(slug="cached", publish=False)
+    with pytest.raises(Http404):
+        course_get_published(slug="cached")  # caches "no such course"
+    assert catalog_courses() == []
+    course_publish(actor=admin, course=course)
+    assert course_get_published(slug="cached").pk == course.pk
+    assert [c.slug for c in catalog_courses()] == ["cached"]
+    course_archive(actor=admin, course=course)
+    assert catalog_courses() == []
+    course_delete(actor=admin, course=course)
+    with pytest.raises(Http404):
+        course_get_published(slug="cached")
+
+
+def test_cached_course_lookups_never_cross_tenants(tenant, other_tenant):
+    from django_tenants.utils import schema_context
+
+    from courses.selectors import catalog_courses
+
+    with schema_context(tenant.schema_name):
+        make_course(slug="only-acme")
+        assert course_get_published(slug="only-acme")
+        assert [c.slug for c in catalog_courses()] == ["only-acme"]
+    with schema_context(other_tenant.schema_name):
+        with pytest.raises(Http404):
+            course_get_published(slug="only-acme")
+        assert catalog_courses() == []
