@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -308,16 +308,8 @@ class CourseBuilderViews:
         if request.method == "POST":
             try:
                 new = revision_restore(actor=request.user, revision=revision)
-            except CourseError as exc:
+            except CourseError as exc:  # e.g. its address is taken by another course now
                 self._problems_to_messages(request, exc)
-            except IntegrityError:
-                # The service rolled back; the usual cause is the old address now taken.
-                messages.error(
-                    request,
-                    f"Revision {revision.number} could not be restored: its address "
-                    f"“{revision.snapshot['course']['slug']}” is now used by another course. "
-                    "Change that course's address first.",
-                )
             else:
                 self.log_change(request, course, f"Restored revision {revision.number} as {new.number}.")
                 messages.success(

@@ -63,6 +63,8 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 def render_markdown(text: str) -> SafeString:
     html = md.markdown(text or "", extensions=["extra", "sane_lists"], output_format="html")
+    # The page's <h1> is the lesson or course title: an author's "# Heading" becomes <h2>.
+    html = html.replace("<h1>", "<h2>").replace("<h1 ", "<h2 ").replace("</h1>", "</h2>")
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -18,6 +18,18 @@ class CourseError(Exception):
         self.problems = problems or [message]
 
 
+def _require_editor(actor, course: Course) -> None:
+    from .selectors import course_editable_by
+
+    if actor is None or not course_editable_by(actor, course):
+        raise CourseError("Only this course's instructors and the organization's admins can change it.")
+
+
+def _require_admin(actor) -> None:
+    if actor is None or not (getattr(actor, "role", None) == "admin" or actor.is_superuser):
+        raise CourseError("Only an admin of the organization can do this.")
+
+
 def course_publish_problems(*, course: Course) -> list[str]:
     """What stops the course's draft from being published, as sentences for the author."""
     problems = []
@@ -64,6 +76,7 @@ def _next_revision_number(course: Course) -> int:
 @transaction.atomic
 def course_publish(*, actor, course: Course, summary: str = "") -> CourseRevision:
     """Make the current draft what learners see, keeping the earlier revision restorable."""
+    _require_editor(actor, course)
     Course.objects.select_for_update().get(pk=course.pk)  # one publish at a time per course
     course.refresh_from_db()
     if course.is_deleted:
@@ -94,10 +107,16 @@ def course_publish(*, actor, course: Course, summary: str = "") -> CourseRevisio
 def revision_restore(*, actor, revision: CourseRevision) -> CourseRevision:
     """Bring the draft back to an earlier revision and publish it as a new revision."""
     course = revision.course
+    _require_admin(actor)
     Course.objects.select_for_update().get(pk=course.pk)
     course.refresh_from_db()
     snapshot = revision.snapshot
     data = snapshot["course"]
+    if Course.objects.filter(slug=data["slug"]).exclude(pk=course.pk).exists():
+        raise CourseError(
+            f"Revision {revision.number} used the address '{data['slug']}', which another course has now; "
+            "change that course's slug first."
+        )
     for field in (
         "title",
         "slug",
@@ -152,6 +171,7 @@ def revision_restore(*, actor, revision: CourseRevision) -> CourseRevision:
 @transaction.atomic
 def course_archive(*, actor, course: Course) -> Course:
     """Take the course out of the catalog; enrolled learners keep what they have."""
+    _require_editor(actor, course)
     if course.status != CourseStatus.PUBLISHED:
         raise CourseError("Only a published course can be archived.")
     course.status = CourseStatus.ARCHIVED
@@ -161,6 +181,7 @@ def course_archive(*, actor, course: Course) -> Course:
 
 @transaction.atomic
 def course_unarchive(*, actor, course: Course) -> Course:
+    _require_editor(actor, course)
     if course.status != CourseStatus.ARCHIVED:
         raise CourseError("This course is not archived.")
     course.status = CourseStatus.PUBLISHED if course.published_revision_id else CourseStatus.DRAFT
@@ -171,12 +192,14 @@ def course_unarchive(*, actor, course: Course) -> Course:
 @transaction.atomic
 def course_delete(*, actor, course: Course) -> Course:
     """Soft delete: the course disappears for learners; an admin can restore it."""
+    _require_admin(actor)
     course.soft_delete()
     return course
 
 
 @transaction.atomic
 def course_restore(*, actor, course: Course) -> Course:
+    _require_admin(actor)
     course.restore()
     return course
 
@@ -196,12 +219,14 @@ def _swap(items: list, index: int, direction: str) -> None:
 
 @transaction.atomic
 def module_move(*, actor, module: Module, direction: str) -> None:
+    _require_editor(actor, module.course)
     modules = list(Module.objects.alive().select_for_update().filter(course_id=module.course_id))
     _swap(modules, [m.pk for m in modules].index(module.pk), direction)
 
 
 @transaction.atomic
 def lesson_move(*, actor, lesson: Lesson, direction: str) -> None:
+    _require_editor(actor, lesson.module.course)
     lessons = list(Lesson.objects.alive().select_for_update().filter(module_id=lesson.module_id))
     _swap(lessons, [x.pk for x in lessons].index(lesson.pk), direction)
 

@@ -208,3 +208,40 @@ def test_cached_course_lookups_never_cross_tenants(tenant, other_tenant):
         with pytest.raises(Http404):
             course_get_published(slug="only-acme")
         assert catalog_courses() == []
+
+
+def test_services_refuse_people_who_may_not_edit_the_course(admin):
+    instructor = User.objects.get(email="instructor@acme.test")
+    learner = User.objects.get(email="learner@acme.test")
+    course = make_course(slug="guarded", publish=False)
+    for actor in (learner, instructor):  # the instructor does not teach this course
+        with pytest.raises(CourseError, match="instructors and the organization's admins"):
+            course_publish(actor=actor, course=course)
+    course.instructors.add(instructor)
+    teacher = User.objects.get(pk=instructor.pk)
+    revision = course_publish(actor=teacher, course=course)
+    with pytest.raises(CourseError, match="Only an admin"):
+        course_delete(actor=teacher, course=course)
+    with pytest.raises(CourseError, match="Only an admin"):
+        revision_restore(actor=teacher, revision=revision)
+    course.refresh_from_db()
+    assert not course.is_deleted and course.revisions.count() == 1
+
+
+def test_restoring_a_revision_whose_slug_is_taken_is_refused(admin):
+    course = make_course(slug="old-name")
+    first = course.published_revision
+    course.slug = "new-name"
+    course.save()
+    course_publish(actor=admin, course=course)
+    make_course(slug="old-name")
+    with pytest.raises(CourseError, match="another course has now"):
+        revision_restore(actor=admin, revision=first)
+    course.refresh_from_db()
+    assert course.slug == "new-name" and course.revisions.count() == 2
+
+
+def test_an_authors_top_heading_becomes_a_section_heading():
+    from courses.markdown import render_markdown
+
+    assert str(render_markdown("# Safety first")) == "<h2>Safety first</h2>"

@@ -85,7 +85,10 @@ def test_anonymous_visitors_get_the_welcome_not_the_catalog(in_tenant):
 def test_catalog_lists_only_published_courses(in_tenant, learner):
     build_course(slug="published", title="Published course")
     build_course(slug="draft", title="Draft course", publish=False)
-    course_archive(actor=None, course=build_course(slug="archived", title="Archived course"))
+    course_archive(
+        actor=User.objects.get(email="admin@acme.test"),
+        course=build_course(slug="archived", title="Archived course"),
+    )
     build_course(slug="deleted", title="Deleted course").soft_delete()
     response = client_for(in_tenant, as_role="learner").get("/")
     page = response.content.decode()
@@ -309,7 +312,9 @@ def test_enrolling_in_unpublished_or_foreign_courses_is_refused_and_creates_noth
 ):
     tenant = in_tenant
     build_course(slug="draft-course", publish=False)
-    course_archive(actor=None, course=build_course(slug="archived-course"))
+    course_archive(
+        actor=User.objects.get(email="admin@acme.test"), course=build_course(slug="archived-course")
+    )
     build_course(slug="deleted-course").soft_delete()
     with schema_context(other_tenant.schema_name):
         build_course(slug="globex-course")
