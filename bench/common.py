@@ -25,6 +25,8 @@ from django_tenants.utils import schema_context
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 BENCH_SECRET = "bench-only-" + "k" * 60
+BENCH_TENANT = "perf"
+BENCH_PASSWORD = "bench-pass-2026"  # noqa: S105 - a throwaway account in the benchmark tenant
 
 
 def machine() -> dict:
@@ -120,7 +122,7 @@ def gunicorn(workers: int = 2, threads: int = 1):
         while True:
             try:
                 req = urllib.request.Request(
-                    f"http://127.0.0.1:{port}/bench/minimal", headers={"Host": "acme.localhost"}
+                    f"http://127.0.0.1:{port}/bench/minimal", headers={"Host": f"{BENCH_TENANT}.localhost"}
                 )
                 urllib.request.urlopen(req, timeout=2).read()
                 break
@@ -196,3 +198,26 @@ def check_signed_in(port: int, path: str, *, host: str, cookie: str) -> None:
         raise RuntimeError(
             f"{path} on {host} was not served to a signed-in person; the benchmark would be wrong"
         )
+
+
+
+def bench_tenant_ensure():
+    """The `perf` tenant and its people: benchmarks never touch the demo tenants' data."""
+    from accounts.services import user_create
+    from tenants.models import Tenant
+    from tenants.services import tenant_create
+
+    tenant = Tenant.objects.filter(slug=BENCH_TENANT).first()
+    if tenant is None:
+        tenant = tenant_create(
+            slug=BENCH_TENANT,
+            name="Benchmarks",
+            admin_email=f"admin@{BENCH_TENANT}.test",
+            admin_password=BENCH_PASSWORD,
+        ).tenant
+    with schema_context(tenant.schema_name):
+        User = get_user_model()
+        for role in ("instructor", "learner"):
+            if not User.objects.filter(email=f"{role}@{BENCH_TENANT}.test").exists():
+                user_create(email=f"{role}@{BENCH_TENANT}.test", role=role, password=BENCH_PASSWORD)
+    return tenant

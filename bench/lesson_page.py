@@ -12,21 +12,27 @@ Goal: ratio >= 0.4 and p99 < 50 ms at 32 connections.
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
 from django_tenants.utils import schema_context
 
-from bench.common import check_signed_in, gunicorn, signed_in_cookie, write_result, wrk
+from bench.common import (
+    BENCH_TENANT,
+    bench_tenant_ensure,
+    check_signed_in,
+    gunicorn,
+    signed_in_cookie,
+    write_result,
+    wrk,
+)
 from courses.models import Course, CourseStatus, Lesson, LessonKind, Module
 from courses.selectors import outline_for
 from courses.services import course_publish
 from enrollments.models import Enrollment
 from enrollments.services import enrollment_create
-from tenants.models import Tenant
 
-TENANT = "acme"
-LEARNER = "learner@acme.test"
+TENANT = BENCH_TENANT
+LEARNER = f"learner@{BENCH_TENANT}.test"
 SLUG = "bench-10x10"
 MODULES = LESSONS_PER_MODULE = 10
 CONNECTIONS = 32
@@ -82,8 +88,7 @@ def _course_create() -> Course:
 
 def lesson_path() -> str:
     """Make the course and the enrollment if missing; the path of a lesson in the middle."""
-    if not Tenant.objects.filter(slug=TENANT).exists():
-        call_command("seed_demo")
+    bench_tenant_ensure()
     with schema_context(TENANT):
         course = Course.objects.filter(slug=SLUG).first() or _course_create()
         if course.status != CourseStatus.PUBLISHED:

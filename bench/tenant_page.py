@@ -4,28 +4,31 @@ Baseline, same server, same run: a minimal Django view on the same tenant host (
 through the same middleware: tenant lookup, sessions, CSRF).
 """
 
-from django.core.management import call_command
-
-from bench.common import check_signed_in, gunicorn, signed_in_cookie, write_result, wrk
-from tenants.models import Tenant
+from bench.common import (
+    BENCH_TENANT,
+    bench_tenant_ensure,
+    check_signed_in,
+    gunicorn,
+    signed_in_cookie,
+    write_result,
+    wrk,
+)
 
 CONNECTIONS = 32
 SECONDS = 10
 
 
 def run() -> dict:
-    if not Tenant.objects.filter(slug="acme").exists():
-        call_command("seed_demo")
-    cookie = signed_in_cookie("acme", "learner@acme.test")
+    bench_tenant_ensure()
+    host = f"{BENCH_TENANT}.localhost"
+    cookie = signed_in_cookie(BENCH_TENANT, f"learner@{BENCH_TENANT}.test")
     with gunicorn(workers=2) as port:
         base = f"http://127.0.0.1:{port}"
-        check_signed_in(port, "/", host="acme.localhost", cookie=cookie)
-        wrk(f"{base}/bench/minimal", host="acme.localhost", seconds=2)  # warm-up
-        wrk(f"{base}/", host="acme.localhost", cookie=cookie, seconds=2)
-        baseline = wrk(
-            f"{base}/bench/minimal", host="acme.localhost", connections=CONNECTIONS, seconds=SECONDS
-        )
-        page = wrk(f"{base}/", host="acme.localhost", cookie=cookie, connections=CONNECTIONS, seconds=SECONDS)
+        check_signed_in(port, "/", host=host, cookie=cookie)
+        wrk(f"{base}/bench/minimal", host=host, seconds=2)  # warm-up
+        wrk(f"{base}/", host=host, cookie=cookie, seconds=2)
+        baseline = wrk(f"{base}/bench/minimal", host=host, connections=CONNECTIONS, seconds=SECONDS)
+        page = wrk(f"{base}/", host=host, cookie=cookie, connections=CONNECTIONS, seconds=SECONDS)
     if page["non_2xx"] or baseline["non_2xx"]:
         raise RuntimeError(
             f"non-2xx answers during the run: page {page['non_2xx']}, baseline {baseline['non_2xx']}"
@@ -37,7 +40,7 @@ def run() -> dict:
         "minimal_django_view_rps",
         baseline["rps"],
         {
-            "page": "GET / on acme.localhost, signed in as learner@acme.test",
+            "page": f"GET / (the catalog) on {host}, signed in as learner@{BENCH_TENANT}.test",
             "server": "gunicorn, 2 sync workers, DEBUG=False",
             "load": f"wrk, 1 thread, {CONNECTIONS} connections, {SECONDS} s, loopback",
             "page_latency": {k: v for k, v in page.items() if k.startswith("p")},
