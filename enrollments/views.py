@@ -115,8 +115,12 @@ def my_learning(request: HttpRequest) -> HttpResponse:
     active = [e for e in enrollments if e.status == EnrollmentStatus.ACTIVE]
     resume = active[0] if active else None  # most recently active first
     resume_lesson = None
-    if resume is not None and resume.last_lesson_id:
-        resume_lesson = outline_for(resume.course).by_id.get(resume.last_lesson_id)
+    if resume is not None:
+        # The lesson the Continue button will open, so the card names the same one.
+        outline = outline_for(resume.course)
+        completed = completed_lesson_ids(user=request.user, course=resume.course)
+        lesson_id = continue_lesson_id(outline=outline, enrollment=resume, completed=completed)
+        resume_lesson = outline.by_id.get(lesson_id) if lesson_id else None
     return render(
         request,
         "enrollments/my_learning.html",
