@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404
+
+from tenants.context import current_tenant
 
 from .cache import cached
 from .markdown import render_markdown
@@ -127,17 +131,37 @@ def _outline_from(revision_id: int, snapshot: dict) -> Outline:
     return Outline(revision_id, snapshot["course"], modules, lessons, {x["id"]: x for x in lessons})
 
 
+# Decoded outlines kept in this process. Keyed by the tenant's uuid (never reused, unlike
+# schema names and per-schema ids) and the revision id; revisions never change.
+_LOCAL_OUTLINES: OrderedDict[tuple[str, int], Outline] = OrderedDict()
+_LOCAL_OUTLINES_MAX = 64
+_local_lock = threading.Lock()
+
+
 def outline_for(course: Course) -> Outline:
     """The published outline of a course; cached per revision (revisions never change)."""
     revision_id = course.published_revision_id
     if revision_id is None:
         raise Http404("This course is not published.")
+    tenant = current_tenant()
+    local_key = (str(tenant.uuid), revision_id) if tenant is not None else None
+    if local_key is not None:
+        with _local_lock:
+            outline = _LOCAL_OUTLINES.get(local_key)
+            if outline is not None:
+                _LOCAL_OUTLINES.move_to_end(local_key)
+                return outline
     key = f"course-outline:{revision_id}"
     outline = cache.get(key)
     if outline is None:
         snapshot = CourseRevision.objects.values_list("snapshot", flat=True).get(pk=revision_id)
         outline = _outline_from(revision_id, snapshot)
         cache.set(key, outline, SNAPSHOT_CACHE_SECONDS)
+    if local_key is not None:
+        with _local_lock:
+            _LOCAL_OUTLINES[local_key] = outline
+            while len(_LOCAL_OUTLINES) > _LOCAL_OUTLINES_MAX:
+                _LOCAL_OUTLINES.popitem(last=False)
     return outline
 
 

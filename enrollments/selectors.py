@@ -16,7 +16,10 @@ from .models import Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
 def enrollment_get(*, user, course: Course) -> Enrollment | None:
     if not user.is_authenticated:
         return None
-    return Enrollment.objects.filter(user=user, course=course).first()
+    try:
+        return Enrollment.objects.get(user=user, course=course)  # unique per (user, course)
+    except Enrollment.DoesNotExist:
+        return None
 
 
 def my_enrollments(*, user) -> list[Enrollment]:
@@ -93,21 +96,19 @@ def lesson_page_get(*, user, course_slug: str, lesson_id: int) -> LessonPage:
     lesson = outline.lesson(lesson_id)
     enrollment = enrollment_get(user=user, course=course)
     decision = lesson_decision(user=user, course=course, lesson=lesson, enrollment=enrollment)
-    progress = None
-    if decision.allowed and user.is_authenticated:
-        progress = LessonProgress.objects.filter(user=user, lesson_id=lesson["id"]).first()
+    progress, completed = None, set()
+    if user.is_authenticated:
+        # One query for the whole course: the ticks in the syllabus and this lesson's resume point.
+        rows = LessonProgress.objects.filter(user=user, course=course).only(
+            "id", "user_id", "lesson_id", "course_id", "status", "percent", "last_position_seconds"
+        )
+        for row in rows:
+            if row.status == ProgressStatus.COMPLETED:
+                completed.add(row.lesson_id)
+            if row.lesson_id == lesson["id"] and decision.allowed:
+                progress = row
     previous, following = outline.neighbours(lesson["id"])
-    return LessonPage(
-        course,
-        outline,
-        lesson,
-        enrollment,
-        decision,
-        progress,
-        completed_lesson_ids(user=user, course=course),
-        previous,
-        following,
-    )
+    return LessonPage(course, outline, lesson, enrollment, decision, progress, completed, previous, following)
 
 
 def course_for_learner(*, slug: str) -> Course:

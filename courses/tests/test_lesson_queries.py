@@ -16,13 +16,13 @@ User = get_user_model()
 # Measured on the lesson page's reads and write (lesson_page_get + lesson_open). Half of
 # each number is django-tenants' `SET search_path` before every statement. A change that
 # raises one of these should say why in its commit message.
-QUERIES_FIRST_VISIT_COLD = 15  # outline not cached yet: the first view of a new revision
-QUERIES_FIRST_VISIT = 13  # outline cached; the lesson's progress row is created
-QUERIES_REVISIT = 10  # outline cached; the progress row exists
+QUERIES_FIRST_VISIT_COLD = 14  # outline not cached yet: the first view of a new revision
+QUERIES_FIRST_VISIT = 12  # outline cached; the lesson's progress row is created
+QUERIES_REVISIT = 9  # outline cached; the progress row exists
 # The whole GET of /learning/<slug>/lessons/<id>/ through the test client: the above plus
 # the tenant's domain lookup and the signed-in user (the session itself is in the cache).
-VIEW_QUERIES_FIRST = 18  # outline not cached, first visit
-VIEW_QUERIES = 7  # outline cached, lesson visited before
+VIEW_QUERIES_FIRST = 17  # outline not cached, first visit
+VIEW_QUERIES = 6  # outline cached, lesson visited before
 
 
 def _course(slug: str, *, modules: int, lessons: int) -> tuple[Course, list[Lesson]]:
