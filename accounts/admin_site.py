@@ -22,6 +22,35 @@ class TenantAdminSite(admin.AdminSite):
             return render(request, "accounts/admin_refused.html", status=403)
         return redirect_to_login(request.GET.get("next", reverse("admin:index")), reverse("accounts:login"))
 
+    def get_urls(self):
+        from django.urls import path
+
+        from .branding import branding_view
+
+        urls = [
+            path("branding/", self.admin_view(lambda request: branding_view(request, self)), name="branding")
+        ]
+        return urls + super().get_urls()
+
+    def get_app_list(self, request, app_label=None):
+        apps = super().get_app_list(request, app_label)
+        if getattr(request.user, "is_tenant_admin", False):
+            # Listed under People: django-tenants' admin templates hide app labels it does not know.
+            for app in apps:
+                if app["app_label"] == "accounts":
+                    app["models"].insert(
+                        0,
+                        {
+                            "name": "Branding",
+                            "object_name": "Branding",
+                            "admin_url": reverse("admin:branding"),
+                            "add_url": None,
+                            "view_only": True,
+                            "perms": {"view": True, "change": True},
+                        },
+                    )
+        return apps
+
     def each_context(self, request):
         context = super().each_context(request)
         tenant = getattr(request, "tenant", None)

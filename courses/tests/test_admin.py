@@ -12,6 +12,7 @@ from courses.models import Category, Course, CourseRevision, CourseStatus, Lesso
 from courses.selectors import outline_for
 from courses.services import course_publish
 from courses.tests.factories import lessons_of, make_course
+from lms.uploads import check_upload, sniff_file_type
 from tests.fixtures import client_for
 
 User = get_user_model()
@@ -470,10 +471,10 @@ def test_uploads_are_checked_by_their_first_bytes_and_size(in_tenant, monkeypatc
     assert connection.tenant == tenant
 
     video = SimpleUploadedFile("talk.mp4", MP4, content_type="video/mp4")
-    assert course_forms.sniff_file_type(MP4) == "mp4"
-    assert course_forms.sniff_file_type(b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81") == "webm"
-    assert course_forms.sniff_file_type(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "webp"
-    assert course_forms.check_upload(video, allowed={"mp4", "webm"}, max_bytes=1000, what="a video") is video
+    assert sniff_file_type(MP4) == "mp4"
+    assert sniff_file_type(b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81") == "webm"
+    assert sniff_file_type(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "webp"
+    assert check_upload(video, allowed={"mp4", "webm"}, max_bytes=1000, what="a video") is video
 
 
 def test_status_badge_archive_and_unarchive(in_tenant, instructor):

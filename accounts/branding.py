@@ -1,0 +1,51 @@
+"""The tenant's branding page in its admin: display name, logo and colour, for tenant admins."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+
+from lms.uploads import MB, check_upload
+from tenants.models import Tenant
+
+LOGO_MAX_BYTES = 1 * MB
+
+
+class BrandingForm(forms.ModelForm):
+    class Meta:
+        model = Tenant
+        fields = ("display_name", "logo", "primary_colour")
+        widgets = {"primary_colour": forms.TextInput(attrs={"type": "color"})}
+        labels = {"primary_colour": "Brand colour", "display_name": "Name shown to learners"}
+
+    def clean_logo(self):
+        return check_upload(
+            self.cleaned_data.get("logo"),
+            allowed={"png", "jpeg", "webp"},
+            max_bytes=LOGO_MAX_BYTES,
+            what="a logo",
+        )
+
+
+def branding_view(request: HttpRequest, admin_site) -> HttpResponse:
+    if not getattr(request.user, "is_tenant_admin", False):
+        raise PermissionDenied("Only the organization's admins can change its branding.")
+    tenant = Tenant.objects.get(pk=request.tenant.pk)
+    form = BrandingForm(request.POST or None, request.FILES or None, instance=tenant)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+        messages.success(request, "Branding saved. Every page of your site now uses it.")
+        return redirect("admin:branding")
+    context = {
+        **admin_site.each_context(request),
+        "title": "Branding",
+        "form": form,
+        "tenant": tenant,
+    }
+    return TemplateResponse(request, "admin/branding.html", context)
