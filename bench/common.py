@@ -200,7 +200,6 @@ def check_signed_in(port: int, path: str, *, host: str, cookie: str) -> None:
         )
 
 
-
 def bench_tenant_ensure():
     """The `perf` tenant and its people: benchmarks never touch the demo tenants' data."""
     from accounts.services import user_create

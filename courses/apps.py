@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class CoursesConfig(AppConfig):
     name = "courses"
-    verbose_name = "Courses"
+    verbose_name = "Course authoring"
 
     def ready(self) -> None:
         from django.db.models.signals import m2m_changed, post_delete, post_save
