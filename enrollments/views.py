@@ -271,6 +271,12 @@ def video_progress(request: HttpRequest, slug: str, lesson_id: int) -> JsonRespo
     """A player heartbeat: {"position", "duration", "watched"} in seconds -> the new progress."""
     if not request.user.is_authenticated:
         return _json_error("Sign in to record your progress.", 403)
+    # What the URL names first: another tenant's or an unknown lesson is 404 whatever the body.
+    try:
+        course = course_get_published(slug=slug)
+        lesson = outline_for(course).lesson(lesson_id)
+    except Http404:
+        return _json_error("No such lesson.", 404)
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -288,11 +294,6 @@ def video_progress(request: HttpRequest, slug: str, lesson_id: int) -> JsonRespo
         values[key] = _seconds(data, key)
         if values[key] is None:
             return _json_error(f"'{key}' must be a number of seconds.", 400)
-    try:
-        course = course_get_published(slug=slug)
-        lesson = outline_for(course).lesson(lesson_id)
-    except Http404:
-        return _json_error("No such lesson.", 404)
     enrollment = enrollment_get(user=request.user, course=course)
     decision = lesson_decision(user=request.user, course=course, lesson=lesson, enrollment=enrollment)
     if not decision.allowed:
