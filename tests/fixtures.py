@@ -160,3 +160,19 @@ def browser():
         )
         yield instance
         instance.close()
+
+
+def site_url(slug: str, port: int, path: str = "/") -> str:
+    return f"http://{slug}.localhost:{port}{path}"
+
+
+def browser_sign_in(
+    page, *, slug: str, port: int, email: str, password: str = PASSWORD, wait: bool = True
+) -> None:
+    """Sign in through the tenant's sign-in page; by default wait for the front page."""
+    page.goto(site_url(slug, port, "/accounts/login/"))
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    if wait:
+        page.wait_for_url(site_url(slug, port, "/"))

@@ -18,7 +18,7 @@ import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from tests.fixtures import PASSWORD
+from tests.fixtures import browser_sign_in
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -93,14 +93,6 @@ def _new_page(browser):
     page = context.new_page()
     page.set_default_timeout(15000)
     return context, page
-
-
-def _sign_in(page, port: int, email: str) -> None:
-    page.goto(_url(port, "/accounts/login/"))
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(_url(port, "/"))
 
 
 def _admin_messages(page) -> str:
@@ -298,14 +290,14 @@ def test_instructor_builds_and_publishes_a_course_a_learner_completes_half(
 
     context, page = _new_page(browser)
     try:
-        _sign_in(page, port, INSTRUCTOR)
+        browser_sign_in(page, slug=TENANT, port=port, email=INSTRUCTOR)
         _build_and_publish(page, port, title, slug)
     finally:
         context.close()
 
     context, page = _new_page(browser)
     try:
-        _sign_in(page, port, LEARNER)
+        browser_sign_in(page, slug=TENANT, port=port, email=LEARNER)
         _learn(page, port, title, slug)
     finally:
         context.close()

@@ -22,7 +22,7 @@ from django_tenants.utils import schema_context
 from courses.models import Category, LessonKind
 from courses.services import course_publish
 from courses.tests.test_views import build_course, lesson_ids
-from tests.fixtures import PASSWORD
+from tests.fixtures import PASSWORD, browser_sign_in
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -113,14 +113,6 @@ def journey(browser, django_db_blocker):
             connection.close()
 
 
-def _sign_in(page, port: int, email: str) -> None:
-    page.goto(_url(port, "/accounts/login/"))
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(_url(port, "/"))
-
-
 def _fits(page, width: int) -> None:
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"page is {scroll}px wide on a {width}px phone"
@@ -133,7 +125,7 @@ def test_learner_finds_enrolls_reads_and_completes_a_lesson(browser, live_server
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
     page.set_default_timeout(15000)
-    _sign_in(page, port, journey["learner"].email)
+    browser_sign_in(page, slug=TENANT, port=port, email=journey["learner"].email)
 
     # The catalog: search by title, then open the course.
     assert page.get_by_role("link", name="My learning").is_visible()
@@ -212,7 +204,7 @@ def test_the_video_player_reports_progress_and_resumes(browser, live_server_port
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
     page.set_default_timeout(15000)
-    _sign_in(page, port, journey["learner"].email)
+    browser_sign_in(page, slug=TENANT, port=port, email=journey["learner"].email)
     lesson = _url(port, f"/learning/warehouse-{tag}/lessons/{video_id}/")
     page.goto(lesson)
     page.wait_for_function("document.querySelector('video').readyState >= 1")
