@@ -49,6 +49,7 @@ def _lesson_url(slug: str, lesson_id: int) -> str:
 # --- Landing page and enrolling (URL names courses:detail and courses:enroll) ---------------
 
 
+@login_required
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A published course's landing page, with the action the access policy allows."""
     course = course_get_published(slug=slug)
@@ -171,6 +172,7 @@ def _locked(request: HttpRequest, page: LessonPage, reason: str, action: str) ->
     )
 
 
+@login_required
 def lesson_detail(request: HttpRequest, slug: str, lesson_id: int) -> HttpResponse:
     """The lesson player. 404 for a lesson outside this published course; 403 with the reason if locked."""
     page = lesson_page_get(user=request.user, course_slug=slug, lesson_id=lesson_id)
