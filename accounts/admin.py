@@ -3,7 +3,7 @@ from django.db import transaction
 
 from .admin_site import tenant_admin_site
 from .forms import InvitationAdminForm, UserAdminForm
-from .models import Invitation, User
+from .models import AuditEntry, Invitation, User
 from .services import AccountError, invitation_create, invitation_revoke, user_set_active, user_set_role
 
 
@@ -97,3 +97,39 @@ class InvitationAdmin(admin.ModelAdmin):
                 invitation_revoke(actor=request.user, invitation=invitation)
             except AccountError as exc:
                 self.message_user(request, f"{invitation.email}: {exc}", messages.WARNING)
+
+
+@admin.register(AuditEntry, site=tenant_admin_site)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: entries are written by the services, never edited."""
+
+    list_display = ("created_at", "actor_email", "action", "target_label")
+    list_filter = ("action", "target_type")
+    search_fields = ("actor_email", "target_label", "action")
+    date_hierarchy = "created_at"
+    fields = (
+        "created_at",
+        "actor_email",
+        "action",
+        "target_type",
+        "target_id",
+        "target_label",
+        "before",
+        "after",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return getattr(request.user, "is_tenant_admin", False)
+
+    def has_module_permission(self, request):
+        return getattr(request.user, "is_tenant_admin", False)

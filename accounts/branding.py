@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
+from accounts.audit import audit_record
 from lms.uploads import MB, check_upload
 from tenants.models import Tenant
 
@@ -39,7 +40,16 @@ def branding_view(request: HttpRequest, admin_site) -> HttpResponse:
     form = BrandingForm(request.POST or None, request.FILES or None, instance=tenant)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            form.save()
+            fields = ("display_name", "primary_colour", "logo")
+            before = {f: str(getattr(Tenant.objects.get(pk=tenant.pk), f)) for f in fields}
+            saved = form.save()
+            audit_record(
+                actor=request.user,
+                action="tenant.branding_changed",
+                target=saved,
+                before=before,
+                after={f: str(getattr(saved, f)) for f in fields},
+            )
         messages.success(request, "Branding saved. Every page of your site now uses it.")
         return redirect("admin:branding")
     context = {

@@ -15,6 +15,7 @@ from django.utils import timezone
 from lms.celery import enqueue_on_commit
 from tenants.context import require_tenant, tenant_url
 
+from .audit import audit_record
 from .models import Invitation, Role, User, hash_token, normalize_email
 from .tasks import email_send_task
 
@@ -46,9 +47,13 @@ def user_set_role(*, actor: User, user: User, role: str) -> User:
         raise AccountError("Only a tenant admin can change roles.")
     if user.role == Role.ADMIN and role != Role.ADMIN and _is_last_admin(user):
         raise AccountError("This is the last active admin; make someone else admin first.")
+    before = user.role
     user.role = role
     user.sync_staff_flag()
     user.save(update_fields=["role", "is_staff", "updated_at"])
+    audit_record(
+        actor=actor, action="user.role_changed", target=user, before={"role": before}, after={"role": role}
+    )
     return user
 
 
@@ -60,8 +65,16 @@ def user_set_active(*, actor: User, user: User, active: bool) -> User:
         raise AccountError("You cannot deactivate your own account.")
     if not active and user.role == Role.ADMIN and _is_last_admin(user):
         raise AccountError("This is the last active admin; make someone else admin first.")
+    before = user.is_active
     user.is_active = active
     user.save(update_fields=["is_active", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="user.activated" if active else "user.deactivated",
+        target=user,
+        before={"is_active": before},
+        after={"is_active": active},
+    )
     return user
 
 
@@ -94,6 +107,9 @@ def invitation_create(*, actor: User, email: str, role: str = Role.LEARNER) -> t
         token_hash=hash_token(token),
         invited_by=actor,
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
+    )
+    audit_record(
+        actor=actor, action="invitation.sent", target=invitation, after={"email": email, "role": role}
     )
     tenant = require_tenant()
     link = tenant_url(tenant, f"/accounts/invitations/{token}/")
@@ -137,6 +153,7 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> User:
     invitation.accepted_at = timezone.now()
     invitation.accepted_user = user
     invitation.save(update_fields=["accepted_at", "accepted_user"])
+    audit_record(actor=user, action="invitation.accepted", target=invitation, after={"role": user.role})
     return user
 
 
@@ -148,6 +165,7 @@ def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
         raise AccountError(f"This invitation is {invitation.state}; only pending ones can be withdrawn.")
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
+    audit_record(actor=actor, action="invitation.revoked", target=invitation)
     return invitation
 
 
@@ -157,4 +175,6 @@ def user_register(*, email: str, full_name: str, password: str) -> User:
     tenant = require_tenant()
     if not tenant.allow_self_registration:
         raise AccountError("Registration is closed on this site. Ask your administrator for an invitation.")
-    return user_create(email=email, role=Role.LEARNER, password=password, full_name=full_name)
+    user = user_create(email=email, role=Role.LEARNER, password=password, full_name=full_name)
+    audit_record(actor=user, action="user.registered", target=user)
+    return user

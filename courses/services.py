@@ -6,6 +6,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from accounts.audit import audit_record
+
 from .models import Course, CourseRevision, CourseStatus, Lesson, LessonKind, Module
 from .snapshots import card_of, changes_between, snapshot_of
 
@@ -97,9 +99,17 @@ def course_publish(*, actor, course: Course, summary: str = "") -> CourseRevisio
         card=card_of(snapshot),
         snapshot=snapshot,
     )
+    before = {"revision": previous.number if previous else None, "status": course.status}
     course.published_revision = revision
     course.status = CourseStatus.PUBLISHED
     course.save(update_fields=["published_revision", "status", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="course.published",
+        target=course,
+        before=before,
+        after={"revision": revision.number, "summary": revision.summary},
+    )
     return revision
 
 
@@ -165,6 +175,9 @@ def revision_restore(*, actor, revision: CourseRevision) -> CourseRevision:
     Lesson.objects.filter(module__course=course, deleted_at__isnull=True).exclude(pk__in=kept_lessons).update(
         deleted_at=now
     )
+    audit_record(
+        actor=actor, action="course.revision_restored", target=course, after={"from": revision.number}
+    )
     return course_publish(actor=actor, course=course, summary=f"Restored revision {revision.number}.")
 
 
@@ -176,6 +189,7 @@ def course_archive(*, actor, course: Course) -> Course:
         raise CourseError("Only a published course can be archived.")
     course.status = CourseStatus.ARCHIVED
     course.save(update_fields=["status", "updated_at"])
+    audit_record(actor=actor, action="course.archived", target=course)
     return course
 
 
@@ -186,6 +200,7 @@ def course_unarchive(*, actor, course: Course) -> Course:
         raise CourseError("This course is not archived.")
     course.status = CourseStatus.PUBLISHED if course.published_revision_id else CourseStatus.DRAFT
     course.save(update_fields=["status", "updated_at"])
+    audit_record(actor=actor, action="course.unarchived", target=course)
     return course
 
 
@@ -194,6 +209,7 @@ def course_delete(*, actor, course: Course) -> Course:
     """Soft delete: the course disappears for learners; an admin can restore it."""
     _require_admin(actor)
     course.soft_delete()
+    audit_record(actor=actor, action="course.deleted", target=course)
     return course
 
 
@@ -201,6 +217,7 @@ def course_delete(*, actor, course: Course) -> Course:
 def course_restore(*, actor, course: Course) -> Course:
     _require_admin(actor)
     course.restore()
+    audit_record(actor=actor, action="course.restored", target=course)
     return course
 
 

@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.admin_site import tenant_admin_site
+from accounts.audit import audit_record
 from courses.selectors import courses_for_staff
 
 from .models import Enrollment, EnrollmentStatus
@@ -61,7 +62,7 @@ class EnrollmentAddForm(forms.ModelForm):
     def save_enrollment(self, *, actor) -> Enrollment:
         now = timezone.now()
         with transaction.atomic():
-            return Enrollment.objects.create(
+            enrollment = Enrollment.objects.create(
                 user=self.cleaned_data["user"],
                 course=self.cleaned_data["course"],
                 status=EnrollmentStatus.ACTIVE,
@@ -69,6 +70,13 @@ class EnrollmentAddForm(forms.ModelForm):
                 decided_by=actor,
                 last_activity_at=now,
             )
+            audit_record(
+                actor=actor,
+                action="enrollment.added_by_staff",
+                target=enrollment,
+                after={"status": EnrollmentStatus.ACTIVE},
+            )
+            return enrollment
 
 
 @admin.register(Enrollment, site=tenant_admin_site)

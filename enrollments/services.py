@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.audit import audit_record
 from courses.models import SELF_COMPLETED_KINDS, Course, LessonKind
 from courses.selectors import Outline, outline_for
 
@@ -38,6 +39,8 @@ def enrollment_create(*, user, course: Course) -> Enrollment:
             enrollment.save()
     except IntegrityError:  # a second tab enrolled at the same moment
         return Enrollment.objects.get(user=user, course=course)
+    action = "enrollment.requested" if status == EnrollmentStatus.PENDING else "enrollment.created"
+    audit_record(actor=user, action=action, target=enrollment, after={"status": status})
     return enrollment
 
 
@@ -55,6 +58,13 @@ def enrollment_decide(*, actor, enrollment: Enrollment, approve: bool) -> Enroll
     enrollment.enrolled_at = timezone.now() if approve else None
     enrollment.decided_by = actor
     enrollment.save(update_fields=["status", "enrolled_at", "decided_by", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="enrollment.approved" if approve else "enrollment.declined",
+        target=enrollment,
+        before={"status": EnrollmentStatus.PENDING},
+        after={"status": enrollment.status},
+    )
     return enrollment
 
 

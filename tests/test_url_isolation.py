@@ -18,7 +18,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_tenants.utils import schema_context
 
-from accounts.models import Invitation
+from accounts.models import AuditEntry, Invitation
 from accounts.services import invitation_create
 from courses.models import Category, Course, CourseRevision, Lesson, Module
 from courses.tests.factories import lessons_of, make_course
@@ -39,6 +39,7 @@ PARAMETERLESS_ALLOWED = re.compile(
 ADMIN_MODELS = {
     "admin/accounts/user/": "user",
     "admin/accounts/invitation/": "invitation",
+    "admin/accounts/auditentry/": "audit",
     "admin/courses/category/": "category",
     "admin/courses/course/": "course",
     "admin/courses/module/": "module",
@@ -99,6 +100,7 @@ def foreign(tenant, other_tenant):
         objects = {
             "user": learner.pk,
             "invitation": invitation.pk,
+            "audit": AuditEntry.objects.filter(action="invitation.sent").latest("id").pk,
             "invitation_token": link.rstrip("/").rsplit("/", 1)[-1],
             "category": category.pk,
             "course": course.pk,
@@ -148,6 +150,8 @@ def _urls_for(route: str, objects: dict) -> list[str]:
                 "revision_id": objects["revision"],
             }
             return ["/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=values: str(v[m.group(1)]), route)]
+    if route.startswith("admin/"):
+        return []  # an admin page of a model this walk does not know yet: reported as uncovered
     # Learner pages: the foreign course, and acme's own course with a foreign lesson id.
     urls = []
     for slug in ("globex-secret-course", objects["own_course_slug"]):
@@ -169,6 +173,7 @@ def test_every_url_pattern_is_covered():
                     for k in (
                         "user",
                         "invitation",
+                        "audit",
                         "invitation_token",
                         "category",
                         "course",
