@@ -159,7 +159,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache and sessions -------------------------------------------------------
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "lms.cache.LMSRedisCache",
         "LOCATION": REDIS_URL,
         # Every key carries the active schema: one tenant can never read another's entry.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
