@@ -297,6 +297,13 @@ class LessonAdmin(NotFoundMixin, BackToBuilderMixin, SoftDeleteMixin, admin.Mode
         (None, {"fields": ("module", "title", "kind")}),
         ("Content", {"fields": ("video", "document", "embed_url", "body")}),
         ("Settings", {"fields": ("duration_minutes", "is_preview", "is_required")}),
+        (
+            "When it opens",
+            {
+                "fields": ("drip_days", "drip_at", "prerequisites"),
+                "description": "Leave empty to open it as soon as the learner enrolls.",
+            },
+        ),
     )
 
     class Media:

@@ -110,7 +110,7 @@ class CourseAdminForm(forms.ModelForm):
 class ModuleAdminForm(forms.ModelForm):
     class Meta:
         model = Module
-        fields = ("course", "title", "summary")
+        fields = ("course", "title", "summary", "drip_days", "drip_at")
 
 
 class ModuleQuickAddForm(forms.ModelForm):
@@ -143,6 +143,9 @@ class LessonAdminForm(forms.ModelForm):
             "duration_minutes",
             "is_preview",
             "is_required",
+            "drip_days",
+            "drip_at",
+            "prerequisites",
         )
         field_classes = {"module": ModuleChoiceField}
         widgets = {"body": _markdown_widget(14)}
@@ -155,6 +158,38 @@ class LessonAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _enable_markdown_preview(self, "body")
+        if "prerequisites" in self.fields:
+            # Only lessons of the same course, never the lesson itself.
+            if self.instance.module_id:
+                course_id = self.instance.module.course_id
+            else:
+                initial = self.initial.get("module")
+                initial_id = getattr(initial, "pk", initial)
+                course_id = Module.objects.filter(pk=initial_id).values_list("course_id", flat=True).first()
+            choices = Lesson.objects.alive().filter(module__course_id=course_id).select_related("module")
+            if self.instance.pk:
+                choices = choices.exclude(pk=self.instance.pk)
+            self.fields["prerequisites"].queryset = choices.order_by("module__position", "position")
+            self.fields["prerequisites"].widget.attrs["size"] = 8
+
+    def clean(self):
+        from .services import prerequisite_problems
+
+        cleaned = super().clean()
+        wanted = cleaned.get("prerequisites")
+        module = cleaned.get("module")
+        if wanted and module is not None:
+            probe = self.instance
+            probe.module = module
+            if probe.pk is None:
+                # A new lesson has no edges yet, so it cannot close a loop; check the course only.
+                wrong = [w.title for w in wanted if w.module.course_id != module.course_id]
+                if wrong:
+                    self.add_error("prerequisites", f"'{wrong[0]}' is in another course.")
+                return cleaned
+            for problem in prerequisite_problems(lesson=probe, prerequisites=wanted):
+                self.add_error("prerequisites", problem)
+        return cleaned
 
     def clean_video(self):
         return check_upload(

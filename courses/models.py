@@ -15,6 +15,25 @@ from django.utils import timezone
 from .embeds import embed_player_url
 
 MAX_DURATION_MINUTES = 100_000
+MAX_DRIP_DAYS = 3650  # ten years: anything longer is a typing mistake
+
+
+class DripFields(models.Model):
+    """When content opens: N days after the learner's enrollment, and/or not before a fixed moment."""
+
+    drip_days = models.PositiveSmallIntegerField(
+        "opens after (days)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_DRIP_DAYS)],
+        help_text="Days after the learner enrolls. Empty: no delay.",
+    )
+    drip_at = models.DateTimeField(
+        "opens on", null=True, blank=True, help_text="A fixed date and time (your organization's time zone)."
+    )
+
+    class Meta:
+        abstract = True
 
 
 class SoftDeleteQuerySet(models.QuerySet):
@@ -126,7 +145,7 @@ class Course(Authored):
         return self.title
 
 
-class Module(Authored):
+class Module(Authored, DripFields):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
     title = models.CharField(max_length=200)
     summary = models.CharField(max_length=300, blank=True)
@@ -152,7 +171,7 @@ class LessonKind(models.TextChoices):
 SELF_COMPLETED_KINDS = frozenset({LessonKind.TEXT, LessonKind.DOCUMENT, LessonKind.EMBED})
 
 
-class Lesson(Authored):
+class Lesson(Authored, DripFields):
     module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lessons")
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=LessonKind.choices, default=LessonKind.TEXT)
@@ -170,6 +189,13 @@ class Lesson(Authored):
     video = models.FileField(upload_to="lessons/video/", blank=True)
     document = models.FileField(upload_to="lessons/documents/", blank=True)
     embed_url = models.URLField(blank=True, help_text="A YouTube or Vimeo address.")
+    prerequisites = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="unlocks",
+        help_text="Lessons of this course the learner must complete before this one opens.",
+    )
 
     class Meta:
         ordering = ["position", "id"]

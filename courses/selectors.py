@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
@@ -97,6 +98,10 @@ class Outline:
     by_id: dict[int, dict]
 
     @property
+    def titles(self) -> dict[int, str]:
+        return {lesson["id"]: lesson["title"] for lesson in self.lessons}
+
+    @property
     def required_ids(self) -> list[int]:
         return [lesson["id"] for lesson in self.lessons if lesson["is_required"]]
 
@@ -113,17 +118,27 @@ class Outline:
         return previous, following
 
 
+def _later(*moments: str | None) -> datetime | None:
+    parsed = [datetime.fromisoformat(m) for m in moments if m]
+    return max(parsed) if parsed else None
+
+
 def _outline_from(revision_id: int, snapshot: dict) -> Outline:
     lessons, modules = [], []
     for module in snapshot["modules"]:
         module_lessons = []
         for lesson in module["lessons"]:
+            # A lesson opens when both its module's and its own schedule allow it. Revisions
+            # published before schedules existed have no such keys: no gate.
             item = {
                 **lesson,
                 "module_id": module["id"],
                 "module_title": module["title"],
                 "index": len(lessons),
                 "html": str(render_markdown(lesson["body"])),
+                "gate_days": max(module.get("drip_days") or 0, lesson.get("drip_days") or 0) or None,
+                "gate_at": _later(module.get("drip_at"), lesson.get("drip_at")),
+                "prerequisites": lesson.get("prerequisites") or [],
             }
             lessons.append(item)
             module_lessons.append(item)

@@ -250,3 +250,48 @@ def lesson_move(*, actor, lesson: Lesson, direction: str) -> None:
 
 def next_position(queryset) -> int:
     return (queryset.aggregate(p=Max("position"))["p"] or -1) + 1
+
+
+def prerequisite_problems(*, lesson: Lesson, prerequisites) -> list[str]:
+    """Why these prerequisites cannot be set on `lesson` (empty when they can)."""
+    course_id = lesson.module.course_id
+    problems = []
+    wanted = list(prerequisites)
+    for other in wanted:
+        if other.pk == lesson.pk:
+            problems.append(f"'{lesson.title}' cannot require itself.")
+        elif other.module.course_id != course_id:
+            problems.append(f"'{other.title}' is in another course; prerequisites come from this course.")
+    if problems:
+        return problems
+    # The course's prerequisite graph with the proposed edges: is `lesson` reachable from them?
+    edges: dict[int, set[int]] = {}
+    through = Lesson.prerequisites.through.objects.filter(from_lesson__module__course_id=course_id)
+    for source, target in through.values_list("from_lesson_id", "to_lesson_id"):
+        edges.setdefault(source, set()).add(target)
+    edges[lesson.pk] = {other.pk for other in wanted}
+    titles = dict(Lesson.objects.filter(module__course_id=course_id).values_list("pk", "title"))
+    for start in edges[lesson.pk]:
+        seen, stack = {start}, [start]
+        while stack:
+            node = stack.pop()
+            for following in edges.get(node, ()):
+                if following == lesson.pk:
+                    return [
+                        f"That would make a loop: '{titles[lesson.pk]}' requires '{titles[start]}', which "
+                        f"(directly or through other lessons) requires '{titles[lesson.pk]}'."
+                    ]
+                if following not in seen:
+                    seen.add(following)
+                    stack.append(following)
+    return []
+
+
+@transaction.atomic
+def lesson_set_prerequisites(*, actor, lesson: Lesson, prerequisites) -> Lesson:
+    _require_editor(actor, lesson.module.course)
+    problems = prerequisite_problems(lesson=lesson, prerequisites=prerequisites)
+    if problems:
+        raise CourseError(problems[0], problems)
+    lesson.prerequisites.set(prerequisites)
+    return lesson

@@ -10,19 +10,31 @@ LESSON_FIELDS = ("title", "kind", "duration_minutes", "is_preview", "is_required
 def snapshot_of(course: Course) -> dict:
     """The course's current draft as the JSON a published revision stores."""
     modules = []
-    for module in course.modules.alive().order_by("position", "id").prefetch_related("lessons"):
+    for module in (
+        course.modules.alive().order_by("position", "id").prefetch_related("lessons__prerequisites")
+    ):
         lessons = [
             {
                 "id": lesson.pk,
                 **{field: getattr(lesson, field) for field in LESSON_FIELDS},
                 "video": lesson.video.name or "",
                 "document": lesson.document.name or "",
+                "drip_days": lesson.drip_days,
+                "drip_at": lesson.drip_at.isoformat() if lesson.drip_at else None,
+                "prerequisites": sorted(p.pk for p in lesson.prerequisites.all() if not p.is_deleted),
             }
             for lesson in sorted(module.lessons.all(), key=lambda x: (x.position, x.pk))
             if not lesson.is_deleted
         ]
         modules.append(
-            {"id": module.pk, "title": module.title, "summary": module.summary, "lessons": lessons}
+            {
+                "id": module.pk,
+                "title": module.title,
+                "summary": module.summary,
+                "lessons": lessons,
+                "drip_days": module.drip_days,
+                "drip_at": module.drip_at.isoformat() if module.drip_at else None,
+            }
         )
     return {
         "course": {

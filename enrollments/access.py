@@ -1,13 +1,19 @@
 """THE access policy: may this person do this here, now? One place, with reasons to show.
 
 Layers, first match wins: tenant role (admin > instructor > learner), course staff,
-enrollment status, then lesson gates (preview). Issue #4 adds drip, prerequisites,
-access windows and caching; every caller already goes through these functions.
+enrollment status, then lesson gates: preview, drip (days after enrollment and/or a
+fixed moment, shown in the tenant's time zone) and prerequisites. Access windows, course
+staff roles and caching come with the rest of issue #4; every caller goes through here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db import connection
+from django.utils import timezone
 
 from accounts.models import Role
 from courses.models import Course, CourseStatus, EnrollmentPolicy
@@ -21,8 +27,11 @@ class Decision:
     reason: str = ""
     #: what the person may do about it: "enroll", "request", "wait", "sign_in", "" (nothing)
     action: str = ""
+    #: for a drip-locked lesson: when it opens
+    opens_at: datetime | None = None
 
     def __bool__(self) -> bool:
+        # A refusal is falsy: write `gate if gate is not None else ALLOW`, never `gate or ALLOW`.
         return self.allowed
 
 
@@ -63,19 +72,92 @@ def enrollment_decision(*, user, course: Course, enrollment: Enrollment | None) 
     return Decision(True, "", "enroll")
 
 
-def lesson_decision(*, user, course: Course, lesson: dict, enrollment: Enrollment | None) -> Decision:
-    """May `user` open this published lesson (a dict of the course outline)?"""
+def _tenant_zone() -> ZoneInfo:
+    try:
+        return ZoneInfo(getattr(connection.tenant, "time_zone", "") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _when(moment: datetime) -> str:
+    local = timezone.localtime(moment, _tenant_zone())
+    return (
+        f"{local.day} {local:%B %Y} at {local:%H:%M}"
+        if (local.hour, local.minute) != (0, 0)
+        else (f"{local.day} {local:%B %Y}")
+    )
+
+
+def lesson_gate(
+    *,
+    lesson: dict,
+    enrollment: Enrollment,
+    completed: set[int],
+    titles: dict[int, str] | None = None,
+    now: datetime | None = None,
+) -> Decision | None:
+    """The schedule and prerequisites of an enrolled learner's lesson: a refusal, or None when open."""
+    now = now or timezone.now()
+    opens_at = lesson.get("gate_at")
+    if lesson.get("gate_days"):
+        after_enrolling = (enrollment.enrolled_at or now) + timedelta(days=lesson["gate_days"])
+        opens_at = max(opens_at, after_enrolling) if opens_at else after_enrolling
+    if opens_at and now < opens_at:
+        return Decision(False, f"This lesson unlocks on {_when(opens_at)}.", "wait", opens_at)
+    missing = [pid for pid in lesson.get("prerequisites", ()) if pid not in completed]
+    if missing:
+        names = [f"'{(titles or {}).get(pid, 'an earlier lesson')}'" for pid in missing]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        return Decision(False, f"Complete {listed} first.", "")
+    return None
+
+
+def lesson_decision(
+    *,
+    user,
+    course: Course,
+    lesson: dict,
+    enrollment: Enrollment | None,
+    completed: set[int] | None = None,
+    titles: dict[int, str] | None = None,
+    now: datetime | None = None,
+) -> Decision:
+    """May `user` open this published lesson (a dict of the course outline)?
+
+    `completed` (the learner's completed lesson ids) is needed for prerequisites; without it
+    a lesson with prerequisites stays closed.
+    """
     if not user.is_authenticated:
         return Decision(False, "Sign in to open lessons.", "sign_in")
     if is_course_staff(user, course):
         return ALLOW
     if course.is_deleted:
         return Decision(False, "This course is no longer available.")
-    if enrollment is not None and enrollment.opens_lessons:
-        return ALLOW
     if lesson.get("is_preview") and course.status == CourseStatus.PUBLISHED:
         return ALLOW
+    if enrollment is not None and enrollment.opens_lessons:
+        gate = lesson_gate(
+            lesson=lesson, enrollment=enrollment, completed=completed or set(), titles=titles, now=now
+        )
+        return gate if gate is not None else ALLOW
     decision = enrollment_decision(user=user, course=course, enrollment=enrollment)
     if decision.action in ("enroll", "request"):
         return Decision(False, "Enroll in this course to open this lesson.", decision.action)
     return Decision(False, decision.reason, decision.action)
+
+
+def locked_lessons(
+    *, user, course: Course, outline, enrollment: Enrollment | None, completed: set[int]
+) -> dict[int, Decision]:
+    """For an enrolled learner: lesson id -> the refusal, for every lesson their schedule or
+    prerequisites still keep closed (shown as locks with reasons in the syllabus)."""
+    if enrollment is None or not enrollment.opens_lessons or is_course_staff(user, course):
+        return {}
+    now, titles, locked = timezone.now(), outline.titles, {}
+    for lesson in outline.lessons:
+        if lesson.get("is_preview"):
+            continue
+        gate = lesson_gate(lesson=lesson, enrollment=enrollment, completed=completed, titles=titles, now=now)
+        if gate is not None:
+            locked[lesson["id"]] = gate
+    return locked

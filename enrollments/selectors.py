@@ -95,18 +95,26 @@ def lesson_page_get(*, user, course_slug: str, lesson_id: int) -> LessonPage:
     outline = outline_for(course)
     lesson = outline.lesson(lesson_id)
     enrollment = enrollment_get(user=user, course=course)
-    decision = lesson_decision(user=user, course=course, lesson=lesson, enrollment=enrollment)
-    progress, completed = None, set()
+    rows, completed = [], set()
     if user.is_authenticated:
-        # One query for the whole course: the ticks in the syllabus and this lesson's resume point.
-        rows = LessonProgress.objects.filter(user=user, course=course).only(
-            "id", "user_id", "lesson_id", "course_id", "status", "percent", "last_position_seconds"
+        # One query for the whole course: the ticks, the prerequisites and this lesson's resume point.
+        rows = list(
+            LessonProgress.objects.filter(user=user, course=course).only(
+                "id", "user_id", "lesson_id", "course_id", "status", "percent", "last_position_seconds"
+            )
         )
-        for row in rows:
-            if row.status == ProgressStatus.COMPLETED:
-                completed.add(row.lesson_id)
-            if row.lesson_id == lesson["id"] and decision.allowed:
-                progress = row
+        completed = {row.lesson_id for row in rows if row.status == ProgressStatus.COMPLETED}
+    decision = lesson_decision(
+        user=user,
+        course=course,
+        lesson=lesson,
+        enrollment=enrollment,
+        completed=completed,
+        titles=outline.titles,
+    )
+    progress = (
+        next((row for row in rows if row.lesson_id == lesson["id"]), None) if decision.allowed else None
+    )
     previous, following = outline.neighbours(lesson["id"])
     return LessonPage(course, outline, lesson, enrollment, decision, progress, completed, previous, following)
 

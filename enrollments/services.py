@@ -81,9 +81,26 @@ def _recompute(enrollment: Enrollment, outline: Outline) -> None:
         enrollment.completed_at = timezone.now()
 
 
-def _progress_for(*, user, course: Course, lesson: dict) -> tuple[LessonProgress, Enrollment | None]:
+def _completed(user, course: Course) -> set[int]:
+    return set(
+        LessonProgress.objects.filter(user=user, course=course, status=ProgressStatus.COMPLETED).values_list(
+            "lesson_id", flat=True
+        )
+    )
+
+
+def _progress_for(
+    *, user, course: Course, lesson: dict, outline: Outline
+) -> tuple[LessonProgress, Enrollment | None]:
     enrollment = Enrollment.objects.select_for_update().filter(user=user, course=course).first()
-    decision = lesson_decision(user=user, course=course, lesson=lesson, enrollment=enrollment)
+    decision = lesson_decision(
+        user=user,
+        course=course,
+        lesson=lesson,
+        enrollment=enrollment,
+        completed=_completed(user, course),
+        titles=outline.titles,
+    )
     if not decision.allowed:
         raise EnrollmentError(decision.reason)
     progress, _ = LessonProgress.objects.select_for_update().get_or_create(
@@ -104,7 +121,9 @@ def _touch(enrollment: Enrollment | None, lesson_id: int, outline: Outline) -> N
 _UNKNOWN = object()
 
 
-def lesson_open(*, user, course: Course, lesson_id: int, enrollment=_UNKNOWN, progress=_UNKNOWN):
+def lesson_open(
+    *, user, course: Course, lesson_id: int, enrollment=_UNKNOWN, progress=_UNKNOWN, completed=None
+):
     """Record that an enrolled learner opened a lesson (their resume point).
 
     Staff and people opening a free preview record nothing: progress belongs to enrollments.
@@ -116,7 +135,16 @@ def lesson_open(*, user, course: Course, lesson_id: int, enrollment=_UNKNOWN, pr
     lesson = outline.lesson(lesson_id)
     if enrollment is _UNKNOWN:
         enrollment = Enrollment.objects.filter(user=user, course=course).first()
-    decision = lesson_decision(user=user, course=course, lesson=lesson, enrollment=enrollment)
+    if completed is None and lesson.get("prerequisites"):
+        completed = _completed(user, course)
+    decision = lesson_decision(
+        user=user,
+        course=course,
+        lesson=lesson,
+        enrollment=enrollment,
+        completed=completed,
+        titles=outline.titles,
+    )
     if not decision.allowed:
         raise EnrollmentError(decision.reason)
     if enrollment is None or not enrollment.opens_lessons:
@@ -145,7 +173,7 @@ def lesson_complete(*, user, course: Course, lesson_id: int) -> LessonProgress:
     lesson = outline.lesson(lesson_id)
     if lesson["kind"] not in SELF_COMPLETED_KINDS:
         raise EnrollmentError("This lesson completes on its own when you finish it.")
-    progress, enrollment = _progress_for(user=user, course=course, lesson=lesson)
+    progress, enrollment = _progress_for(user=user, course=course, lesson=lesson, outline=outline)
     if enrollment is None or not enrollment.opens_lessons:
         raise EnrollmentError("Enroll in this course to record your progress.")
     _mark_completed(progress)
@@ -173,7 +201,7 @@ def video_progress_record(
     for name, value in (("position", position), ("duration", duration), ("watched_seconds", watched_seconds)):
         if not isinstance(value, int | float) or value < 0 or value > 10 * 24 * 3600:
             raise EnrollmentError(f"'{name}' must be a number of seconds.")
-    progress, enrollment = _progress_for(user=user, course=course, lesson=lesson)
+    progress, enrollment = _progress_for(user=user, course=course, lesson=lesson, outline=outline)
     if enrollment is None or not enrollment.opens_lessons:
         return progress
     progress.last_position_seconds = int(min(position, duration or position))

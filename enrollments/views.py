@@ -21,7 +21,7 @@ from courses.markdown import render_markdown
 from courses.models import SELF_COMPLETED_KINDS, Category, LessonKind
 from courses.selectors import course_get_published, outline_for
 
-from .access import enrollment_decision, is_course_staff, lesson_decision
+from .access import enrollment_decision, is_course_staff, lesson_decision, locked_lessons
 from .models import EnrollmentStatus
 from .selectors import (
     LessonPage,
@@ -77,6 +77,9 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "staff": is_course_staff(user, course),
             "completed": completed,
             "started": enrolled and bool(completed or enrollment.last_lesson_id),
+            "locked": locked_lessons(
+                user=user, course=course, outline=outline, enrollment=enrollment, completed=completed
+            ),
             "first_lesson": outline.lessons[0] if outline.lessons else None,
         },
     )
@@ -216,6 +219,13 @@ def lesson_detail(request: HttpRequest, slug: str, lesson_id: int) -> HttpRespon
             "enrolled": enrolled,
             "staff": staff,
             "enrolled_or_staff": enrolled or staff,
+            "locked": locked_lessons(
+                user=user,
+                course=course,
+                outline=page.outline,
+                enrollment=page.enrollment,
+                completed=page.completed,
+            ),
             "percent": percent,
             "is_complete": lesson["id"] in page.completed,
             "can_complete": enrolled and lesson["kind"] in SELF_COMPLETED_KINDS,
@@ -297,7 +307,14 @@ def video_progress(request: HttpRequest, slug: str, lesson_id: int) -> JsonRespo
         if values[key] is None:
             return _json_error(f"'{key}' must be a number of seconds.", 400)
     enrollment = enrollment_get(user=request.user, course=course)
-    decision = lesson_decision(user=request.user, course=course, lesson=lesson, enrollment=enrollment)
+    decision = lesson_decision(
+        user=request.user,
+        course=course,
+        lesson=lesson,
+        enrollment=enrollment,
+        completed=completed_lesson_ids(user=request.user, course=course),
+        titles=outline_for(course).titles,
+    )
     if not decision.allowed:
         return _json_error(decision.reason, 403)
     try:

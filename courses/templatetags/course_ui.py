@@ -130,7 +130,9 @@ def progress_bar(percent, label: str = "Course progress") -> SafeString:
 
 
 @register.simple_tag
-def course_contents(outline, current_id, completed, url_name: str, slug: str, open_all: bool) -> SafeString:
+def course_contents(
+    outline, current_id, completed, url_name: str, slug: str, open_all: bool, locked=None
+) -> SafeString:
     """The syllabus sidebar of the lesson player, built in Python.
 
     A course can have a hundred lessons; a template loop with a `{% url %}` per lesson
@@ -151,7 +153,14 @@ def course_contents(outline, current_id, completed, url_name: str, slug: str, op
             title = escape(item["title"])
             status = "✓" if done else kind_icon(item["kind"])
             parts.append(f'<li class="{classes}" data-lesson-id="{lesson_id}">')
-            if open_all or item["is_preview"]:
+            gate = (locked or {}).get(lesson_id)
+            if gate is not None and not current:
+                parts.append(
+                    f'<span class="locked"><span class="status" aria-hidden="true">🔒</span>'
+                    f'<span class="title">{title}'
+                    f'<span class="lock-reason">{escape(gate.reason)}</span></span></span>'
+                )
+            elif open_all or item["is_preview"]:
                 aria = ' aria-current="page"' if current else ""
                 hidden = '<span class="visually-hidden"> (completed)</span>' if done else ""
                 parts.append(
@@ -168,3 +177,9 @@ def course_contents(outline, current_id, completed, url_name: str, slug: str, op
             parts.append("</li>")
         parts.append("</ol>")
     return mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped above
+
+
+@register.filter
+def lookup(mapping, key):
+    """mapping[key] in a template, or None."""
+    return (mapping or {}).get(key)
