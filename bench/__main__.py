@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")
 
 BENCHMARKS = {
+    "access_decision_us": "bench.access_decision",
     "tenant_create_seconds": "bench.tenant_create",
     "tenant_page_rps": "bench.tenant_page",
     "lesson_page_rps": "bench.lesson_page",

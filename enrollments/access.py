@@ -20,6 +20,9 @@ from courses.models import Course, CourseStatus, EnrollmentPolicy
 
 from .models import Enrollment, EnrollmentStatus
 
+# Lesson kinds that are graded work, closed to people auditing a course.
+GRADED_KINDS = frozenset({"quiz", "assignment"})
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -57,6 +60,8 @@ def enrollment_decision(*, user, course: Course, enrollment: Enrollment | None) 
     if not user.is_authenticated:
         return Decision(False, "Sign in to enroll.", "sign_in")
     if enrollment is not None:
+        if enrollment.status == EnrollmentStatus.BLOCKED:
+            return Decision(False, BLOCKED_REASON, "")
         if enrollment.opens_lessons:
             return Decision(False, "You are enrolled in this course.", "")
         if enrollment.status == EnrollmentStatus.PENDING:
@@ -70,6 +75,23 @@ def enrollment_decision(*, user, course: Course, enrollment: Enrollment | None) 
     if course.enrollment_policy == EnrollmentPolicy.APPROVAL:
         return Decision(True, "An administrator approves requests to join.", "request")
     return Decision(True, "", "enroll")
+
+
+BLOCKED_REASON = "Your access to this course is blocked. Ask your administrator."
+
+
+def window_refusal(*, enrollment: Enrollment, now: datetime) -> Decision | None:
+    """Outside the enrollment's access window: the refusal; inside it: None."""
+    if enrollment.access_starts_at and now < enrollment.access_starts_at:
+        return Decision(
+            False,
+            f"Your access starts on {_when(enrollment.access_starts_at)}.",
+            "wait",
+            enrollment.access_starts_at,
+        )
+    if enrollment.access_ends_at and now >= enrollment.access_ends_at:
+        return Decision(False, f"Your access ended on {_when(enrollment.access_ends_at)}.", "")
+    return None
 
 
 def _tenant_zone() -> ZoneInfo:
@@ -133,13 +155,24 @@ def lesson_decision(
         return ALLOW
     if course.is_deleted:
         return Decision(False, "This course is no longer available.")
+    if enrollment is not None and enrollment.status == EnrollmentStatus.BLOCKED:
+        return Decision(False, BLOCKED_REASON)
     if lesson.get("is_preview") and course.status == CourseStatus.PUBLISHED:
         return ALLOW
     if enrollment is not None and enrollment.opens_lessons:
-        gate = lesson_gate(
-            lesson=lesson, enrollment=enrollment, completed=completed or set(), titles=titles, now=now
-        )
-        return gate if gate is not None else ALLOW
+        now = now or timezone.now()
+        refusal = window_refusal(enrollment=enrollment, now=now)
+        if (
+            refusal is None
+            and enrollment.status == EnrollmentStatus.AUDITING
+            and lesson.get("kind") in GRADED_KINDS
+        ):
+            refusal = Decision(False, "You are auditing this course: graded work is not available.")
+        if refusal is None:
+            refusal = lesson_gate(
+                lesson=lesson, enrollment=enrollment, completed=completed or set(), titles=titles, now=now
+            )
+        return refusal if refusal is not None else ALLOW
     decision = enrollment_decision(user=user, course=course, enrollment=enrollment)
     if decision.action in ("enroll", "request"):
         return Decision(False, "Enroll in this course to open this lesson.", decision.action)

@@ -18,7 +18,7 @@ from accounts.audit import audit_record
 from courses.selectors import courses_for_staff
 
 from .models import Enrollment, EnrollmentStatus
-from .services import EnrollmentError, enrollment_decide
+from .services import SETTABLE_STATUSES, EnrollmentError, enrollment_decide, enrollment_set_access
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -79,6 +79,30 @@ class EnrollmentAddForm(forms.ModelForm):
             return enrollment
 
 
+class EnrollmentAccessForm(forms.ModelForm):
+    """Status and access window of an existing enrollment; saved through enrollment_set_access."""
+
+    class Meta:
+        model = Enrollment
+        fields = ("status", "access_starts_at", "access_ends_at")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = self.instance.status
+        allowed = {*SETTABLE_STATUSES, current}
+        self.fields["status"].choices = [c for c in EnrollmentStatus.choices if c[0] in allowed]
+
+    def clean(self):
+        cleaned = super().clean()
+        starts, ends = cleaned.get("access_starts_at"), cleaned.get("access_ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("access_ends_at", "The access window must end after it starts.")
+        status = cleaned.get("status")
+        if status in (EnrollmentStatus.PENDING, EnrollmentStatus.REJECTED) and status != self.instance.status:
+            self.add_error("status", "Requests are approved or declined with the list's actions.")
+        return cleaned
+
+
 @admin.register(Enrollment, site=tenant_admin_site)
 class EnrollmentAdmin(admin.ModelAdmin):
     list_display = (
@@ -94,11 +118,11 @@ class EnrollmentAdmin(admin.ModelAdmin):
     search_fields = ("user__email", "user__full_name", "course__title")
     list_select_related = ("user", "course", "decided_by")
     date_hierarchy = "requested_at"
-    actions = ["approve_requests", "decline_requests"]
+    actions = ["approve_requests", "decline_requests", "block", "unblock"]
+    editable_fields = ("status", "access_starts_at", "access_ends_at")
     readonly_fields = (
         "user",
         "course",
-        "status",
         "requested_at",
         "enrolled_at",
         "completed_at",
@@ -128,12 +152,11 @@ class EnrollmentAdmin(admin.ModelAdmin):
         return obj
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = EnrollmentAddForm
+        kwargs["form"] = EnrollmentAddForm if obj is None else EnrollmentAccessForm
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
-        return ("user", "course") if obj is None else self.readonly_fields
+        return ("user", "course") if obj is None else (*self.editable_fields, *self.readonly_fields)
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.readonly_fields
@@ -147,21 +170,41 @@ class EnrollmentAdmin(admin.ModelAdmin):
         # No hard delete of someone's learning record from here; a removal/blocking service comes later.
         return False
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        extra_context = extra_context or {}
-        if object_id is not None:
-            # Status changes go through the list's actions, so the record page has nothing to save.
-            extra_context.update(
-                show_save=False, show_save_and_continue=False, show_save_and_add_another=False
-            )
-        return super().changeform_view(request, object_id, form_url, extra_context)
-
     def save_model(self, request, obj, form, change):
         if change:
+            enrollment = enrollment_set_access(
+                actor=request.user,
+                enrollment=Enrollment.objects.get(pk=obj.pk),
+                status=obj.status,
+                starts_at=obj.access_starts_at,
+                ends_at=obj.access_ends_at,
+            )
+            obj.__dict__.update(enrollment.__dict__)
             return
         enrollment = form.save_enrollment(actor=request.user)
         # The form created the row; the admin goes on (log entry, message, redirect) with it.
         obj.__dict__.update(enrollment.__dict__)
+
+    @admin.action(description="Block selected learners from the course", permissions=["change"])
+    def block(self, request, queryset):
+        self._set_status(request, queryset, EnrollmentStatus.BLOCKED)
+
+    @admin.action(description="Unblock selected learners (active again)", permissions=["change"])
+    def unblock(self, request, queryset):
+        self._set_status(request, queryset, EnrollmentStatus.ACTIVE)
+
+    def _set_status(self, request, queryset, status) -> None:
+        for enrollment in queryset.select_related("course", "user"):
+            try:
+                enrollment_set_access(
+                    actor=request.user,
+                    enrollment=enrollment,
+                    status=status,
+                    starts_at=enrollment.access_starts_at,
+                    ends_at=enrollment.access_ends_at,
+                )
+            except EnrollmentError as exc:
+                self.message_user(request, f"{enrollment.user} in {enrollment.course}: {exc}", messages.ERROR)
 
     @admin.action(description="Approve selected requests", permissions=["change"])
     def approve_requests(self, request, queryset):

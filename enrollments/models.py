@@ -8,8 +8,14 @@ from courses.models import Course, Lesson
 class EnrollmentStatus(models.TextChoices):
     PENDING = "pending", "Waiting for approval"
     ACTIVE = "active", "Active"
+    AUDITING = "auditing", "Auditing (no graded work)"
     COMPLETED = "completed", "Completed"
+    BLOCKED = "blocked", "Blocked"
     REJECTED = "rejected", "Request declined"
+
+
+# Statuses whose learners may open lessons (within their access window).
+OPENING_STATUSES = frozenset({"active", "auditing", "completed"})
 
 
 class Enrollment(models.Model):
@@ -24,6 +30,8 @@ class Enrollment(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    access_starts_at = models.DateTimeField(null=True, blank=True, help_text="Empty: from enrollment.")
+    access_ends_at = models.DateTimeField(null=True, blank=True, help_text="Empty: no end.")
     progress_percent = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
     last_lesson = models.ForeignKey(
         Lesson, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -33,7 +41,15 @@ class Enrollment(models.Model):
 
     class Meta:
         ordering = ["-last_activity_at", "-requested_at"]
-        constraints = [models.UniqueConstraint(fields=["user", "course"], name="enrollments_one_per_course")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "course"], name="enrollments_one_per_course"),
+            models.CheckConstraint(
+                condition=models.Q(access_ends_at__isnull=True)
+                | models.Q(access_starts_at__isnull=True)
+                | models.Q(access_ends_at__gt=models.F("access_starts_at")),
+                name="enrollments_window_ends_after_start",
+            ),
+        ]
         indexes = [models.Index(fields=["course", "status"])]
 
     def __str__(self) -> str:
@@ -41,7 +57,14 @@ class Enrollment(models.Model):
 
     @property
     def opens_lessons(self) -> bool:
-        return self.status in (EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED)
+        """By status alone; the access window is checked by the policy (enrollments.access)."""
+        return self.status in OPENING_STATUSES
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.access_starts_at and self.access_ends_at and self.access_ends_at <= self.access_starts_at:
+            raise ValidationError({"access_ends_at": "The access window must end after it starts."})
 
 
 class ProgressStatus(models.TextChoices):

@@ -214,3 +214,49 @@ def video_progress_record(
         progress.save()
     _touch(enrollment, lesson["id"], outline)
     return progress
+
+
+# Statuses staff may set directly (pending/rejected go through requests, completed through progress).
+SETTABLE_STATUSES = frozenset({EnrollmentStatus.ACTIVE, EnrollmentStatus.AUDITING, EnrollmentStatus.BLOCKED})
+
+
+@transaction.atomic
+def enrollment_set_access(
+    *, actor, enrollment: Enrollment, status: str, starts_at=None, ends_at=None
+) -> Enrollment:
+    """Course staff set a learner's status (active, auditing, blocked) and access window."""
+    from .access import is_course_staff
+
+    if not is_course_staff(actor, enrollment.course):
+        raise EnrollmentError("Only the course's staff can change a learner's access.")
+    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    keep_completed = status == EnrollmentStatus.ACTIVE and enrollment.status == EnrollmentStatus.COMPLETED
+    if status not in SETTABLE_STATUSES and not keep_completed:
+        raise EnrollmentError("Choose active, auditing or blocked.")
+    if enrollment.status in (EnrollmentStatus.PENDING, EnrollmentStatus.REJECTED):
+        raise EnrollmentError("This is a request to join: approve or decline it first.")
+    if starts_at and ends_at and ends_at <= starts_at:
+        raise EnrollmentError("The access window must end after it starts.")
+    before = {
+        "status": enrollment.status,
+        "starts": _iso(enrollment.access_starts_at),
+        "ends": _iso(enrollment.access_ends_at),
+    }
+    if not keep_completed:
+        enrollment.status = status
+    enrollment.access_starts_at, enrollment.access_ends_at = starts_at, ends_at
+    if enrollment.status == EnrollmentStatus.ACTIVE and enrollment.enrolled_at is None:
+        enrollment.enrolled_at = timezone.now()
+    enrollment.save()
+    audit_record(
+        actor=actor,
+        action="enrollment.access_changed",
+        target=enrollment,
+        before=before,
+        after={"status": enrollment.status, "starts": _iso(starts_at), "ends": _iso(ends_at)},
+    )
+    return enrollment
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None

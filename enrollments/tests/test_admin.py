@@ -112,3 +112,32 @@ def test_enrollment_of_another_tenant_is_not_found(tenant, other_tenant):
     _action(client, "approve_requests", enrollment)
     with schema_context(other_tenant.schema_name):
         assert Enrollment.objects.get(pk=enrollment.pk).status == EnrollmentStatus.PENDING
+
+
+def test_admin_blocks_a_learner_and_a_window_that_ends_before_it_starts_is_a_field_error(in_tenant):
+    from courses.tests.factories import make_course
+    from enrollments.services import enrollment_create
+
+    learner = User.objects.get(email="learner@acme.test")
+    course = make_course(slug="block-me")
+    enrollment = enrollment_create(user=learner, course=course)
+    client = client_for(in_tenant, as_role="admin")
+    response = client.post(
+        "/admin/enrollments/enrollment/", {"action": "block", "_selected_action": [enrollment.pk]}
+    )
+    assert response.status_code == 302
+    enrollment.refresh_from_db()
+    assert enrollment.status == "blocked"
+    page = client.post(
+        f"/admin/enrollments/enrollment/{enrollment.pk}/change/",
+        {
+            "status": "active",
+            "access_starts_at_0": "2030-06-02",
+            "access_starts_at_1": "10:00",
+            "access_ends_at_0": "2030-06-01",
+            "access_ends_at_1": "10:00",
+        },
+    ).content.decode()
+    assert "The access window must end after it starts." in page
+    enrollment.refresh_from_db()
+    assert enrollment.status == "blocked" and enrollment.access_starts_at is None

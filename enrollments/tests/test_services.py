@@ -188,3 +188,57 @@ def test_another_tenants_lesson_id_is_not_found(tenant, other_tenant):
         if foreign_lesson not in {x.pk for x in lessons_of(mine)}:
             with pytest.raises(Http404):
                 lesson_page_get(user=learner, course_slug="acme-course", lesson_id=foreign_lesson)
+
+
+def test_staff_block_audit_and_window_a_learner_with_an_audit_trail(people):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import AuditEntry
+    from enrollments.services import enrollment_set_access
+
+    course = make_course(slug="access")
+    enrollment = enrollment_create(user=people["learner"], course=course)
+    lesson = lessons_of(course)[0]
+    enrollment_set_access(actor=people["admin"], enrollment=enrollment, status="blocked")
+    page = lesson_page_get(user=people["learner"], course_slug="access", lesson_id=lesson.pk)
+    assert not page.decision.allowed and "blocked" in page.decision.reason
+    start = timezone.now() + timedelta(days=1)
+    enrollment = enrollment_set_access(
+        actor=people["admin"], enrollment=enrollment, status="active", starts_at=start
+    )
+    page = lesson_page_get(user=people["learner"], course_slug="access", lesson_id=lesson.pk)
+    assert "Your access starts on" in page.decision.reason
+    entry = AuditEntry.objects.filter(action="enrollment.access_changed").latest("id")
+    assert entry.before["status"] == "blocked" and entry.after["status"] == "active"
+
+
+def test_bad_access_changes_are_refused_and_change_nothing(people):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from enrollments.services import enrollment_set_access
+
+    course = make_course(slug="access-bad")
+    enrollment = enrollment_create(user=people["learner"], course=course)
+    now = timezone.now()
+    with pytest.raises(EnrollmentError, match="end after it starts"):
+        enrollment_set_access(
+            actor=people["admin"],
+            enrollment=enrollment,
+            status="active",
+            starts_at=now,
+            ends_at=now - timedelta(days=1),
+        )
+    with pytest.raises(EnrollmentError, match="course's staff"):
+        enrollment_set_access(actor=people["learner"], enrollment=enrollment, status="blocked")
+    with pytest.raises(EnrollmentError, match="active, auditing or blocked"):
+        enrollment_set_access(actor=people["admin"], enrollment=enrollment, status="rejected")
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.access_starts_at, enrollment.access_ends_at) == (
+        "active",
+        None,
+        None,
+    )

@@ -1,0 +1,103 @@
+"""The access policy, row by row: role x enrollment status x lesson gate x time (a frozen clock)."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from courses.models import CourseStatus
+from enrollments.access import lesson_decision
+from enrollments.models import Enrollment, EnrollmentStatus
+
+NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
+ENROLLED = NOW - timedelta(days=10)
+User = get_user_model()
+
+
+@dataclass
+class FakeCourse:
+    pk: int = 4242
+    status: str = CourseStatus.PUBLISHED
+    is_deleted: bool = False
+    enrollment_policy: str = "open"
+
+
+LESSONS = {
+    "open": {"id": 1, "kind": "text", "is_preview": False},
+    "preview": {"id": 2, "kind": "text", "is_preview": True},
+    "drip-future": {"id": 3, "kind": "text", "is_preview": False, "gate_days": 30},
+    "drip-past": {"id": 4, "kind": "text", "is_preview": False, "gate_days": 5},
+    "date-future": {"id": 5, "kind": "text", "is_preview": False, "gate_at": NOW + timedelta(hours=1)},
+    "prereq-missing": {"id": 6, "kind": "text", "is_preview": False, "prerequisites": [99]},
+    "prereq-done": {"id": 7, "kind": "text", "is_preview": False, "prerequisites": [1]},
+    "quiz": {"id": 8, "kind": "quiz", "is_preview": False},
+}
+WINDOWS = {
+    "": (None, None),
+    "window-open": (NOW - timedelta(days=1), NOW + timedelta(days=1)),
+    "window-ended": (NOW - timedelta(days=20), NOW - timedelta(days=1)),
+    "window-later": (NOW + timedelta(days=2), None),
+}
+
+# role, enrollment status ("" = none), window, lesson, allowed, words of the reason
+ROWS = [
+    # Layer 1-2: tenant admins and the course's instructors open everything, enrolled or not.
+    ("admin", "", "", "drip-future", True, ""),
+    ("admin", "blocked", "", "quiz", True, ""),
+    ("staff", "", "", "prereq-missing", True, ""),
+    ("instructor", "", "", "open", False, "Enroll in this course"),
+    # Layer 3: enrollment status.
+    ("learner", "", "", "open", False, "Enroll in this course"),
+    ("learner", "pending", "", "open", False, "waiting for approval"),
+    ("learner", "rejected", "", "open", False, "declined"),
+    ("learner", "active", "", "open", True, ""),
+    ("learner", "completed", "", "open", True, ""),
+    ("learner", "auditing", "", "open", True, ""),
+    ("learner", "auditing", "", "quiz", False, "You are auditing this course: graded work is not available"),
+    ("learner", "active", "", "quiz", True, ""),
+    ("learner", "blocked", "", "open", False, "blocked"),
+    ("learner", "blocked", "", "preview", False, "blocked"),
+    ("learner", "active", "window-open", "open", True, ""),
+    ("learner", "active", "window-ended", "open", False, "Your access ended on 31 May 2030"),
+    ("learner", "active", "window-later", "open", False, "Your access starts on 3 June 2030"),
+    # Layer 4: lesson gates.
+    ("learner", "", "", "preview", True, ""),
+    ("learner", "active", "", "drip-future", False, "This lesson unlocks on 21 June 2030 at 12:00"),
+    ("learner", "active", "", "drip-past", True, ""),
+    ("learner", "active", "", "date-future", False, "This lesson unlocks on 1 June 2030 at 13:00"),
+    ("learner", "active", "", "prereq-missing", False, "Complete 'Welcome' first"),
+    ("learner", "active", "", "prereq-done", True, ""),
+    ("learner", "active", "window-ended", "preview", True, ""),
+]
+
+
+@pytest.mark.parametrize(("role", "status", "window", "lesson", "allowed", "reason"), ROWS)
+def test_policy_row(in_tenant, role, status, window, lesson, allowed, reason):
+    course = FakeCourse()
+    email = {"admin": "admin", "staff": "instructor", "instructor": "instructor", "learner": "learner"}[role]
+    user = User.objects.get(email=f"{email}@acme.test")
+    user._taught_course_ids = (
+        {course.pk} if role == "staff" else set()
+    )  # the course's staff, without a course row
+    enrollment = None
+    if status:
+        starts, ends = WINDOWS[window]
+        enrollment = Enrollment(
+            status=status, enrolled_at=ENROLLED, access_starts_at=starts, access_ends_at=ends
+        )
+    decision = lesson_decision(
+        user=user,
+        course=course,
+        lesson=LESSONS[lesson],
+        enrollment=enrollment,
+        completed={1},
+        titles={99: "Welcome"},
+        now=NOW,
+    )
+    assert decision.allowed is allowed, decision
+    assert reason in decision.reason
+
+
+def test_every_enrollment_status_has_a_row():
+    assert {row[1] for row in ROWS if row[1]} == set(EnrollmentStatus.values)
