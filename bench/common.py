@@ -93,11 +93,11 @@ def _service_urls() -> dict:
 
 
 @contextmanager
-def gunicorn(workers: int = 2, threads: int = 1):
+def gunicorn(workers: int = 2, threads: int = 1, app: str = "lms.wsgi:application"):
     port = free_port()
     cmd = [
         str(Path(sys.executable).with_name("gunicorn")),
-        "lms.wsgi:application",
+        app,
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",

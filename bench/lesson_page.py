@@ -119,7 +119,17 @@ def run() -> dict:
         # One connection per worker: the time a request takes when nobody queues for a
         # worker, to tell service time apart from waiting at 32 connections.
         unloaded = wrk(f"{base}{path}", host=host, cookie=cookie, connections=2, seconds=5)
-    for name, result in (("page", page), ("baseline", baseline), ("unloaded page", unloaded)):
+    # The same page with the access policy replaced by allow-all (issue #4's comparison).
+    with gunicorn(workers=2, app="bench.wsgi_allow_all:application") as port:
+        base = f"http://127.0.0.1:{port}"
+        wrk(f"{base}{path}", host=host, cookie=cookie, seconds=2)
+        allow_all = wrk(f"{base}{path}", host=host, cookie=cookie, connections=CONNECTIONS, seconds=SECONDS)
+    for name, result in (
+        ("page", page),
+        ("baseline", baseline),
+        ("unloaded page", unloaded),
+        ("allow-all page", allow_all),
+    ):
         if result["non_2xx"] or result["socket_errors"]:
             raise RuntimeError(
                 f"{name}: {result['non_2xx']} non-2xx answers, socket errors {result['socket_errors']!r}; "
@@ -140,6 +150,11 @@ def run() -> dict:
             "page_latency": _latency(page),
             "baseline_latency": _latency(baseline),
             "unloaded_page": {"connections": 2, "rps": unloaded["rps"], **_latency(unloaded)},
+            "allow_all_policy_page": {"rps": allow_all["rps"], **_latency(allow_all)},
+            "policy_vs_allow_all_ratio": round(page["rps"] / allow_all["rps"], 3)
+            if allow_all["rps"]
+            else None,
+            "policy_goal": "policy_vs_allow_all_ratio >= 0.9 (issue #4)",
             "goal": f"ratio >= {GOAL_RATIO} and p99 < {GOAL_P99_MS:g} ms at {CONNECTIONS} connections",
             "goal_met": ratio >= GOAL_RATIO and p99 < GOAL_P99_MS,
         },
