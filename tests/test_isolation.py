@@ -142,3 +142,21 @@ def test_requests_alternating_between_tenants_on_one_connection_stay_apart(tenan
         for current, email in ((tenant, "learner@acme.test"), (other_tenant, "learner@globex.test")):
             response = client_for(current, as_role="learner").get("/learning/")
             assert response.wsgi_request.user.email == email
+
+
+def test_a_learners_cached_state_never_crosses_tenants_even_with_equal_ids(tenant, other_tenant):
+    from courses.tests.factories import make_course
+    from enrollments.cache import learner_state
+    from enrollments.services import enrollment_create
+
+    with schema_context(tenant.schema_name):
+        acme_learner = User.objects.get(email="learner@acme.test")
+        acme_course = make_course(slug="twin")
+        enrollment_create(user=acme_learner, course=acme_course)
+        assert learner_state(user=acme_learner, course=acme_course)[0] is not None  # now cached
+    with schema_context(other_tenant.schema_name):
+        # A globex person and course that carry the same ids as acme's.
+        twin_user = User(pk=acme_learner.pk, email="twin@globex.test")
+        twin_course = type(acme_course)(pk=acme_course.pk)
+        enrollment, rows = learner_state(user=twin_user, course=twin_course)
+        assert enrollment is None and rows == []

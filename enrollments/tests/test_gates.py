@@ -10,7 +10,7 @@ from courses.models import Lesson
 from courses.services import CourseError, course_publish, lesson_set_prerequisites
 from courses.tests.factories import lessons_of, make_course
 from enrollments.access import lesson_gate
-from enrollments.models import Enrollment, LessonProgress
+from enrollments.models import LessonProgress
 from enrollments.selectors import lesson_page_get
 from enrollments.services import EnrollmentError, enrollment_create, lesson_complete
 from tests.fixtures import client_for
@@ -43,9 +43,8 @@ def test_a_lesson_opens_n_days_after_the_learner_enrolls(people):
     opens = timezone.localtime(enrollment.enrolled_at + timedelta(days=3), timezone.get_fixed_timezone(0))
     assert not decision.allowed and decision.action == "wait"
     assert decision.reason.startswith(f"This lesson unlocks on {opens.day} {opens:%B %Y}")
-    Enrollment.objects.filter(pk=enrollment.pk).update(
-        enrolled_at=timezone.now() - timedelta(days=3, minutes=1)
-    )
+    enrollment.enrolled_at = timezone.now() - timedelta(days=3, minutes=1)
+    enrollment.save(update_fields=["enrolled_at"])
     assert _decision(people, course, second).allowed
 
 

@@ -1,0 +1,49 @@
+"""A learner's state in a course (enrollment and lesson progress), cached across requests.
+
+It is what every access decision and lesson page needs, and it changes only when the
+learner's enrollment or progress is written. Those writes forget the entry (now, and again
+after commit, since another request may have cached the old rows in between). Keys live in
+the tenant's cache namespace (django_tenants.cache.make_key).
+"""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django_tenants.utils import schema_context
+
+from .models import Enrollment, LessonProgress
+
+STATE_SECONDS = 300
+PROGRESS_FIELDS = ("id", "user_id", "lesson_id", "course_id", "status", "percent", "last_position_seconds")
+
+
+def _key(user_id: int, course_id: int) -> str:
+    return f"learner-state:{user_id}:{course_id}"
+
+
+def learner_state(*, user, course) -> tuple[Enrollment | None, list[LessonProgress]]:
+    """The learner's enrollment (or None) and progress rows in the course."""
+    if not user.is_authenticated:
+        return None, []
+    key = _key(user.pk, course.pk)
+    state = cache.get(key)
+    if state is None:
+        enrollment = Enrollment.objects.filter(user=user, course=course).first()
+        rows = list(LessonProgress.objects.filter(user=user, course=course).only(*PROGRESS_FIELDS))
+        state = (enrollment, rows)
+        cache.set(key, state, STATE_SECONDS)
+    return state
+
+
+def _forget(schema: str, key: str) -> None:
+    with schema_context(schema):
+        cache.delete(key)
+
+
+def learner_state_changed(sender, instance, **_) -> None:
+    """Signal receiver for Enrollment and LessonProgress writes and deletes."""
+    key = _key(instance.user_id, instance.course_id)
+    schema = connection.schema_name
+    cache.delete(key)
+    transaction.on_commit(lambda: _forget(schema, key))
