@@ -15,12 +15,7 @@ from .models import Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
 
 
 def enrollment_get(*, user, course: Course) -> Enrollment | None:
-    if not user.is_authenticated:
-        return None
-    try:
-        return Enrollment.objects.get(user=user, course=course)  # unique per (user, course)
-    except Enrollment.DoesNotExist:
-        return None
+    return learner_state(user=user, course=course)[0]
 
 
 def my_enrollments(*, user) -> list[Enrollment]:
@@ -51,13 +46,11 @@ def enrollment_badges(*, user) -> dict[int, EnrollmentBadge]:
 
 
 def completed_lesson_ids(*, user, course: Course) -> set[int]:
-    if not user.is_authenticated:
-        return set()
-    return set(
-        LessonProgress.objects.filter(user=user, course=course, status=ProgressStatus.COMPLETED).values_list(
-            "lesson_id", flat=True
-        )
-    )
+    return {
+        row.lesson_id
+        for row in learner_state(user=user, course=course)[1]
+        if row.status == ProgressStatus.COMPLETED
+    }
 
 
 def continue_lesson_id(*, outline: Outline, enrollment: Enrollment | None, completed: set[int]) -> int | None:
