@@ -42,6 +42,7 @@ class LessonSpec:
     kind: str = LessonKind.TEXT
     preview: bool = False
     document: DocumentSpec | None = None  # for document lessons
+    requires: tuple[str, ...] = ()  # titles of lessons in the same course to complete first
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class ModuleSpec:
     title: str
     summary: str
     lessons: list[LessonSpec]
+    opens_after_days: int | None = None  # drip: days after the learner enrolls
 
 
 @dataclass(frozen=True)
@@ -375,6 +377,7 @@ WORKPLACE_SAFETY = CourseSpec(
         ),
         ModuleSpec(
             title="When something goes wrong",
+            opens_after_days=7,
             summary="Reporting, the checklist, and leaving the building safely.",
             lessons=[
                 LessonSpec(
@@ -430,6 +433,7 @@ WORKPLACE_SAFETY = CourseSpec(
                 ),
                 LessonSpec(
                     title="Fire and evacuation",
+                    requires=("Reporting incidents and near misses",),
                     minutes=6,
                     body=_md("""
                         When the fire alarm sounds, the aim is simple: everybody out, quickly

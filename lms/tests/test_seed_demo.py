@@ -118,3 +118,23 @@ def test_seed_demo_gives_each_tenant_its_own_catalog_with_media_and_a_learner_pa
             assert progress[video.pk].status == ProgressStatus.IN_PROGRESS
             assert progress[video.pk].last_position_seconds == 4
     assert not catalogs["acme"] & catalogs["globex"]
+
+
+def test_the_demo_shows_a_drip_schedule_and_a_prerequisite(db):
+    from django.contrib.auth import get_user_model
+
+    from courses.models import Course
+    from enrollments.selectors import lesson_page_get
+
+    call_command("seed_demo", stdout=StringIO())
+    with schema_context("acme"):
+        course = Course.objects.get(slug="workplace-safety-essentials")
+        learner = get_user_model().objects.get(email="learner@acme.test")
+        lessons = {
+            lesson.title: lesson
+            for lesson in course.modules.get(title="When something goes wrong").lessons.all()
+        }
+        fire = lessons["Fire and evacuation"]
+        assert [p.title for p in fire.prerequisites.all()] == ["Reporting incidents and near misses"]
+        decision = lesson_page_get(user=learner, course_slug=course.slug, lesson_id=fire.pk).decision
+        assert not decision.allowed and decision.reason.startswith("This lesson unlocks on")

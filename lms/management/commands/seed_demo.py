@@ -15,7 +15,7 @@ from accounts.models import Role
 from accounts.services import user_create
 from courses.models import Category, Course, CourseStatus, Lesson, LessonKind, Module
 from courses.selectors import outline_for
-from courses.services import course_publish
+from courses.services import course_publish, lesson_set_prerequisites
 from enrollments.models import Enrollment
 from enrollments.services import enrollment_create, lesson_complete, video_progress_record
 from lms.demo_content import CATALOGS, Catalog, CategorySpec, CourseSpec, LearnerJourney
@@ -216,7 +216,11 @@ def _course_create(spec: CourseSpec, *, category: Category, instructor, media: d
     course.instructors.add(instructor)
     for module_position, module_spec in enumerate(spec.modules):
         module = Module(
-            course=course, title=module_spec.title, summary=module_spec.summary, position=module_position
+            course=course,
+            title=module_spec.title,
+            summary=module_spec.summary,
+            position=module_position,
+            drip_days=module_spec.opens_after_days,
         )
         module.full_clean()
         module.save()
@@ -236,6 +240,14 @@ def _course_create(spec: CourseSpec, *, category: Category, instructor, media: d
                 lesson.document.name = media[lesson_spec.title]
             lesson.full_clean()
             lesson.save()
+    by_title = {lesson.title: lesson for lesson in Lesson.objects.filter(module__course=course)}
+    for lesson_spec in spec.lessons:
+        if lesson_spec.requires:
+            lesson_set_prerequisites(
+                actor=instructor,
+                lesson=by_title[lesson_spec.title],
+                prerequisites=[by_title[title] for title in lesson_spec.requires],
+            )
     course_publish(actor=instructor, course=course, summary="Demo course.")
     return course
 
