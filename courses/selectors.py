@@ -57,13 +57,6 @@ def category_list_for_catalog() -> list[Category]:
     )
 
 
-def category_get(*, slug: str) -> Category:
-    try:
-        return Category.objects.alive().get(slug=slug)
-    except Category.DoesNotExist:
-        raise Http404("No such category.") from None
-
-
 def course_get_published(*, slug: str) -> Course:
     """A course learners can know about (published or archived, not deleted); 404 otherwise."""
     course = cached("published", lambda: _course_published_or_none(slug), slug)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.http import Http404
-
 from courses.models import Course
 from courses.selectors import Outline, course_get_published, outline_for
 
@@ -45,12 +43,12 @@ def enrollment_badges(*, user) -> dict[int, EnrollmentBadge]:
     }
 
 
+def _completed_ids(rows: list[LessonProgress]) -> set[int]:
+    return {row.lesson_id for row in rows if row.status == ProgressStatus.COMPLETED}
+
+
 def completed_lesson_ids(*, user, course: Course) -> set[int]:
-    return {
-        row.lesson_id
-        for row in learner_state(user=user, course=course)[1]
-        if row.status == ProgressStatus.COMPLETED
-    }
+    return _completed_ids(learner_state(user=user, course=course)[1])
 
 
 def continue_lesson_id(*, outline: Outline, enrollment: Enrollment | None, completed: set[int]) -> int | None:
@@ -91,7 +89,7 @@ def lesson_page_get(*, user, course_slug: str, lesson_id: int) -> LessonPage:
     # One cache read (two queries when cold): the enrollment, and the progress rows that give
     # the ticks, the prerequisites and this lesson's resume point.
     enrollment, rows = learner_state(user=user, course=course)
-    completed = {row.lesson_id for row in rows if row.status == ProgressStatus.COMPLETED}
+    completed = _completed_ids(rows)
     decision = lesson_decision(
         user=user,
         course=course,
@@ -105,10 +103,3 @@ def lesson_page_get(*, user, course_slug: str, lesson_id: int) -> LessonPage:
     )
     previous, following = outline.neighbours(lesson["id"])
     return LessonPage(course, outline, lesson, enrollment, decision, progress, completed, previous, following)
-
-
-def course_for_learner(*, slug: str) -> Course:
-    course = course_get_published(slug=slug)
-    if course.is_deleted:
-        raise Http404
-    return course

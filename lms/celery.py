@@ -21,7 +21,6 @@ class TenantRequired(RuntimeError):
 
 class LMSTask(TenantTask):
     abstract = True
-    #: False for operator tasks that legitimately run on the public schema.
     tenant_required = True
 
     def __call__(self, *args, **kwargs):
@@ -46,11 +45,6 @@ app.autodiscover_tasks()
 def tenant_task(*, name: str, **options):
     """The decorator for every task that works inside a tenant. Tasks take ids, not objects."""
     return app.task(name=name, bind=False, tenant_required=True, **options)
-
-
-def public_task(*, name: str, **options):
-    """For operator-level tasks that iterate tenants themselves."""
-    return app.task(name=name, bind=False, tenant_required=False, **options)
 
 
 def enqueue_on_commit(task, *args, **kwargs) -> None:
