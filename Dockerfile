@@ -1,5 +1,11 @@
 # The LMS application image: web (gunicorn), Celery worker and Celery beat all run it.
 # See docker-compose.yml for the whole stack.
+# Front-end libraries from the npm registry (package.json + lockfile), never committed.
+FROM node:20-slim AS frontend
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -19,6 +25,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
     && rm /tmp/requirements.txt
 
 COPY . .
+COPY --from=frontend /app/node_modules ./node_modules
 # collectstatic only imports the settings; the values below satisfy the DEBUG=False checks
 # and are not used at run time.
 RUN pip install --no-deps . \

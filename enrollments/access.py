@@ -55,6 +55,44 @@ def is_course_staff(user, course: Course) -> bool:
     return course.pk in cached
 
 
+class StaffRole:
+    """What a person is to a course's staff. Tenant admins rank above every course role."""
+
+    ADMIN = "admin"
+    OWNER = "owner"
+    CO_INSTRUCTOR = "co_instructor"
+    ASSISTANT = "assistant"
+
+
+EDITING_ROLES = frozenset({StaffRole.ADMIN, StaffRole.OWNER, StaffRole.CO_INSTRUCTOR})
+GRADING_ROLES = EDITING_ROLES | {StaffRole.ASSISTANT}
+
+
+def staff_role(user, course: Course) -> str | None:
+    """The person's staff role on `course` (a StaffRole value), or None for everyone else."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.role == Role.ADMIN or user.is_superuser:
+        return StaffRole.ADMIN
+    if user.role != Role.INSTRUCTOR:
+        return None
+    return StaffRole.CO_INSTRUCTOR if is_course_staff(user, course) else None
+
+
+def grading_decision(user, course: Course) -> Decision:
+    """May `user` grade learners' work in `course` (admins, owners, co-instructors, assistants)?"""
+    if staff_role(user, course) in GRADING_ROLES:
+        return ALLOW
+    return Decision(False, "Only this course's staff can grade its work.")
+
+
+def editing_decision(user, course: Course) -> Decision:
+    """May `user` change `course` (admins, owners, co-instructors; not assistants)?"""
+    if staff_role(user, course) in EDITING_ROLES:
+        return ALLOW
+    return Decision(False, "Only this course's instructors and the organization's admins can change it.")
+
+
 def enrollment_decision(*, user, course: Course, enrollment: Enrollment | None) -> Decision:
     """May `user` start taking `course` (enroll or ask to)?"""
     if not user.is_authenticated:

@@ -234,6 +234,14 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Front-end libraries come from npm (package.json; `make install` runs npm ci) and are
+# served from their packages' dist folders as static/vendor/<name>/...; never committed.
+VENDOR_PACKAGES = {"hls": "hls.js/dist", "chart": "chart.js/dist"}
+STATICFILES_DIRS += [
+    (f"vendor/{name}", BASE_DIR / "node_modules" / dist)
+    for name, dist in VENDOR_PACKAGES.items()
+    if (BASE_DIR / "node_modules" / dist).is_dir()
+]
 STORAGES = {
     # Uploaded files go to the private bucket under the active tenant's prefix.
     "default": {"BACKEND": "media_delivery.storage.TenantS3Storage"},
