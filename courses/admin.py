@@ -1,8 +1,9 @@
 """The course builder in the tenant admin: categories, courses (the builder page), modules, lessons, history.
 
-Tenant admins see every course; instructors only the courses they teach
-(`courses_for_staff`), in lists, forms, choices and every builder endpoint. Nothing is
-hard-deleted from here: "delete" sets `deleted_at` and can be undone.
+Tenant admins see every course; instructors only the courses where they are on the staff
+(`courses.permissions`): owners and co-instructors edit them, teaching assistants see
+them read only. The same rules filter lists, forms, choices and every builder endpoint.
+Nothing is hard-deleted from here: "delete" sets `deleted_at` and can be undone.
 """
 
 from __future__ import annotations
@@ -19,11 +20,31 @@ from django.utils.html import format_html, format_html_join
 from accounts.admin_site import tenant_admin_site
 from accounts.models import Role
 
-from .admin_views import CourseBuilderViews, builder_url, course_status_badge, is_tenant_admin
-from .forms import CategoryAdminForm, CourseAdminForm, LessonAdminForm, ModuleAdminForm
-from .models import Category, Course, CourseRevision, Lesson, Module
-from .selectors import courses_for_staff
-from .services import course_delete, course_restore, next_position
+from .admin_views import CourseBuilderViews, builder_url, course_status_badge
+from .forms import (
+    CategoryAdminForm,
+    CourseAdminForm,
+    CourseStaffForm,
+    CourseStaffFormSet,
+    LessonAdminForm,
+    ModuleAdminForm,
+)
+from .models import Category, Course, CourseRevision, CourseStaff, CourseStaffRole, Lesson, Module
+from .permissions import (
+    courses_for_staff,
+    courses_visible_to_staff,
+    is_tenant_admin,
+    may_edit,
+    may_manage_staff,
+)
+from .services import (
+    CourseError,
+    course_delete,
+    course_restore,
+    course_staff_set,
+    module_set_prerequisites,
+    next_position,
+)
 
 SOFT_DELETE_TEMPLATE = "admin/courses/soft_delete_confirmation.html"
 
@@ -153,6 +174,41 @@ class CategoryAdmin(NotFoundMixin, SoftDeleteMixin, admin.ModelAdmin):
         obj.soft_delete()
 
 
+class CourseStaffInline(admin.TabularInline):
+    """The course's staff on its page: the owner and tenant admins change it, others read it."""
+
+    model = CourseStaff
+    form = CourseStaffForm
+    formset = CourseStaffFormSet
+    extra = 1
+    verbose_name = "staff member"
+    verbose_name_plural = "Course staff: owners and co-instructors edit and grade; teaching assistants grade"
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        return type(
+            formset.__name__, (formset,), {"actor": request.user, "editable": self._may_manage(request, obj)}
+        )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+    def _may_manage(self, request, obj) -> bool:
+        return may_manage_staff(request.user, obj) if obj is not None else is_tenant_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return True  # whoever sees the course sees who teaches it
+
+    def has_add_permission(self, request, obj=None):
+        return self._may_manage(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_manage(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_manage(request, obj)
+
+
 @admin.register(Course, site=tenant_admin_site)
 class CourseAdmin(NotFoundMixin, CourseBuilderViews, admin.ModelAdmin):
     form = CourseAdminForm
@@ -166,8 +222,9 @@ class CourseAdmin(NotFoundMixin, CourseBuilderViews, admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("title", "slug", "summary", "description")}),
         ("In the catalog", {"fields": ("cover", "category", "level", "estimated_minutes")}),
-        ("People and enrollment", {"fields": ("instructors", "enrollment_policy")}),
+        ("Enrollment", {"fields": ("enrollment_policy",)}),
     )
+    inlines = [CourseStaffInline]
 
     class Media:
         css = {"all": ["courses/admin/builder.css"]}
@@ -175,11 +232,15 @@ class CourseAdmin(NotFoundMixin, CourseBuilderViews, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return (
-            courses_for_staff(request.user)
+            courses_visible_to_staff(request.user)
             .select_related("category", "category__parent", "published_revision")
             .defer("published_revision__snapshot", "published_revision__card")
-            .prefetch_related("instructors")
+            .prefetch_related("staff__user")
         )
+
+    def has_change_permission(self, request, obj=None):
+        # Teaching assistants see their courses here, read only.
+        return super().has_change_permission(request, obj) and (obj is None or may_edit(request.user, obj))
 
     def has_delete_permission(self, request, obj=None):
         # Tenant admins only: deleting takes a course away from every enrolled learner.
@@ -205,12 +266,33 @@ class CourseAdmin(NotFoundMixin, CourseBuilderViews, admin.ModelAdmin):
 
     @admin.display(description="Instructors")
     def instructor_names(self, obj):
-        return ", ".join(str(user) for user in obj.instructors.all()) or "—"
+        teachers = [row for row in obj.staff.all() if row.role != CourseStaffRole.ASSISTANT]
+        teachers.sort(key=lambda row: (row.role != CourseStaffRole.OWNER, str(row.user)))
+        return ", ".join(str(row.user) for row in teachers) or "—"
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not CourseStaff:
+            return super().save_formset(request, form, formset, change)
+        if not formset.editable or not formset.has_changed():
+            return None
+        # The staff list is written by the service (checks, one owner, audit), not the formset.
+        try:
+            course_staff_set(actor=request.user, course=form.instance, members=formset.members())
+        except CourseError as exc:
+            # The formset's own clean() ran the same checks; this is a change that raced it.
+            raise PermissionDenied(str(exc)) from exc
+        return None
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        if not change and request.user.role == Role.INSTRUCTOR:
-            form.instance.instructors.add(request.user)
+        course = form.instance
+        if (
+            not change
+            and request.user.role == Role.INSTRUCTOR
+            and not course.staff.filter(user=request.user).exists()
+        ):
+            # Whoever creates a course owns it (an admin can hand it over later).
+            CourseStaff.objects.create(course=course, user=request.user, role=CourseStaffRole.OWNER)
 
     def response_add(self, request, obj, post_url_continue=None):
         if IS_POPUP_VAR in request.POST or "_addanother" in request.POST:
@@ -255,6 +337,17 @@ class ModuleAdmin(NotFoundMixin, BackToBuilderMixin, SoftDeleteMixin, admin.Mode
     list_filter = (("course", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("title", "course__title")
     ordering = ("course__title", "position", "id")
+    fieldsets = (
+        (None, {"fields": ("course", "title", "summary")}),
+        (
+            "When it opens",
+            {
+                "fields": ("drip_days", "drip_at", "prerequisites"),
+                "description": "Applies to every lesson of the module, on top of each lesson's own "
+                "schedule and prerequisites. Leave empty to open it as soon as the learner enrolls.",
+            },
+        ),
+    )
 
     def get_queryset(self, request):
         return (
@@ -284,6 +377,16 @@ class ModuleAdmin(NotFoundMixin, BackToBuilderMixin, SoftDeleteMixin, admin.Mode
         if not change:
             obj.position = next_position(Module.objects.alive().filter(course=obj.course))
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        # Prerequisites go through the service (loop check, audit), not the form's save_m2m.
+        wanted = form.cleaned_data.pop("prerequisites", None)
+        super().save_related(request, form, formsets, change)
+        if wanted is not None and set(wanted) != set(form.instance.prerequisites.all()):
+            try:
+                module_set_prerequisites(actor=request.user, module=form.instance, prerequisites=list(wanted))
+            except CourseError as exc:
+                raise PermissionDenied(str(exc)) from exc
 
 
 @admin.register(Lesson, site=tenant_admin_site)

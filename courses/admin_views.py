@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 from .forms import MarkdownPreviewForm, ModuleQuickAddForm, PublishForm
 from .markdown import render_markdown
 from .models import Course, CourseRevision, CourseStatus, Lesson, Module
-from .selectors import courses_for_staff
+from .permissions import courses_visible_to_staff, is_tenant_admin, may_edit
 from .services import (
     CourseError,
     course_archive,
@@ -43,10 +43,6 @@ from .services import (
 from .snapshots import snapshot_of
 
 DIRECTIONS = ("up", "down")
-
-
-def is_tenant_admin(user) -> bool:
-    return bool(user.is_superuser or getattr(user, "is_tenant_admin", False))
 
 
 def builder_url(course_id: int, anchor: str = "") -> str:
@@ -122,7 +118,7 @@ class CourseBuilderViews:
 
     def course_for_staff(self, request, course_id: int) -> Course:
         """The course if the person may edit it; 404 otherwise (like another tenant's course)."""
-        course = get_object_or_404(courses_for_staff(request.user), pk=course_id)
+        course = get_object_or_404(courses_visible_to_staff(request.user), pk=course_id)
         if not self.has_change_permission(request, course):
             raise PermissionDenied
         return course
@@ -146,15 +142,19 @@ class CourseBuilderViews:
         published = course.published_revision
         unpublished = published is not None and snapshot_of(course) != published.snapshot
         can_admin = is_tenant_admin(request.user)
+        can_edit = may_edit(request.user, course)
         return {
             "builder": {
+                "can_edit": can_edit,
                 "course": course,
                 "badge": course_status_badge(course, unpublished_changes=unpublished),
                 "modules": modules,
                 "problems": [] if course.is_deleted else course_publish_problems(course=course),
-                "can_publish": not course.is_deleted and (published is None or unpublished),
-                "can_archive": course.status == CourseStatus.PUBLISHED and not course.is_deleted,
-                "can_unarchive": course.status == CourseStatus.ARCHIVED and not course.is_deleted,
+                "can_publish": can_edit and not course.is_deleted and (published is None or unpublished),
+                "can_archive": can_edit and course.status == CourseStatus.PUBLISHED and not course.is_deleted,
+                "can_unarchive": can_edit
+                and course.status == CourseStatus.ARCHIVED
+                and not course.is_deleted,
                 "can_admin": can_admin,
                 "revisions": list(
                     course.revisions.select_related("author").defer("snapshot", "card").order_by("-number")

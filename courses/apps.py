@@ -9,9 +9,9 @@ class CoursesConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from .cache import courses_changed
-        from .models import Category, Course, CourseRevision
+        from .models import Category, Course, CourseRevision, CourseStaff
 
-        for model in (Course, CourseRevision, Category):
+        for model in (Course, CourseRevision, Category, CourseStaff):
             post_save.connect(
                 courses_changed, sender=model, dispatch_uid=f"courses-version-save-{model.__name__}"
             )

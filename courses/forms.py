@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.urls import reverse
 
 from accounts.models import Role
 from lms.uploads import MB, check_upload
 
-from .models import Category, Course, Lesson, Module
+from .models import Category, Course, CourseStaff, CourseStaffRole, Lesson, Module
 
 VIDEO_MAX_BYTES = 500 * MB
 DOCUMENT_MAX_BYTES = 50 * MB
@@ -47,9 +46,67 @@ class CategoryAdminForm(forms.ModelForm):
         self.fields["parent"].help_text = "Leave empty for a top-level category. Categories nest one level."
 
 
-class InstructorChoiceField(forms.ModelMultipleChoiceField):
+class StaffUserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return f"{obj.full_name} ({obj.email})" if obj.full_name else obj.email
+
+
+class CourseStaffForm(forms.ModelForm):
+    """One row of a course's staff: a person (an instructor or admin of the organization) and a role."""
+
+    class Meta:
+        model = CourseStaff
+        fields = ("user", "role")
+        field_classes = {"user": StaffUserChoiceField}
+        labels = {"user": "Person"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "user" in self.fields:
+            self.fields["user"].queryset = (
+                get_user_model()
+                .objects.filter(is_active=True, role__in=[Role.INSTRUCTOR, Role.ADMIN])
+                .order_by("full_name", "email")
+            )
+            self.fields[
+                "user"
+            ].help_text = "Only the organization's instructors and admins can join a course's staff."
+
+
+class CourseStaffFormSet(forms.BaseInlineFormSet):
+    """The whole staff list: at most one owner, and nobody but an admin removes themselves.
+
+    Saved by `courses.services.course_staff_set` (through the admin's save_formset), never by
+    the formset itself, so the admin's change message finds nothing saved here; the audit
+    log records the change.
+    """
+
+    actor = None
+    #: False when the person may only read the list (the admin then ignores what was posted).
+    editable = True
+    new_objects = changed_objects = deleted_objects = ()
+
+    def clean(self):
+        super().clean()
+        if any(self.errors) or not self.editable:
+            return
+        from .services import course_staff_problems
+
+        members = self.members()
+        for problem in course_staff_problems(actor=self.actor, course=self.instance, members=members):
+            raise forms.ValidationError(problem)
+
+    def members(self) -> dict:
+        """The staff list this formset asks for: user -> role."""
+        members = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if data.get("user") is None or data.get("DELETE"):
+                continue
+            if data["user"] in members:
+                raise forms.ValidationError(f"{data['user']} is listed twice: keep one row per person.")
+            members[data["user"]] = data.get("role") or CourseStaffRole.CO_INSTRUCTOR
+        return members
 
 
 class CourseAdminForm(forms.ModelForm):
@@ -66,28 +123,16 @@ class CourseAdminForm(forms.ModelForm):
             "description",
             "cover",
             "category",
-            "instructors",
             "level",
             "estimated_minutes",
             "enrollment_policy",
         )
-        field_classes = {"instructors": InstructorChoiceField}
-        widgets = {
-            "description": _markdown_widget(12),
-            "instructors": forms.CheckboxSelectMultiple,
-        }
+        widgets = {"description": _markdown_widget(12)}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["instructors"].queryset = get_user_model().objects.filter(
-            is_active=True, role__in=[Role.INSTRUCTOR, Role.ADMIN]
-        )
-        self.fields[
-            "instructors"
-        ].help_text = (
-            "People who may edit and publish this course. Only instructors and admins can be chosen."
-        )
-        self.fields["category"].queryset = Category.objects.alive().select_related("parent")
+        if "category" in self.fields:  # absent when the page is read only (teaching assistants)
+            self.fields["category"].queryset = Category.objects.alive().select_related("parent")
         _enable_markdown_preview(self, "description")
 
     def clean_cover(self):
@@ -98,19 +143,43 @@ class CourseAdminForm(forms.ModelForm):
             what="a cover image",
         )
 
-    def clean_instructors(self):
-        chosen = self.cleaned_data.get("instructors")
-        actor = self.actor
-        if actor is not None and actor.role == Role.INSTRUCTOR:
-            # An instructor who left themselves out would lock themselves out of the course.
-            chosen = get_user_model().objects.filter(Q(pk__in=chosen) | Q(pk=actor.pk))
-        return chosen
-
 
 class ModuleAdminForm(forms.ModelForm):
     class Meta:
         model = Module
-        fields = ("course", "title", "summary", "drip_days", "drip_at")
+        fields = ("course", "title", "summary", "drip_days", "drip_at", "prerequisites")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "prerequisites" in self.fields:
+            # Lessons of the same course, outside this module.
+            course_id = self.instance.course_id or _initial_id(self.initial.get("course"))
+            choices = Lesson.objects.alive().filter(
+                module__course_id=course_id, module__deleted_at__isnull=True
+            )
+            if self.instance.pk:
+                choices = choices.exclude(module_id=self.instance.pk)
+            self.fields["prerequisites"].queryset = choices.select_related("module").order_by(
+                "module__position", "position"
+            )
+            self.fields["prerequisites"].widget.attrs["size"] = 8
+
+    def clean(self):
+        from .services import module_prerequisite_problems
+
+        cleaned = super().clean()
+        wanted = cleaned.get("prerequisites")
+        course = cleaned.get("course") or (self.instance.course if self.instance.course_id else None)
+        if wanted and course is not None:
+            probe = self.instance
+            probe.course = course
+            for problem in module_prerequisite_problems(module=probe, prerequisites=wanted):
+                self.add_error("prerequisites", problem)
+        return cleaned
+
+
+def _initial_id(value):
+    return getattr(value, "pk", value)
 
 
 class ModuleQuickAddForm(forms.ModelForm):

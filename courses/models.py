@@ -123,7 +123,10 @@ class Course(Authored):
     category = models.ForeignKey(
         Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="courses"
     )
-    instructors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="taught_courses")
+    #: The course's staff (owner, co-instructors, teaching assistants): see CourseStaff.
+    instructors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, through="CourseStaff", related_name="taught_courses"
+    )
     level = models.CharField(max_length=20, choices=Level.choices, default=Level.BEGINNER)
     estimated_minutes = models.PositiveIntegerField(
         default=0, validators=[MaxValueValidator(MAX_DURATION_MINUTES)], help_text="Estimated time to finish."
@@ -145,11 +148,52 @@ class Course(Authored):
         return self.title
 
 
+class CourseStaffRole(models.TextChoices):
+    OWNER = "owner", "Owner"
+    CO_INSTRUCTOR = "co_instructor", "Co-instructor"
+    ASSISTANT = "assistant", "Teaching assistant"
+
+
+class CourseStaff(models.Model):
+    """A person on a course's staff. Owners and co-instructors edit and grade; assistants grade.
+
+    The owner (at most one) and the tenant's admins manage the staff list. Uses the table of
+    the plain many-to-many it replaced (migration 0003 kept the rows: each became a co-instructor).
+    """
+
+    course = models.ForeignKey("Course", on_delete=models.CASCADE, related_name="staff")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="course_staff")
+    role = models.CharField(
+        max_length=20, choices=CourseStaffRole.choices, default=CourseStaffRole.CO_INSTRUCTOR
+    )
+
+    class Meta:
+        db_table = "courses_course_instructors"
+        unique_together = [("course", "user")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course"], condition=models.Q(role="owner"), name="courses_one_owner_per_course"
+            )
+        ]
+        verbose_name = "course staff member"
+        verbose_name_plural = "course staff"
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+
 class Module(Authored, DripFields):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
     title = models.CharField(max_length=200)
     summary = models.CharField(max_length=300, blank=True)
     position = models.PositiveIntegerField(default=0)
+    prerequisites = models.ManyToManyField(
+        "Lesson",
+        blank=True,
+        related_name="unlocks_modules",
+        help_text="Lessons of this course (in other modules) the learner must complete before any "
+        "lesson of this module opens.",
+    )
 
     class Meta:
         ordering = ["position", "id"]

@@ -6,6 +6,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
@@ -15,7 +16,7 @@ from tenants.context import current_tenant
 
 from .cache import cached
 from .markdown import render_markdown
-from .models import Category, Course, CourseRevision, CourseStatus
+from .models import Category, Course, CourseRevision, CourseStaff, CourseStaffRole, CourseStatus
 
 SNAPSHOT_CACHE_SECONDS = 24 * 3600
 
@@ -90,9 +91,13 @@ class Outline:
     lessons: list[dict]  # in reading order, each with "module_id", "module_title", "index", "html"
     by_id: dict[int, dict]
 
-    @property
+    @cached_property
     def titles(self) -> dict[int, str]:
         return {lesson["id"]: lesson["title"] for lesson in self.lessons}
+
+    @cached_property
+    def kinds(self) -> dict[int, str]:
+        return {lesson["id"]: lesson["kind"] for lesson in self.lessons}
 
     @property
     def required_ids(self) -> list[int]:
@@ -131,7 +136,10 @@ def _outline_from(revision_id: int, snapshot: dict) -> Outline:
                 "html": str(render_markdown(lesson["body"])),
                 "gate_days": max(module.get("drip_days") or 0, lesson.get("drip_days") or 0) or None,
                 "gate_at": _later(module.get("drip_at"), lesson.get("drip_at")),
-                "prerequisites": lesson.get("prerequisites") or [],
+                # The lesson's own prerequisites and its module's, in one list.
+                "prerequisites": sorted(
+                    set(lesson.get("prerequisites") or ()) | set(module.get("prerequisites") or ())
+                ),
             }
             lessons.append(item)
             module_lessons.append(item)
@@ -180,13 +188,13 @@ def outline_of_draft(course: Course) -> Outline:
     return _outline_from(0, snapshot_of(course))
 
 
-def courses_for_staff(user) -> QuerySet[Course]:
-    """Courses a person may edit in the admin: all for tenant admins, their own for instructors."""
-    courses = Course.objects.all()
-    if getattr(user, "role", None) == "admin" or user.is_superuser:
-        return courses
-    return courses.filter(instructors=user)
-
-
-def course_editable_by(user, course: Course) -> bool:
-    return courses_for_staff(user).filter(pk=course.pk).exists()
+def course_teachers(course: Course) -> list:
+    """Who teaches the course, for its pages: the owner first, then co-instructors (not assistants)."""
+    rows = (
+        CourseStaff.objects.filter(
+            course=course, role__in=[CourseStaffRole.OWNER, CourseStaffRole.CO_INSTRUCTOR]
+        )
+        .select_related("user")
+        .order_by("user__full_name", "user__email")
+    )
+    return [row.user for row in sorted(rows, key=lambda row: row.role != CourseStaffRole.OWNER)]

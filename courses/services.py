@@ -7,8 +7,19 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from accounts.models import Role
 
-from .models import Course, CourseRevision, CourseStatus, Lesson, LessonKind, Module
+from .models import (
+    Course,
+    CourseRevision,
+    CourseStaff,
+    CourseStaffRole,
+    CourseStatus,
+    Lesson,
+    LessonKind,
+    Module,
+)
+from .permissions import OWNER, course_role, is_tenant_admin, may_edit, may_manage_staff
 from .snapshots import card_of, changes_between, snapshot_of
 
 
@@ -21,14 +32,12 @@ class CourseError(Exception):
 
 
 def _require_editor(actor, course: Course) -> None:
-    from .selectors import course_editable_by
-
-    if actor is None or not course_editable_by(actor, course):
+    if actor is None or not may_edit(actor, course):
         raise CourseError("Only this course's instructors and the organization's admins can change it.")
 
 
 def _require_admin(actor) -> None:
-    if actor is None or not (getattr(actor, "role", None) == "admin" or actor.is_superuser):
+    if not is_tenant_admin(actor):
         raise CourseError("Only an admin of the organization can do this.")
 
 
@@ -252,6 +261,47 @@ def next_position(queryset) -> int:
     return (queryset.aggregate(p=Max("position"))["p"] or -1) + 1
 
 
+def _prerequisite_edges(course_id: int) -> dict[int, set[int]]:
+    """lesson id -> the lessons that must be completed before it opens (its own prerequisites
+    and its module's), for every lesson of the course."""
+    edges: dict[int, set[int]] = {}
+    own = Lesson.prerequisites.through.objects.filter(from_lesson__module__course_id=course_id)
+    for source, target in own.values_list("from_lesson_id", "to_lesson_id"):
+        edges.setdefault(source, set()).add(target)
+    by_module: dict[int, set[int]] = {}
+    of_modules = Module.prerequisites.through.objects.filter(module__course_id=course_id)
+    for module_id, target in of_modules.values_list("module_id", "lesson_id"):
+        by_module.setdefault(module_id, set()).add(target)
+    if by_module:
+        lessons = Lesson.objects.filter(module_id__in=by_module).values_list("pk", "module_id")
+        for lesson_id, module_id in lessons:
+            edges.setdefault(lesson_id, set()).update(by_module[module_id])
+    return edges
+
+
+def _loop_through(edges: dict[int, set[int]], starts: set[int], targets: set[int]) -> tuple[int, int] | None:
+    """A (start, target) pair when some target is reachable from some start; None otherwise."""
+    for start in starts:
+        if start in targets:
+            return start, start
+        seen, stack = {start}, [start]
+        while stack:
+            for following in edges.get(stack.pop(), ()):
+                if following in targets:
+                    return start, following
+                if following not in seen:
+                    seen.add(following)
+                    stack.append(following)
+    return None
+
+
+def _loop_message(titles: dict[int, str], what: str, start: int, target: int) -> str:
+    return (
+        f"That would make a loop: {what} requires '{titles.get(start, '?')}', which (directly or through "
+        f"other lessons) requires '{titles.get(target, '?')}'."
+    )
+
+
 def prerequisite_problems(*, lesson: Lesson, prerequisites) -> list[str]:
     """Why these prerequisites cannot be set on `lesson` (empty when they can)."""
     course_id = lesson.module.course_id
@@ -262,29 +312,50 @@ def prerequisite_problems(*, lesson: Lesson, prerequisites) -> list[str]:
             problems.append(f"'{lesson.title}' cannot require itself.")
         elif other.module.course_id != course_id:
             problems.append(f"'{other.title}' is in another course; prerequisites come from this course.")
-    if problems:
+    if problems or lesson.pk is None:
         return problems
     # The course's prerequisite graph with the proposed edges: is `lesson` reachable from them?
-    edges: dict[int, set[int]] = {}
-    through = Lesson.prerequisites.through.objects.filter(from_lesson__module__course_id=course_id)
-    for source, target in through.values_list("from_lesson_id", "to_lesson_id"):
-        edges.setdefault(source, set()).add(target)
-    edges[lesson.pk] = {other.pk for other in wanted}
+    edges = _prerequisite_edges(course_id)
+    module_wants = set(
+        Module.prerequisites.through.objects.filter(module_id=lesson.module_id).values_list(
+            "lesson_id", flat=True
+        )
+    )
+    edges[lesson.pk] = {other.pk for other in wanted} | module_wants
+    loop = _loop_through(edges, {other.pk for other in wanted}, {lesson.pk})
+    if loop is None:
+        return []
     titles = dict(Lesson.objects.filter(module__course_id=course_id).values_list("pk", "title"))
-    for start in edges[lesson.pk]:
-        seen, stack = {start}, [start]
-        while stack:
-            node = stack.pop()
-            for following in edges.get(node, ()):
-                if following == lesson.pk:
-                    return [
-                        f"That would make a loop: '{titles[lesson.pk]}' requires '{titles[start]}', which "
-                        f"(directly or through other lessons) requires '{titles[lesson.pk]}'."
-                    ]
-                if following not in seen:
-                    seen.add(following)
-                    stack.append(following)
-    return []
+    return [_loop_message(titles, f"'{lesson.title}'", loop[0], lesson.pk)]
+
+
+def module_prerequisite_problems(*, module: Module, prerequisites) -> list[str]:
+    """Why these lessons cannot be required before `module` opens (empty when they can)."""
+    problems = []
+    wanted = list(prerequisites)
+    for other in wanted:
+        if other.module.course_id != module.course_id:
+            problems.append(f"'{other.title}' is in another course; prerequisites come from this course.")
+        elif module.pk is not None and other.module_id == module.pk:
+            problems.append(
+                f"'{other.title}' is in this module: a module can only require lessons outside it."
+            )
+    if problems or module.pk is None:
+        return problems
+    edges = _prerequisite_edges(module.course_id)
+    inside = set(Lesson.objects.filter(module_id=module.pk).values_list("pk", flat=True))
+    # Its lessons' edges: their own prerequisites plus the proposed module requirements.
+    own = Lesson.prerequisites.through.objects.filter(from_lesson_id__in=inside)
+    own_edges: dict[int, set[int]] = {}
+    for source, target in own.values_list("from_lesson_id", "to_lesson_id"):
+        own_edges.setdefault(source, set()).add(target)
+    for lesson_id in inside:
+        edges[lesson_id] = own_edges.get(lesson_id, set()) | {other.pk for other in wanted}
+    loop = _loop_through(edges, {other.pk for other in wanted}, inside)
+    if loop is None:
+        return []
+    titles = dict(Lesson.objects.filter(module__course_id=module.course_id).values_list("pk", "title"))
+    return [_loop_message(titles, f"module '{module.title}'", loop[0], loop[1])]
 
 
 @transaction.atomic
@@ -295,3 +366,71 @@ def lesson_set_prerequisites(*, actor, lesson: Lesson, prerequisites) -> Lesson:
         raise CourseError(problems[0], problems)
     lesson.prerequisites.set(prerequisites)
     return lesson
+
+
+@transaction.atomic
+def module_set_prerequisites(*, actor, module: Module, prerequisites) -> Module:
+    _require_editor(actor, module.course)
+    problems = module_prerequisite_problems(module=module, prerequisites=prerequisites)
+    if problems:
+        raise CourseError(problems[0], problems)
+    before = sorted(module.prerequisites.values_list("pk", flat=True))
+    module.prerequisites.set(prerequisites)
+    audit_record(
+        actor=actor,
+        action="module.prerequisites_changed",
+        target=module,
+        before={"prerequisites": before},
+        after={"prerequisites": sorted(p.pk for p in prerequisites)},
+    )
+    return module
+
+
+# --- course staff -----------------------------------------------------------------
+
+
+def course_staff_problems(*, actor, course: Course, members: dict) -> list[str]:
+    """Why this staff list (user -> role) cannot replace the course's (empty when it can)."""
+    problems = []
+    owners = [user for user, role in members.items() if role == CourseStaffRole.OWNER]
+    if len(owners) > 1:
+        problems.append("A course has at most one owner: make the others co-instructors.")
+    for user, role in members.items():
+        if role not in CourseStaffRole.values:
+            problems.append(f"'{role}' is not a course staff role.")
+        if not user.is_active or user.role not in (Role.INSTRUCTOR, Role.ADMIN):
+            problems.append(
+                f"{user} is not an instructor or admin of the organization: change their role first."
+            )
+    if actor is not None and not is_tenant_admin(actor) and course.pk is not None:
+        if actor not in members:
+            problems.append("You cannot remove yourself from the course's staff; ask an admin.")
+        elif course_role(actor, course) == OWNER and members[actor] != CourseStaffRole.OWNER and not owners:
+            problems.append("Name another owner before you step down, or ask an admin.")
+    return problems
+
+
+@transaction.atomic
+def course_staff_set(*, actor, course: Course, members: dict) -> None:
+    """Replace the course's staff with `members` (user -> role); audited with before and after."""
+    if actor is not None and not may_manage_staff(actor, course):
+        raise CourseError("Only the course's owner and the organization's admins can change its staff.")
+    problems = course_staff_problems(actor=actor, course=course, members=members)
+    if problems:
+        raise CourseError(problems[0], problems)
+    Course.objects.select_for_update().get(pk=course.pk)
+    current = {row.user_id: row for row in CourseStaff.objects.filter(course=course).select_related("user")}
+    before = {row.user.email: row.role for row in current.values()}
+    wanted = {user.pk: (user, role) for user, role in members.items()}
+    CourseStaff.objects.filter(course=course).exclude(user_id__in=wanted).delete()
+    # Demote a leaving owner before promoting the new one (one owner per course, checked by the database).
+    for user_id, (_, role) in sorted(wanted.items(), key=lambda item: item[1][1] == CourseStaffRole.OWNER):
+        row = current.get(user_id)
+        if row is None:
+            CourseStaff.objects.create(course=course, user_id=user_id, role=role)
+        elif row.role != role:
+            row.role = role
+            row.save(update_fields=["role"])
+    after = {user.email: role for user, role in members.items()}
+    if before != after:
+        audit_record(actor=actor, action="course.staff_changed", target=course, before=before, after=after)

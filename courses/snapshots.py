@@ -11,7 +11,9 @@ def snapshot_of(course: Course) -> dict:
     """The course's current draft as the JSON a published revision stores."""
     modules = []
     for module in (
-        course.modules.alive().order_by("position", "id").prefetch_related("lessons__prerequisites")
+        course.modules.alive()
+        .order_by("position", "id")
+        .prefetch_related("lessons__prerequisites", "prerequisites")
     ):
         lessons = [
             {
@@ -34,6 +36,7 @@ def snapshot_of(course: Course) -> dict:
                 "lessons": lessons,
                 "drip_days": module.drip_days,
                 "drip_at": module.drip_at.isoformat() if module.drip_at else None,
+                "prerequisites": sorted(p.pk for p in module.prerequisites.all() if not p.is_deleted),
             }
         )
     return {
@@ -106,4 +109,12 @@ def changes_between(old: dict | None, new: dict) -> str:
     ]
     if edited:
         lines.append("Lessons edited: " + ", ".join(sorted(edited)) + ".")
+    settings_keys = ("title", "summary", "drip_days", "drip_at", "prerequisites")
+    retuned = [
+        new_modules[mid]["title"]
+        for mid in new_modules.keys() & old_modules.keys()
+        if any(new_modules[mid].get(k) != old_modules[mid].get(k) for k in settings_keys)
+    ]
+    if retuned:
+        lines.append("Modules edited: " + ", ".join(sorted(retuned)) + ".")
     return " ".join(lines) or "Republished without changes to content."

@@ -13,7 +13,8 @@ from django.shortcuts import render
 
 from .markdown import render_markdown
 from .models import Category, Course
-from .selectors import catalog_courses, category_list_for_catalog, course_editable_by, outline_of_draft
+from .permissions import may_view
+from .selectors import catalog_courses, category_list_for_catalog, course_teachers, outline_of_draft
 
 MAX_QUERY_LENGTH = 100
 
@@ -71,9 +72,9 @@ def catalog(request: HttpRequest, *, enrollments: dict | None = None) -> HttpRes
 
 
 def _draft_for_staff(request: HttpRequest, slug: str) -> Course:
-    """The course if the signed-in person may edit it; 404 for everyone else (like another tenant's)."""
+    """The course if the signed-in person is on its staff; 404 for everyone else (like another tenant's)."""
     course = Course.objects.alive().filter(slug=slug).first()
-    if course is None or not course_editable_by(request.user, course):
+    if course is None or not may_view(request.user, course):
         raise Http404("No such course.")
     return course
 
@@ -92,7 +93,7 @@ def course_preview(request: HttpRequest, slug: str) -> HttpResponse:
             "info": outline.course,
             "outline": outline,
             "description_html": render_markdown(outline.course["description"]),
-            "instructors": course.instructors.order_by("full_name", "email"),
+            "instructors": course_teachers(course),
             "category": course.category,
             "total_minutes": sum(lesson["duration_minutes"] for lesson in outline.lessons),
             "completed": set(),

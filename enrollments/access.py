@@ -1,9 +1,14 @@
 """THE access policy: may this person do this here, now? One place, with reasons to show.
 
-Layers, first match wins: tenant role (admin > instructor > learner), course staff,
-enrollment status, then lesson gates: preview, drip (days after enrollment and/or a
-fixed moment, shown in the tenant's time zone) and prerequisites. Access windows, course
-staff roles and caching come with the rest of issue #4; every caller goes through here.
+Layers, first match wins: tenant role (admin > instructor > learner), course staff
+(owner, co-instructor, teaching assistant), enrollment status (with its access window),
+then lesson gates: preview, drip (days after enrollment and/or a fixed moment, shown in
+the tenant's time zone) and prerequisites (the lesson's and its module's; a quiz lesson
+counts as completed only once passed).
+
+Every caller above `courses` asks this module. The two staff layers are computed in
+`courses.permissions`, because the course admin (in `courses`, which may not import this
+app) needs the same answers; this module re-exports them (ADR 0012).
 """
 
 from __future__ import annotations
@@ -15,8 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.db import connection
 from django.utils import timezone
 
-from accounts.models import Role
 from courses.models import Course, CourseStatus, EnrollmentPolicy
+from courses.permissions import ADMIN, ASSISTANT, CO_INSTRUCTOR, OWNER, course_role, may_edit, may_grade
 
 from .models import Enrollment, EnrollmentStatus
 
@@ -40,55 +45,29 @@ class Decision:
 
 ALLOW = Decision(True)
 
+#: Staff roles on a course, strongest first (what `staff_role` answers, besides None).
+STAFF_ROLES = (ADMIN, OWNER, CO_INSTRUCTOR, ASSISTANT)
+
 
 def is_course_staff(user, course: Course) -> bool:
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.role == Role.ADMIN:
-        return True
-    if user.role != Role.INSTRUCTOR:
-        return False
-    cached = getattr(user, "_taught_course_ids", None)
-    if cached is None:
-        cached = set(user.taught_courses.values_list("pk", flat=True))
-        user._taught_course_ids = cached
-    return course.pk in cached
+    """Anyone on the course's staff (assistants too) or a tenant admin: they open every lesson."""
+    return course_role(user, course) is not None
 
 
-class StaffRole:
-    """What a person is to a course's staff. Tenant admins rank above every course role."""
-
-    ADMIN = "admin"
-    OWNER = "owner"
-    CO_INSTRUCTOR = "co_instructor"
-    ASSISTANT = "assistant"
-
-
-EDITING_ROLES = frozenset({StaffRole.ADMIN, StaffRole.OWNER, StaffRole.CO_INSTRUCTOR})
-GRADING_ROLES = EDITING_ROLES | {StaffRole.ASSISTANT}
-
-
-def staff_role(user, course: Course) -> str | None:
-    """The person's staff role on `course` (a StaffRole value), or None for everyone else."""
-    if not user.is_authenticated or not user.is_active:
-        return None
-    if user.role == Role.ADMIN or user.is_superuser:
-        return StaffRole.ADMIN
-    if user.role != Role.INSTRUCTOR:
-        return None
-    return StaffRole.CO_INSTRUCTOR if is_course_staff(user, course) else None
+#: A person's staff role on a course: ADMIN (tenant admin), OWNER, CO_INSTRUCTOR, ASSISTANT or None.
+staff_role = course_role
 
 
 def grading_decision(user, course: Course) -> Decision:
     """May `user` grade learners' work in `course` (admins, owners, co-instructors, assistants)?"""
-    if staff_role(user, course) in GRADING_ROLES:
+    if may_grade(user, course):
         return ALLOW
     return Decision(False, "Only this course's staff can grade its work.")
 
 
 def editing_decision(user, course: Course) -> Decision:
     """May `user` change `course` (admins, owners, co-instructors; not assistants)?"""
-    if staff_role(user, course) in EDITING_ROLES:
+    if may_edit(user, course):
         return ALLOW
     return Decision(False, "Only this course's instructors and the organization's admins can change it.")
 
@@ -155,6 +134,7 @@ def lesson_gate(
     completed: set[int],
     titles: dict[int, str] | None = None,
     now: datetime | None = None,
+    kinds: dict[int, str] | None = None,
 ) -> Decision | None:
     """The schedule and prerequisites of an enrolled learner's lesson: a refusal, or None when open."""
     now = now or timezone.now()
@@ -166,10 +146,21 @@ def lesson_gate(
         return Decision(False, f"This lesson unlocks on {_when(opens_at)}.", "wait", opens_at)
     missing = [pid for pid in lesson.get("prerequisites", ()) if pid not in completed]
     if missing:
-        names = [f"'{(titles or {}).get(pid, 'an earlier lesson')}'" for pid in missing]
-        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        return Decision(False, f"Complete {listed} first.", "")
+        # A quiz lesson counts as completed only once passed: say "pass" for those.
+        name = (titles or {}).get
+        quizzes = [f"'{name(pid, 'a quiz')}'" for pid in missing if (kinds or {}).get(pid) == "quiz"]
+        others = [
+            f"'{name(pid, 'an earlier lesson')}'" for pid in missing if (kinds or {}).get(pid) != "quiz"
+        ]
+        parts = [f"Complete {_listed(others)}"] if others else []
+        if quizzes:
+            parts.append(f"{'pass' if parts else 'Pass'} {_listed(quizzes)}")
+        return Decision(False, " and ".join(parts) + " first.", "")
     return None
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def lesson_decision(
@@ -181,6 +172,7 @@ def lesson_decision(
     completed: set[int] | None = None,
     titles: dict[int, str] | None = None,
     now: datetime | None = None,
+    kinds: dict[int, str] | None = None,
 ) -> Decision:
     """May `user` open this published lesson (a dict of the course outline)?
 
@@ -208,7 +200,12 @@ def lesson_decision(
             refusal = Decision(False, "You are auditing this course: graded work is not available.")
         if refusal is None:
             refusal = lesson_gate(
-                lesson=lesson, enrollment=enrollment, completed=completed or set(), titles=titles, now=now
+                lesson=lesson,
+                enrollment=enrollment,
+                completed=completed or set(),
+                titles=titles,
+                now=now,
+                kinds=kinds,
             )
         return refusal if refusal is not None else ALLOW
     decision = enrollment_decision(user=user, course=course, enrollment=enrollment)
@@ -224,11 +221,13 @@ def locked_lessons(
     prerequisites still keep closed (shown as locks with reasons in the syllabus)."""
     if enrollment is None or not enrollment.opens_lessons or is_course_staff(user, course):
         return {}
-    now, titles, locked = timezone.now(), outline.titles, {}
+    now, titles, kinds, locked = timezone.now(), outline.titles, outline.kinds, {}
     for lesson in outline.lessons:
         if lesson.get("is_preview"):
             continue
-        gate = lesson_gate(lesson=lesson, enrollment=enrollment, completed=completed, titles=titles, now=now)
+        gate = lesson_gate(
+            lesson=lesson, enrollment=enrollment, completed=completed, titles=titles, now=now, kinds=kinds
+        )
         if gate is not None:
             locked[lesson["id"]] = gate
     return locked

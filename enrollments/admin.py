@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.admin_site import tenant_admin_site
 from accounts.audit import audit_record
-from courses.selectors import courses_for_staff
+from courses.permissions import courses_for_staff
 
 from .models import Enrollment, EnrollmentStatus
 from .services import SETTABLE_STATUSES, EnrollmentError, enrollment_decide, enrollment_set_access

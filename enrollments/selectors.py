@@ -97,6 +97,7 @@ def lesson_page_get(*, user, course_slug: str, lesson_id: int) -> LessonPage:
         enrollment=enrollment,
         completed=completed,
         titles=outline.titles,
+        kinds=outline.kinds,
     )
     progress = (
         next((row for row in rows if row.lesson_id == lesson["id"]), None) if decision.allowed else None

@@ -100,6 +100,7 @@ def _progress_for(
         enrollment=enrollment,
         completed=_completed(user, course),
         titles=outline.titles,
+        kinds=outline.kinds,
     )
     if not decision.allowed:
         raise EnrollmentError(decision.reason)
@@ -144,6 +145,7 @@ def lesson_open(
         enrollment=enrollment,
         completed=completed,
         titles=outline.titles,
+        kinds=outline.kinds,
     )
     if not decision.allowed:
         raise EnrollmentError(decision.reason)

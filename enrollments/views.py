@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from courses.markdown import render_markdown
 from courses.models import SELF_COMPLETED_KINDS, Category, LessonKind
-from courses.selectors import course_get_published, outline_for
+from courses.selectors import course_get_published, course_teachers, outline_for
 
 from .access import enrollment_decision, is_course_staff, lesson_decision, locked_lessons
 from .models import EnrollmentStatus
@@ -68,7 +68,7 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "info": outline.course,
             "outline": outline,
             "description_html": render_markdown(outline.course["description"]),
-            "instructors": course.instructors.order_by("full_name", "email"),
+            "instructors": course_teachers(course),
             "category": Category.objects.alive().filter(pk=category_id).first() if category_id else None,
             "total_minutes": sum(lesson["duration_minutes"] for lesson in outline.lessons),
             "enrollment": enrollment,
@@ -314,6 +314,7 @@ def video_progress(request: HttpRequest, slug: str, lesson_id: int) -> JsonRespo
         enrollment=enrollment,
         completed=completed_lesson_ids(user=request.user, course=course),
         titles=outline_for(course).titles,
+        kinds=outline_for(course).kinds,
     )
     if not decision.allowed:
         return _json_error(decision.reason, 403)

@@ -8,7 +8,17 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from courses import forms as course_forms
-from courses.models import Category, Course, CourseRevision, CourseStatus, Lesson, LessonKind, Module
+from courses.models import (
+    Category,
+    Course,
+    CourseRevision,
+    CourseStaff,
+    CourseStaffRole,
+    CourseStatus,
+    Lesson,
+    LessonKind,
+    Module,
+)
 from courses.selectors import outline_for
 from courses.services import course_publish
 from courses.tests.factories import lessons_of, make_course
@@ -43,12 +53,35 @@ def _course_form(course: Course, **changes) -> dict:
         "summary": course.summary,
         "description": course.description,
         "category": course.category_id or "",
-        "instructors": [u.pk for u in course.instructors.all()],
         "level": course.level,
         "estimated_minutes": course.estimated_minutes,
         "enrollment_policy": course.enrollment_policy,
+        **_staff_rows(course),
     }
     data.update(changes)
+    return data
+
+
+def _staff_rows(course: Course | None, rows=None) -> dict:
+    """The course staff inline as a browser posts it: the current rows, or the list `rows`
+    ((user, role) pairs) made by editing rows in place, deleting the rest and adding new ones."""
+    current = list(CourseStaff.objects.filter(course=course).order_by("pk")) if course is not None else []
+    wanted = dict(rows) if rows is not None else {row.user: row.role for row in current}
+    data = {"staff-INITIAL_FORMS": len(current), "staff-MIN_NUM_FORMS": 0, "staff-MAX_NUM_FORMS": 1000}
+    for index, row in enumerate(current):
+        data.update({f"staff-{index}-id": row.pk, f"staff-{index}-course": course.pk})
+        data.update(
+            {f"staff-{index}-user": row.user_id, f"staff-{index}-role": wanted.get(row.user, row.role)}
+        )
+        if row.user not in wanted:
+            data[f"staff-{index}-DELETE"] = "on"
+    added = [(user, role) for user, role in wanted.items() if user not in {row.user for row in current}]
+    for offset, (user, role) in enumerate(added):
+        index = len(current) + offset
+        data.update({f"staff-{index}-user": user.pk, f"staff-{index}-role": role})
+        if course is not None:
+            data[f"staff-{index}-course"] = course.pk
+    data["staff-TOTAL_FORMS"] = len(current) + len(added)
     return data
 
 
@@ -325,6 +358,7 @@ def test_an_instructor_who_creates_a_course_teaches_it(in_tenant, instructor):
             "level": "beginner",
             "estimated_minutes": 30,
             "enrollment_policy": "open",
+            **_staff_rows(None),
         },
     )
     course = Course.objects.get(slug="knots")
@@ -333,14 +367,17 @@ def test_an_instructor_who_creates_a_course_teaches_it(in_tenant, instructor):
     assert client.get(_url(course)).status_code == 200
 
 
-def test_instructor_choices_are_instructors_and_admins_only(in_tenant):
+def test_staff_choices_are_instructors_and_admins_only(in_tenant):
     course = make_course(slug="staffing", publish=False)
     client = client_for(in_tenant, as_role="admin")
-    choices = client.get(_url(course)).context["adminform"].form.fields["instructors"].queryset
+    formset = client.get(_url(course)).context["inline_admin_formsets"][0].formset
+    choices = formset.empty_form.fields["user"].queryset
     assert {u.email for u in choices} == {"admin@acme.test", "instructor@acme.test"}
     learner = User.objects.get(email="learner@acme.test")
-    response = client.post(_url(course), _course_form(course, instructors=[learner.pk]))
-    assert response.status_code == 200 and "instructors" in response.context["adminform"].form.errors
+    rows = _staff_rows(course, [(learner, CourseStaffRole.ASSISTANT)])
+    response = client.post(_url(course), _course_form(course, **rows))
+    assert response.status_code == 200
+    assert "user" in response.context["inline_admin_formsets"][0].formset.errors[0]
     assert not course.instructors.exists()
 
 

@@ -6,11 +6,12 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from accounts.models import AuditEntry
 from courses.models import Lesson
-from courses.services import CourseError, course_publish, lesson_set_prerequisites
+from courses.services import CourseError, course_publish, lesson_set_prerequisites, module_set_prerequisites
 from courses.tests.factories import lessons_of, make_course
 from enrollments.access import lesson_gate
-from enrollments.models import LessonProgress
+from enrollments.models import Enrollment, LessonProgress
 from enrollments.selectors import lesson_page_get
 from enrollments.services import EnrollmentError, enrollment_create, lesson_complete
 from tests.fixtures import client_for
@@ -170,3 +171,77 @@ def test_the_syllabus_shows_locks_with_their_reasons(people, tenant):
     assert "🔒" in lesson_page and "This lesson unlocks on" in lesson_page
     locked = client.get(f"/learning/syllabus/lessons/{second.pk}/")
     assert locked.status_code == 403 and "This lesson unlocks on" in locked.content.decode()
+
+
+# --- module prerequisites ---------------------------------------------------------
+
+
+def test_a_modules_prerequisites_close_all_its_lessons(people):
+    course = make_course(slug="module-prereq", modules=2, lessons=2, publish=False)
+    _, a2, b1, b2 = lessons_of(course)
+    course.instructors.add(people["instructor"])
+    module_set_prerequisites(actor=people["instructor"], module=b1.module, prerequisites=[a2])
+    _publish(people, course)
+    learner = people["learner"]
+    enrollment_create(user=learner, course=course)
+    for lesson in (b1, b2):
+        assert _decision(people, course, lesson).reason == "Complete 'Lesson 1.2' first."
+    with pytest.raises(EnrollmentError, match=r"Complete 'Lesson 1\.2' first"):
+        lesson_complete(user=learner, course=course, lesson_id=b2.pk)
+    lesson_complete(user=learner, course=course, lesson_id=a2.pk)
+    assert _decision(people, course, b1).allowed and _decision(people, course, b2).allowed
+    entry = AuditEntry.objects.filter(action="module.prerequisites_changed").first()
+    assert entry.before == {"prerequisites": []} and entry.after == {"prerequisites": [a2.pk]}
+
+
+def test_module_and_lesson_prerequisites_cannot_make_a_loop_together(people):
+    course = make_course(slug="module-loop", modules=2, lessons=1, publish=False)
+    a, b = lessons_of(course)
+    other = lessons_of(make_course(slug="module-elsewhere", publish=False))[0]
+    admin = people["admin"]
+    module_set_prerequisites(actor=admin, module=b.module, prerequisites=[a])
+    # 'a' requiring 'b' now closes a loop through b's module.
+    with pytest.raises(CourseError, match="That would make a loop"):
+        lesson_set_prerequisites(actor=admin, lesson=a, prerequisites=[b])
+    # And the other way round: a lesson prerequisite first, then the module's.
+    module_set_prerequisites(actor=admin, module=b.module, prerequisites=[])
+    lesson_set_prerequisites(actor=admin, lesson=a, prerequisites=[b])
+    with pytest.raises(CourseError, match="That would make a loop: module 'Module 2' requires"):
+        module_set_prerequisites(actor=admin, module=b.module, prerequisites=[a])
+    with pytest.raises(CourseError, match="is in this module"):
+        module_set_prerequisites(actor=admin, module=b.module, prerequisites=[b])
+    with pytest.raises(CourseError, match="another course"):
+        module_set_prerequisites(actor=admin, module=b.module, prerequisites=[other])
+    with pytest.raises(CourseError, match="instructors and the organization's admins"):
+        module_set_prerequisites(actor=people["learner"], module=b.module, prerequisites=[])
+    assert list(b.module.prerequisites.all()) == []
+
+
+def test_the_module_form_sets_prerequisites_and_shows_loops_as_field_errors(people, tenant):
+    course = make_course(slug="module-form", modules=2, lessons=1, publish=False)
+    a, b = lessons_of(course)
+    client = client_for(tenant, as_role="admin")
+    form = {"title": "Module 2", "summary": "", "drip_days": "", "drip_at": "", "prerequisites": [a.pk]}
+    response = client.post(f"/admin/courses/module/{b.module_id}/change/", form)
+    assert response.status_code == 302
+    assert list(b.module.prerequisites.all()) == [a]
+    choices = client.get(f"/admin/courses/module/{b.module_id}/change/").context["adminform"].form
+    assert set(choices.fields["prerequisites"].queryset) == {a}  # not its own lessons
+    lesson_set_prerequisites(actor=people["admin"], lesson=a, prerequisites=[])
+    page = client.post(
+        f"/admin/courses/module/{a.module_id}/change/", {**form, "title": "Module 1", "prerequisites": [b.pk]}
+    )
+    assert "That would make a loop" in page.content.decode()
+    assert list(a.module.prerequisites.all()) == []
+
+
+def test_a_quiz_prerequisite_asks_the_learner_to_pass_it():
+    lesson = {"id": 3, "prerequisites": [1, 2]}
+    enrollment = Enrollment(enrolled_at=timezone.now())
+    titles, kinds = {1: "Intro", 2: "Check yourself"}, {1: "text", 2: "quiz"}
+    both = lesson_gate(lesson=lesson, enrollment=enrollment, completed=set(), titles=titles, kinds=kinds)
+    assert both.reason == "Complete 'Intro' and pass 'Check yourself' first."
+    quiz = lesson_gate(lesson=lesson, enrollment=enrollment, completed={1}, titles=titles, kinds=kinds)
+    assert quiz.reason == "Pass 'Check yourself' first."
+    done = lesson_gate(lesson=lesson, enrollment=enrollment, completed={1, 2}, titles=titles, kinds=kinds)
+    assert done is None

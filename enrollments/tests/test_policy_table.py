@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from courses.models import CourseStatus
-from enrollments.access import lesson_decision
+from enrollments.access import editing_decision, grading_decision, is_course_staff, lesson_decision
 from enrollments.models import Enrollment, EnrollmentStatus
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
@@ -42,10 +42,13 @@ WINDOWS = {
 
 # role, enrollment status ("" = none), window, lesson, allowed, words of the reason
 ROWS = [
-    # Layer 1-2: tenant admins and the course's instructors open everything, enrolled or not.
+    # Layer 1-2: tenant admins and the course's staff open everything, enrolled or not.
     ("admin", "", "", "drip-future", True, ""),
     ("admin", "blocked", "", "quiz", True, ""),
-    ("staff", "", "", "prereq-missing", True, ""),
+    ("owner", "", "", "prereq-missing", True, ""),
+    ("co_instructor", "", "", "date-future", True, ""),
+    ("assistant", "", "", "quiz", True, ""),
+    ("assistant", "blocked", "window-ended", "drip-future", True, ""),
     ("instructor", "", "", "open", False, "Enroll in this course"),
     # Layer 3: enrollment status.
     ("learner", "", "", "open", False, "Enroll in this course"),
@@ -72,14 +75,21 @@ ROWS = [
 ]
 
 
+COURSE_ROLES = ("owner", "co_instructor", "assistant")
+
+
+def _person(role: str, course: FakeCourse):
+    """The acme user for `role`; course roles are instructors with a staff row (without a course row)."""
+    email = "instructor" if role in COURSE_ROLES else role
+    user = User.objects.get(email=f"{email}@acme.test")
+    user._course_roles = {course.pk: role} if role in COURSE_ROLES else {}
+    return user
+
+
 @pytest.mark.parametrize(("role", "status", "window", "lesson", "allowed", "reason"), ROWS)
 def test_policy_row(in_tenant, role, status, window, lesson, allowed, reason):
     course = FakeCourse()
-    email = {"admin": "admin", "staff": "instructor", "instructor": "instructor", "learner": "learner"}[role]
-    user = User.objects.get(email=f"{email}@acme.test")
-    user._taught_course_ids = (
-        {course.pk} if role == "staff" else set()
-    )  # the course's staff, without a course row
+    user = _person(role, course)
     enrollment = None
     if status:
         starts, ends = WINDOWS[window]
@@ -101,3 +111,25 @@ def test_policy_row(in_tenant, role, status, window, lesson, allowed, reason):
 
 def test_every_enrollment_status_has_a_row():
     assert {row[1] for row in ROWS if row[1]} == set(EnrollmentStatus.values)
+
+
+# role -> (sees the course as staff, may edit it, may grade its work)
+STAFF_ROWS = [
+    ("admin", True, True, True),
+    ("owner", True, True, True),
+    ("co_instructor", True, True, True),
+    ("assistant", True, False, True),
+    ("instructor", False, False, False),
+    ("learner", False, False, False),
+]
+
+
+@pytest.mark.parametrize(("role", "staff", "edits", "grades"), STAFF_ROWS)
+def test_staff_layer(in_tenant, role, staff, edits, grades):
+    course = FakeCourse()
+    user = _person(role, course)
+    assert is_course_staff(user, course) is staff
+    assert bool(editing_decision(user, course)) is edits
+    assert bool(grading_decision(user, course)) is grades
+    if not grades:
+        assert grading_decision(user, course).reason == "Only this course's staff can grade its work."

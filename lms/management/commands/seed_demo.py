@@ -13,7 +13,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import Role
 from accounts.services import user_create
-from courses.models import Category, Course, CourseStatus, Lesson, LessonKind, Module
+from courses.models import Category, Course, CourseStaffRole, CourseStatus, Lesson, LessonKind, Module
 from courses.selectors import outline_for
 from courses.services import course_publish, lesson_set_prerequisites
 from enrollments.models import Enrollment
@@ -213,7 +213,7 @@ def _course_create(spec: CourseSpec, *, category: Category, instructor, media: d
     )
     course.full_clean()
     course.save()
-    course.instructors.add(instructor)
+    course.instructors.add(instructor, through_defaults={"role": CourseStaffRole.OWNER})
     for module_position, module_spec in enumerate(spec.modules):
         module = Module(
             course=course,
