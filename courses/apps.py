@@ -21,3 +21,8 @@ class CoursesConfig(AppConfig):
         m2m_changed.connect(
             courses_changed, sender=Course.instructors.through, dispatch_uid="courses-version-m2m"
         )
+        from .permissions import staff_changed
+
+        post_save.connect(staff_changed, sender=CourseStaff, dispatch_uid="courses-staff-generation-save")
+        post_delete.connect(staff_changed, sender=CourseStaff, dispatch_uid="courses-staff-generation-del")
+        m2m_changed.connect(staff_changed, sender=CourseStaff, dispatch_uid="courses-staff-generation-m2m")

@@ -44,14 +44,25 @@ def is_tenant_admin(user) -> bool:
     return bool(getattr(user, "is_tenant_admin", False))
 
 
+# Bumped on every staff row written or deleted in this process, so a user object that read its
+# roles before a change in the same process (a command, a test) reads them again.
+_generation = 0
+
+
+def staff_changed(**_kwargs) -> None:
+    """Signal receiver (post_save / post_delete of CourseStaff)."""
+    global _generation
+    _generation += 1
+
+
 def course_roles(user) -> dict[int, str]:
     """Course id -> the person's staff role there; one query per user object (per request)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active or user.role != Role.INSTRUCTOR:
         return {}
     cached = getattr(user, "_course_roles", None)
-    if cached is None:
+    if cached is None or getattr(user, "_course_roles_generation", _generation) != _generation:
         cached = dict(CourseStaff.objects.filter(user_id=user.pk).values_list("course_id", "role"))
-        user._course_roles = cached
+        user._course_roles, user._course_roles_generation = cached, _generation
     return cached
 
 
