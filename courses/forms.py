@@ -144,7 +144,30 @@ class CourseAdminForm(forms.ModelForm):
         )
 
 
-class ModuleAdminForm(forms.ModelForm):
+class PrerequisitesCheck:
+    """Runs the service's prerequisite check (same course, no loops) in clean(), so a refused
+    choice is a field error. `parent_field` is the object the form's instance belongs to."""
+
+    parent_field = ""
+
+    def prerequisite_problems(self, wanted) -> list[str]:
+        raise NotImplementedError
+
+    def clean(self):
+        cleaned = super().clean()
+        wanted = cleaned.get("prerequisites")
+        # The parent comes from the form, or from the instance when the admin shows it read only.
+        parent = cleaned.get(self.parent_field) or getattr(self.instance, self.parent_field, None)
+        if wanted and parent is not None:
+            setattr(self.instance, self.parent_field, parent)
+            for problem in self.prerequisite_problems(wanted):
+                self.add_error("prerequisites", problem)
+        return cleaned
+
+
+class ModuleAdminForm(PrerequisitesCheck, forms.ModelForm):
+    parent_field = "course"
+
     class Meta:
         model = Module
         fields = ("course", "title", "summary", "drip_days", "drip_at", "prerequisites")
@@ -164,18 +187,10 @@ class ModuleAdminForm(forms.ModelForm):
             )
             self.fields["prerequisites"].widget.attrs["size"] = 8
 
-    def clean(self):
+    def prerequisite_problems(self, wanted) -> list[str]:
         from .services import module_prerequisite_problems
 
-        cleaned = super().clean()
-        wanted = cleaned.get("prerequisites")
-        course = cleaned.get("course") or (self.instance.course if self.instance.course_id else None)
-        if wanted and course is not None:
-            probe = self.instance
-            probe.course = course
-            for problem in module_prerequisite_problems(module=probe, prerequisites=wanted):
-                self.add_error("prerequisites", problem)
-        return cleaned
+        return module_prerequisite_problems(module=self.instance, prerequisites=wanted)
 
 
 def _initial_id(value):
@@ -195,7 +210,8 @@ class ModuleChoiceField(forms.ModelChoiceField):
         return f"{obj.course.title} / {obj.title}"
 
 
-class LessonAdminForm(forms.ModelForm):
+class LessonAdminForm(PrerequisitesCheck, forms.ModelForm):
+    parent_field = "module"
     # Addresses typed without a scheme are https (the only scheme the embed allow-list accepts).
     embed_url = Lesson._meta.get_field("embed_url").formfield(assume_scheme="https")
 
@@ -241,18 +257,10 @@ class LessonAdminForm(forms.ModelForm):
             self.fields["prerequisites"].queryset = choices.order_by("module__position", "position")
             self.fields["prerequisites"].widget.attrs["size"] = 8
 
-    def clean(self):
+    def prerequisite_problems(self, wanted) -> list[str]:
         from .services import prerequisite_problems
 
-        cleaned = super().clean()
-        wanted = cleaned.get("prerequisites")
-        module = cleaned.get("module")
-        if wanted and module is not None:
-            probe = self.instance
-            probe.module = module
-            for problem in prerequisite_problems(lesson=probe, prerequisites=wanted):
-                self.add_error("prerequisites", problem)
-        return cleaned
+        return prerequisite_problems(lesson=self.instance, prerequisites=wanted)
 
     def clean_video(self):
         return check_upload(
