@@ -21,7 +21,17 @@ from django.db import connection
 from django.utils import timezone
 
 from courses.models import Course, CourseStatus, EnrollmentPolicy
-from courses.permissions import ADMIN, ASSISTANT, CO_INSTRUCTOR, OWNER, course_role, may_edit, may_grade
+from courses.permissions import (
+    ADMIN,
+    ASSISTANT,
+    CO_INSTRUCTOR,
+    OWNER,
+    course_role,
+    courses_for_staff,
+    courses_visible_to_staff,
+    may_edit,
+    may_grade,
+)
 
 from .models import Enrollment, EnrollmentStatus
 
@@ -63,6 +73,16 @@ def grading_decision(user, course: Course) -> Decision:
     if may_grade(user, course):
         return ALLOW
     return Decision(False, "Only this course's staff can grade its work.")
+
+
+def courses_for_editing(user):
+    """The courses `editing_decision` allows, as a queryset (for lists and choices)."""
+    return courses_for_staff(user)
+
+
+def courses_for_grading(user):
+    """The courses `grading_decision` allows, as a queryset (for grading queues and reports)."""
+    return courses_visible_to_staff(user)
 
 
 def editing_decision(user, course: Course) -> Decision:

@@ -133,3 +133,24 @@ def test_staff_layer(in_tenant, role, staff, edits, grades):
     assert bool(grading_decision(user, course)) is grades
     if not grades:
         assert grading_decision(user, course).reason == "Only this course's staff can grade its work."
+
+
+def test_the_course_lists_match_the_decisions(in_tenant):
+    from courses.models import CourseStaff
+    from courses.tests.factories import make_course
+    from enrollments.access import courses_for_editing, courses_for_grading
+
+    taught, assisted, other = (
+        make_course(slug=slug, publish=False) for slug in ("taught", "assisted", "other")
+    )
+    instructor = User.objects.get(email="instructor@acme.test")
+    CourseStaff.objects.create(course=taught, user=instructor, role="co_instructor")
+    CourseStaff.objects.create(course=assisted, user=instructor, role="assistant")
+    instructor = User.objects.get(pk=instructor.pk)
+    for course in (taught, assisted, other):
+        assert courses_for_editing(instructor).filter(pk=course.pk).exists() is bool(
+            editing_decision(instructor, course)
+        )
+        assert courses_for_grading(instructor).filter(pk=course.pk).exists() is bool(
+            grading_decision(instructor, course)
+        )
