@@ -89,6 +89,7 @@ TENANT_APPS = [
     "enrollments",
     "analytics",
     "media_delivery",
+    "assessments",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
