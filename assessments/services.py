@@ -408,7 +408,7 @@ def _points(value, limit: Decimal, what: str) -> Decimal:
     except (ArithmeticError, ValueError):
         raise AssessmentError(f"{what}: enter a number of points.") from None
     if not points.is_finite() or points < 0 or points > limit:
-        raise AssessmentError(f"{what}: give between 0 and {limit.normalize()} points.")
+        raise AssessmentError(f"{what}: give between 0 and {limit.normalize():f} points.")
     return points
 
 
