@@ -75,14 +75,33 @@ class StaffAdmin(admin.ModelAdmin):
         return obj
 
 
-class PoolDrawInline(admin.TabularInline):
+class StaffInline:
+    """Inline rows follow their parent: whoever may change the parent may change them."""
+
+    def _staff(self, request) -> bool:
+        return bool(getattr(request.user, "can_use_admin", False))
+
+    def has_view_permission(self, request, obj=None):
+        return self._staff(request)
+
+    def has_add_permission(self, request, obj=None):
+        return self._staff(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._staff(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._staff(request)
+
+
+class PoolDrawInline(StaffInline, admin.TabularInline):
     model = PoolDraw
     extra = 0
     verbose_name = "draw from a question bank"
     verbose_name_plural = "draw N random questions from question banks"
 
 
-class RubricInline(admin.TabularInline):
+class RubricInline(StaffInline, admin.TabularInline):
     model = RubricCriterion
     extra = 0
     fields = ("title", "description", "points", "position")
@@ -155,7 +174,7 @@ class AssessmentAdmin(StaffAdmin):
         return format_html('<ol>{}</ol><p><a class="addlink" href="{}">Add a question</a></p>', rows, add)
 
 
-class ChoiceInline(admin.TabularInline):
+class ChoiceInline(StaffInline, admin.TabularInline):
     model = Choice
     extra = 3
     fields = ("text", "is_correct", "position")
