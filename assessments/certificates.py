@@ -225,8 +225,14 @@ def certificate_pdf(certificate: Certificate) -> bytes:
     verify_url = tenant_url(tenant, f"/certificates/verify/{certificate.code}/")
     pdf.drawString(60, 60, f"Verification code: {certificate.code}")
     pdf.drawString(60, 46, f"Check it at {verify_url}")
+    signer = (
+        CertificateSettings.objects.filter(course_id=certificate.course_id)
+        .values_list("signature_name", flat=True)
+        .first()
+        or brand
+    )
     pdf.line(width - 260, 80, width - 60, 80)
-    pdf.drawCentredString(width - 160, 64, brand[:40])
+    pdf.drawCentredString(width - 160, 64, signer[:40])
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

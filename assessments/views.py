@@ -365,7 +365,10 @@ def certificate_download(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404("No such certificate.")
     if certificate.user_id != request.user.pk and not grading_decision(request.user, certificate.course):
         raise Http404("No such certificate.")
-    return HttpResponseRedirect(default_storage.url(certificate.file.name))
+    disposition = f'attachment; filename="certificate-{certificate.code}.pdf"'
+    return HttpResponseRedirect(
+        default_storage.url(certificate.file.name, parameters={"ResponseContentDisposition": disposition})
+    )
 
 
 @login_required
