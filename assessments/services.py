@@ -164,19 +164,43 @@ def _questions_of(attempt: Attempt) -> dict[int, Question]:
     return {q.pk: q for q in Question.objects.filter(pk__in=attempt.question_ids)}
 
 
-def _store_answer(attempt: Attempt, question: Question, raw, now: datetime) -> Answer:
-    item = next(i for i in attempt.questions if i["id"] == question.pk)
-    response = clean_response(kind=question.kind, raw=raw, choice_ids=item["choices"])
-    answer, _ = Answer.objects.update_or_create(
-        attempt=attempt, question=question, defaults={"response": response, "saved_at": now}
+def _cleaned(attempt: Attempt, questions: dict[int, Question], answers: dict) -> dict[int, dict]:
+    """{question id: stored response} for answers sent by the learner; AssessmentError if any is bad."""
+    choice_ids = {item["id"]: item["choices"] for item in attempt.questions}
+    cleaned = {}
+    for key, raw in answers.items():
+        try:
+            question = questions[int(key)]
+        except (KeyError, ValueError, TypeError):
+            raise AssessmentError("That question is not part of this attempt.") from None
+        try:
+            cleaned[question.pk] = clean_response(
+                kind=question.kind, raw=raw, choice_ids=choice_ids[question.pk]
+            )
+        except AnswerError as exc:
+            raise AssessmentError(f"Question {attempt.question_ids.index(question.pk) + 1}: {exc}") from exc
+    return cleaned
+
+
+def _upsert(answers: list[Answer]) -> None:
+    """Write answers in one statement (one row per attempt and question)."""
+    Answer.objects.bulk_create(
+        answers,
+        update_conflicts=True,
+        unique_fields=["attempt", "question"],
+        update_fields=["response", "saved_at", "correct", "points"],
     )
-    return answer
 
 
 def _lock_open(attempt: Attempt, user) -> Attempt:
-    attempt = Attempt.objects.select_for_update().select_related("assessment").get(pk=attempt.pk)
+    attempt = (
+        Attempt.objects.select_for_update(of=("self",))
+        .select_related("assessment__lesson__module__course")
+        .get(pk=attempt.pk)
+    )
     if attempt.user_id != user.pk:
         raise AssessmentError("This attempt is not yours.")
+    attempt.user = user
     return attempt
 
 
@@ -189,16 +213,8 @@ def answers_save(*, user, attempt: Attempt, answers: dict, now: datetime | None 
         raise AssessmentError("This attempt was already submitted; its answers can no longer change.")
     if attempt.deadline and now > attempt.deadline + DEADLINE_GRACE:
         raise AssessmentError("Time is up: answers given after the deadline are not saved.")
-    questions = _questions_of(attempt)
-    for key, raw in answers.items():
-        try:
-            question = questions[int(key)]
-        except (KeyError, ValueError, TypeError):
-            raise AssessmentError("That question is not part of this attempt.") from None
-        try:
-            _store_answer(attempt, question, raw, now)
-        except AnswerError as exc:
-            raise AssessmentError(f"Question {attempt.question_ids.index(question.pk) + 1}: {exc}") from exc
+    cleaned = _cleaned(attempt, _questions_of(attempt), answers)
+    _upsert([Answer(attempt=attempt, question_id=q, response=r, saved_at=now) for q, r in cleaned.items()])
     return attempt
 
 
@@ -216,78 +232,87 @@ def attempt_submit(
     attempt = _lock_open(attempt, user)
     if attempt.status != AttemptStatus.IN_PROGRESS:
         return attempt, False
+    questions = _questions_of(attempt)
     on_time = attempt.deadline is None or now <= attempt.deadline + DEADLINE_GRACE
-    if answers and on_time:
-        questions = _questions_of(attempt)
-        for key, raw in answers.items():
-            question = questions.get(int(key)) if str(key).isdigit() else None
-            if question is None:
-                raise AssessmentError("That question is not part of this attempt.")
-            try:
-                _store_answer(attempt, question, raw, now)
-            except AnswerError as exc:
-                raise AssessmentError(
-                    f"Question {attempt.question_ids.index(question.pk) + 1}: {exc}"
-                ) from exc
-    _finish(attempt, now=now)
+    fresh = _cleaned(attempt, questions, answers) if answers and on_time else {}
+    _finish(attempt, now=now, questions=questions, fresh=fresh)
     return attempt, True
 
 
-def _finish(attempt: Attempt, *, now: datetime) -> None:
-    """Close an open attempt and grade its automatic questions (caller holds the row lock)."""
+def _finish(
+    attempt: Attempt,
+    *,
+    now: datetime,
+    questions: dict[int, Question] | None = None,
+    fresh: dict | None = None,
+) -> None:
+    """Close an open attempt and grade its automatic questions (caller holds the row lock).
+
+    `fresh`: responses sent with the submission, saved now. Answers saved after the
+    deadline (and its grace) count as unanswered.
+    """
+    questions = questions if questions is not None else _questions_of(attempt)
+    fresh = fresh or {}
     deadline = attempt.deadline
     attempt.submitted_at = min(now, deadline) if deadline and now > deadline else now
-    questions = _questions_of(attempt)
     correct_ids: dict[int, set[int]] = {}
     for question_id, choice_id in Choice.objects.filter(
         question_id__in=questions, is_correct=True
     ).values_list("question_id", "id"):
         correct_ids.setdefault(question_id, set()).add(choice_id)
-    answers = {a.question_id: a for a in attempt.answers.all()}
+    stored = {a.question_id: a for a in attempt.answers.all()}
+    answers: dict[int, Answer] = {}
     needs_person = False
     for item in attempt.questions:
         question = questions.get(item["id"])
         if question is None:  # deleted since the attempt started: counts for nothing
             continue
-        answer = answers.get(question.pk)
-        if answer is not None and deadline and answer.saved_at > deadline + DEADLINE_GRACE:
-            answer.delete()
-            answer = None
+        answer = stored.get(question.pk) or Answer(
+            attempt=attempt, question=question, response={}, saved_at=attempt.submitted_at
+        )
+        if question.pk in fresh:
+            answer.response, answer.saved_at = fresh[question.pk], now
+        if deadline and answer.saved_at > deadline + DEADLINE_GRACE:
+            answer.response = {}
         if question.kind == QuestionKind.ESSAY:
             needs_person = True
-            continue
-        correct, points = grade(
-            question,
-            answer.response if answer else {},
-            correct_choice_ids=correct_ids.get(question.pk, set()),
-            choice_count=len(item["choices"]),
-        )
-        if answer is None:
-            answer = Answer(attempt=attempt, question=question, response={}, saved_at=attempt.submitted_at)
-        answer.correct, answer.points = correct, points
-        answer.save()
+        else:
+            answer.correct, answer.points = grade(
+                question,
+                answer.response,
+                correct_choice_ids=correct_ids.get(question.pk, set()),
+                choice_count=len(item["choices"]),
+            )
+        answers[question.pk] = answer
+    _upsert(list(answers.values()))
     attempt.status = AttemptStatus.SUBMITTED
     attempt.save(update_fields=["submitted_at", "status"])
     assessment = attempt.assessment
-    course_id = assessment.lesson.module.course_id
     send_on_commit(
         quiz_submitted,
         sender=Attempt,
-        course_id=course_id,
+        course_id=assessment.lesson.module.course_id,
         lesson_id=assessment.lesson_id,
         assessment_id=assessment.pk,
         attempt_id=attempt.pk,
         user_id=attempt.user_id,
     )
     if not needs_person:
-        _settle(attempt, graded_by=None, now=now)
+        _settle(attempt, graded_by=None, now=now, questions=questions, answers=answers)
 
 
-def _settle(attempt: Attempt, *, graded_by, now: datetime) -> None:
+def _settle(
+    attempt: Attempt,
+    *,
+    graded_by,
+    now: datetime,
+    questions: dict[int, Question] | None = None,
+    answers: dict[int, Answer] | None = None,
+) -> None:
     """Total the points, decide pass/fail, complete the lesson on a pass, tell analytics."""
     assessment = attempt.assessment
-    questions = _questions_of(attempt)
-    answers = {a.question_id: a for a in attempt.answers.all()}
+    questions = questions if questions is not None else _questions_of(attempt)
+    answers = answers if answers is not None else {a.question_id: a for a in attempt.answers.all()}
     raw = Decimal(0)
     raw_max = Decimal(0)
     outcomes = []
