@@ -25,12 +25,18 @@ from .models import (
 )
 
 
-def assessment_get(*, course_slug: str, lesson_id: int) -> tuple[Course, dict, Assessment]:
-    """The published course, the lesson (outline dict) and its assessment; 404 when any is missing."""
+def assessment_get(*, course_slug: str, lesson_id: int) -> tuple[Course, dict, Assessment | None]:
+    """The published course, the lesson (outline dict) and its assessment.
+
+    404 for a lesson that is not a quiz or assignment of this course; None for one whose
+    assessment the authors have not set up yet.
+    """
     course = course_get_published(slug=course_slug)
     lesson = outline_for(course).lesson(lesson_id)
+    if lesson["kind"] not in ("quiz", "assignment"):
+        raise Http404("This lesson has no quiz or assignment.")
     assessment = Assessment.objects.select_related("lesson__module").filter(lesson_id=lesson["id"]).first()
-    if assessment is None or assessment.lesson.module.course_id != course.pk:
+    if assessment is not None and assessment.lesson.module.course_id != course.pk:
         raise Http404("This lesson has no quiz or assignment.")
     return course, lesson, assessment
 

@@ -53,10 +53,12 @@ class AssessmentError(Exception):
 # --- Who may take it -------------------------------------------------------------------------
 
 
-def take_decision(*, user, course: Course, assessment: Assessment):
-    """The access policy's answer for taking this assessment's lesson now."""
+def take_decision(
+    *, user, course: Course, assessment: Assessment | None = None, lesson_id: int | None = None
+):
+    """The access policy's answer for taking this assessment's lesson (or this lesson) now."""
     outline = outline_for(course)
-    lesson = outline.lesson(assessment.lesson_id)
+    lesson = outline.lesson(assessment.lesson_id if assessment is not None else lesson_id)
     return lesson_decision(
         user=user,
         course=course,

@@ -81,9 +81,11 @@ class SubmissionForm(forms.Form):
 def overview(request: HttpRequest, slug: str, lesson_id: int) -> HttpResponse:
     """A quiz's settings and the learner's attempts with a Start button; an assignment's form."""
     course, lesson, assessment = assessment_get(course_slug=slug, lesson_id=lesson_id)
-    decision = take_decision(user=request.user, course=course, assessment=assessment)
+    decision = take_decision(user=request.user, course=course, lesson_id=lesson["id"])
     if not decision.allowed:
         raise Http404(decision.reason)
+    if assessment is None:
+        return render(request, "assessments/not_ready.html", {"course": course, "lesson": lesson})
     attempts = attempts_of(user=request.user, assessment=assessment)
     left = attempts_left(assessment, len(attempts))
     open_attempt = next((a for a in attempts if a.status == AttemptStatus.IN_PROGRESS), None)
@@ -127,7 +129,10 @@ def overview(request: HttpRequest, slug: str, lesson_id: int) -> HttpResponse:
 @login_required
 def start(request: HttpRequest, slug: str, lesson_id: int) -> HttpResponse:
     course, lesson, assessment = assessment_get(course_slug=slug, lesson_id=lesson_id)
-    if not take_decision(user=request.user, course=course, assessment=assessment).allowed:
+    if (
+        assessment is None
+        or not take_decision(user=request.user, course=course, assessment=assessment).allowed
+    ):
         raise Http404("No such quiz.")
     try:
         attempt = attempt_start(user=request.user, course=course, assessment=assessment)

@@ -308,3 +308,39 @@ def test_assignment_graded_with_a_rubric(in_tenant, learner, django_capture_on_c
     assert attempt.rubric_scores == {str(clarity.pk): "5.00", str(depth.pk): "1.00"}
     assert LessonProgress.objects.get(user=learner, lesson=lesson).status == ProgressStatus.COMPLETED
     assert len(mail.outbox) == 1 and "More depth." in mail.outbox[0].body
+
+
+def test_passing_a_quiz_opens_the_lesson_that_requires_it(in_tenant, learner):
+    from courses.models import Lesson, LessonKind
+    from courses.selectors import outline_for
+    from courses.services import course_publish, lesson_set_prerequisites
+    from enrollments.access import lesson_decision
+    from enrollments.selectors import completed_lesson_ids
+
+    course, lesson, assessment = make_assessed_course(slug="gated", publish=False)
+    admin = get_user_model().objects.get(email="admin@acme.test")
+    after = Lesson.objects.create(
+        module=lesson.module, title="After the quiz", kind=LessonKind.TEXT, body="x", position=9
+    )
+    lesson_set_prerequisites(actor=admin, lesson=after, prerequisites=[lesson])
+    course_publish(actor=admin, course=course)
+    course.refresh_from_db()
+    enrollment = enrollment_create(user=learner, course=course)
+
+    def opens() -> bool:
+        outline = outline_for(course)
+        return lesson_decision(
+            user=learner,
+            course=course,
+            lesson=outline.lesson(after.pk),
+            enrollment=enrollment,
+            completed=completed_lesson_ids(user=learner, course=course),
+        ).allowed
+
+    assert not opens()
+    attempt = attempt_start(user=learner, course=course, assessment=assessment)
+    attempt_submit(user=learner, attempt=attempt, answers=answers_for(assessment, right=False))
+    assert not opens()  # failing does not unlock it
+    attempt = attempt_start(user=learner, course=course, assessment=assessment)
+    attempt_submit(user=learner, attempt=attempt, answers=answers_for(assessment))
+    assert opens()

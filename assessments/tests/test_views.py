@@ -198,3 +198,20 @@ def test_gradebook_counts_best_or_last_and_exports_csv(in_tenant, learner):
         client_for(in_tenant, as_role="learner").get(f"/assessments/{course.slug}/gradebook/").status_code
         == 404
     )
+
+
+def test_a_quiz_lesson_without_questions_yet_says_so(in_tenant, learner):
+    from courses.models import Lesson
+
+    course, lesson, assessment = make_assessed_course(slug="unready", publish=False)
+    assessment.delete()
+    from courses.services import course_publish
+
+    course_publish(actor=get_user_model().objects.get(email="admin@acme.test"), course=course)
+    enrollment_create(user=learner, course=course)
+    client = client_for(in_tenant, as_role="learner")
+    page = client.get(f"/assessments/{course.slug}/lessons/{lesson.pk}/")
+    assert page.status_code == 200 and "not ready yet" in page.content.decode()
+    assert client.post(f"/assessments/{course.slug}/lessons/{lesson.pk}/start/").status_code == 404
+    reading = Lesson.objects.get(module__course=course, kind="text")
+    assert client.get(f"/assessments/{course.slug}/lessons/{reading.pk}/").status_code == 404
