@@ -24,7 +24,7 @@ from enrollments.selectors import completed_lesson_ids, enrollment_get
 from enrollments.services import lesson_complete_graded
 from lms.celery import enqueue_on_commit
 from lms.uploads import MB
-from tenants.context import tenant_url
+from tenants.context import require_tenant, tenant_url
 
 from .grading import CENT, AnswerError, clean_response, grade, scaled
 from .models import (
@@ -513,8 +513,6 @@ def attempt_grade(
 
 def _notify_graded(attempt: Attempt, course: Course) -> None:
     path = f"/assessments/{course.slug}/attempts/{attempt.pk}/"
-    from tenants.context import require_tenant
-
     context = {
         "attempt": attempt,
         "title": attempt.assessment.lesson.title,

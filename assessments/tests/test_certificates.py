@@ -171,3 +171,36 @@ def test_my_certificates_lists_them_with_an_empty_state(certificate, in_tenant):
     assert certificate.code in page and "Download PDF" in page
     empty = client_for(in_tenant, as_role="instructor").get("/certificates/").content.decode()
     assert "No certificates yet" in empty
+
+
+def test_the_certificate_task_works_only_inside_the_tenant_it_was_sent_for(learner, tenant, other_tenant):
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from assessments.tasks import certificate_issue_task
+    from courses.tests.factories import make_course
+    from lms.celery import TenantRequired
+    from tests.test_url_isolation import _bump_sequences_past
+
+    _bump_sequences_past("acme", "globex", ["enrollments_enrollment"])
+    with schema_context(other_tenant.schema_name):
+        course = make_course(slug="globex-certified")
+        CertificateSettings.objects.create(course=course)
+        globex_learner = get_user_model().objects.get(email="learner@globex.test")
+        enrollment = Enrollment.objects.create(
+            user=globex_learner, course=course, status=EnrollmentStatus.COMPLETED
+        )
+    connection.set_tenant(tenant)
+    assert not Enrollment.objects.filter(pk=enrollment.pk).exists()
+    assert certificate_issue_task(enrollment_id=enrollment.pk) is None  # acme has no such enrollment
+    assert not Certificate.objects.exists()
+    connection.set_schema_to_public()
+    with pytest.raises(TenantRequired):
+        certificate_issue_task(enrollment_id=enrollment.pk)
+    with schema_context(other_tenant.schema_name):
+        assert not Certificate.objects.exists()
+        issued = certificate_issue_task(enrollment_id=enrollment.pk)  # in its own tenant: issued
+        certificate = Certificate.objects.get()
+        assert certificate.pk == issued
+        assert certificate.file.name.startswith("certificates/")
+        default_storage.delete(certificate.file.name)
