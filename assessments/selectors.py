@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from courses.models import Course
-from courses.selectors import course_get_published, courses_for_staff, outline_for
+from courses.selectors import course_get_published, outline_for
 from enrollments.access import grading_decision
 from enrollments.models import Enrollment, EnrollmentStatus
 
@@ -23,6 +23,7 @@ from .models import (
     Question,
     ShowAnswers,
 )
+from .staff import courses_gradable
 
 
 def assessment_get(*, course_slug: str, lesson_id: int) -> tuple[Course, dict, Assessment | None]:
@@ -106,7 +107,7 @@ def attempt_items(attempt: Attempt) -> list[Item]:
 
 def grading_queue(*, user) -> list[Attempt]:
     """Submissions waiting for a person, in the courses this user may grade, oldest first."""
-    courses = [c for c in courses_for_staff(user).alive() if grading_decision(user, c)]
+    courses = courses_gradable(user)
     return list(
         Attempt.objects.filter(status=AttemptStatus.SUBMITTED, assessment__lesson__module__course__in=courses)
         .select_related("user", "assessment__lesson__module__course")
