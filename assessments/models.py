@@ -137,6 +137,7 @@ class QuestionPool(models.Model):
 
     class Meta:
         ordering = ["title"]
+        verbose_name = "question bank"
 
     def __str__(self) -> str:
         return self.title
@@ -144,7 +145,9 @@ class QuestionPool(models.Model):
 
 class PoolDraw(models.Model):
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="draws")
-    pool = models.ForeignKey(QuestionPool, on_delete=models.CASCADE, related_name="draws")
+    pool = models.ForeignKey(
+        QuestionPool, on_delete=models.CASCADE, related_name="draws", verbose_name="question bank"
+    )
     count = models.PositiveSmallIntegerField(
         "draw", default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_QUESTIONS_PER_ATTEMPT)]
     )
@@ -179,7 +182,13 @@ class Question(models.Model):
         Assessment, null=True, blank=True, on_delete=models.CASCADE, related_name="questions"
     )
     pool = models.ForeignKey(
-        QuestionPool, null=True, blank=True, on_delete=models.CASCADE, related_name="questions"
+        QuestionPool,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="questions",
+        verbose_name="question bank",
+        help_text="Or put the question in a bank of this course (leave the assessment empty).",
     )
     kind = models.CharField(max_length=20, choices=QuestionKind.choices, default=QuestionKind.SINGLE)
     prompt = models.TextField()
