@@ -272,7 +272,10 @@ def attempt_file(request: HttpRequest, slug: str, attempt_id: int) -> HttpRespon
 def queue(request: HttpRequest) -> HttpResponse:
     if not getattr(request.user, "can_use_admin", False) and not courses_gradable(request.user).exists():
         raise Http404("No such page.")
-    return render(request, "assessments/queue.html", {"attempts": grading_queue(user=request.user)})
+    courses = courses_gradable(request.user).filter(published_revision__isnull=False).order_by("title")
+    return render(
+        request, "assessments/queue.html", {"attempts": grading_queue(user=request.user), "courses": courses}
+    )
 
 
 @login_required

@@ -147,6 +147,7 @@ def test_assignment_upload_is_checked_stored_under_the_tenant_and_graded_in_the_
     course.instructors.add(get_user_model().objects.get(email="instructor@acme.test"))
     queue = instructor.get("/assessments/grading/").content.decode()
     assert f"/assessments/grading/{attempt.pk}/" in queue
+    assert f"/assessments/{course.slug}/gradebook/" in queue
     bad = instructor.post(f"/assessments/grading/{attempt.pk}/", {f"c{criterion.pk}": "11"})
     assert bad.status_code == 400 and "between 0 and 10" in bad.content.decode()
     attempt.refresh_from_db()
