@@ -13,6 +13,7 @@ BENCHMARKS = {
     "tenant_create_seconds": "bench.tenant_create",
     "tenant_page_rps": "bench.tenant_page",
     "lesson_page_rps": "bench.lesson_page",
+    "quiz_submit_rps": "bench.quiz_submit",
 }
 
 

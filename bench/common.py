@@ -147,6 +147,7 @@ def wrk(
     connections: int = 32,
     seconds: int = 10,
     threads: int = 1,
+    script: str | None = None,
 ) -> dict:
     """Run wrk on the second core and parse requests/s and latency percentiles (ms)."""
     if shutil.which("wrk") is None:
@@ -154,8 +155,11 @@ def wrk(
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", f"Host: {host}"]
     if cookie:
         cmd += ["-H", f"Cookie: {cookie}"]
+    if script:
+        cmd += ["-s", script]  # a Lua script that builds each request (bench/quiz_submit.py)
     out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    done = re.search(r"(\d+) requests in", out)
     latencies = {}
     for pct, value, unit in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M):
         factor = {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
@@ -164,6 +168,7 @@ def wrk(
     errors = re.search(r"Socket errors:.*", out)
     return {
         "rps": rps,
+        "requests": int(done.group(1)) if done else None,
         **latencies,
         "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
         "socket_errors": errors.group(0) if errors else "",

@@ -16,7 +16,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 # read_env never overwrites a variable that is already set.
-if (BASE_DIR / ".env").is_file():
+# LMS_NO_DOTENV: tests of the production settings must not see a developer's .env.
+if (BASE_DIR / ".env").is_file() and "LMS_NO_DOTENV" not in env.ENVIRON:
     env.read_env(str(BASE_DIR / ".env"), overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
@@ -89,6 +90,7 @@ TENANT_APPS = [
     "enrollments",
     "analytics",
     "media_delivery",
+    "assessments",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

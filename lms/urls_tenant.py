@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from accounts.admin_site import tenant_admin_site
+from assessments import urls as assessment_urls
 from courses import urls as course_urls
 from enrollments import urls as enrollment_urls
 
@@ -20,5 +21,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("courses/", include(course_pages)),
     path("learning/", include("enrollments.urls")),
+    path("assessments/", include("assessments.urls")),
+    path("certificates/", include((assessment_urls.certificate_urlpatterns, "certificates"))),
     path("admin/", tenant_admin_site.urls),
 ]

@@ -14,13 +14,16 @@ from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_tenants.utils import schema_context
 
 from accounts.models import AuditEntry, Invitation
 from accounts.services import invitation_create
+from assessments.models import Assessment, Attempt, Certificate, CertificateSettings, Question, QuestionPool
 from courses.models import Category, Course, CourseRevision, Lesson, Module
+from courses.services import course_publish
 from courses.tests.factories import lessons_of, make_course
 from enrollments.models import Enrollment
 from enrollments.services import enrollment_create
@@ -32,6 +35,7 @@ MARKER = "Globex secret course"
 # Named here so that a new URL is a conscious decision, not silently skipped.
 PARAMETERLESS_ALLOWED = re.compile(
     r"^(|healthz|accounts/(login|logout|signup|password-reset|password-reset/sent|reset/done)/|learning/"
+    r"|assessments/grading/|certificates/|certificates/verify/"
     r"|admin/.*)$"
 )
 
@@ -46,6 +50,11 @@ ADMIN_MODELS = {
     "admin/courses/lesson/": "lesson",
     "admin/courses/courserevision/": "revision",
     "admin/enrollments/enrollment/": "enrollment",
+    "admin/assessments/assessment/": "assessment",
+    "admin/assessments/question/": "question",
+    "admin/assessments/questionpool/": "pool",
+    "admin/assessments/certificatesettings/": "certificate_settings",
+    "admin/assessments/certificate/": "certificate",
 }
 
 
@@ -85,6 +94,12 @@ def foreign(tenant, other_tenant):
         "courses_lesson",
         "courses_courserevision",
         "enrollments_enrollment",
+        "assessments_assessment",
+        "assessments_question",
+        "assessments_questionpool",
+        "assessments_certificatesettings",
+        "assessments_certificate",
+        "assessments_attempt",
     ]
     _bump_sequences_past("acme", "globex", tables)
     User = get_user_model()
@@ -112,6 +127,7 @@ def foreign(tenant, other_tenant):
             "reset_token": default_token_generator.make_token(learner),
             "content_type": ContentType.objects.get_for_model(Course).pk,
         }
+        objects.update(_foreign_assessment_objects(course, learner))
     with schema_context(tenant.schema_name):
         for model, key in (
             (User, "user"),
@@ -122,6 +138,12 @@ def foreign(tenant, other_tenant):
             (Lesson, "lesson"),
             (CourseRevision, "revision"),
             (Enrollment, "enrollment"),
+            (Assessment, "assessment"),
+            (Question, "question"),
+            (QuestionPool, "pool"),
+            (CertificateSettings, "certificate_settings"),
+            (Certificate, "certificate"),
+            (Attempt, "attempt"),
         ):
             assert not model.objects.filter(pk=objects[key]).exists(), f"{key} id exists in acme too"
         mine = make_course(slug="acme-own-course", title="Acme own course")
@@ -150,6 +172,8 @@ def _urls_for(route: str, objects: dict) -> list[str]:
                 "revision_id": objects["revision"],
             }
             return ["/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=values: str(v[m.group(1)]), route)]
+    if route.startswith(("assessments/", "certificates/")):
+        return _assessment_urls(route, objects)
     if route.startswith("admin/"):
         return []  # an admin page of a model this walk does not know yet: reported as uncovered
     # Learner pages: the foreign course, and acme's own course with a foreign lesson id.
@@ -160,6 +184,55 @@ def _urls_for(route: str, objects: dict) -> list[str]:
             continue
         urls.append("/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=values: str(v[m.group(1)]), route))
     return urls
+
+
+def _foreign_assessment_objects(course, learner) -> dict:
+    """A quiz in globex's secret course, an attempt of its learner, and a certificate (call in globex)."""
+    from assessments.services import attempt_start
+    from assessments.tests.factories import add_question
+
+    module = Module.objects.filter(course=course).first()
+    lesson = Lesson.objects.create(module=module, title="Globex secret quiz", kind="quiz", position=99)
+    assessment = Assessment.objects.create(lesson=lesson)
+    question = add_question(assessment, choices=[("Globex secret answer", True), ("no", False)])
+    pool = QuestionPool.objects.create(course=course, title="Globex secret bank")
+    course_publish(actor=get_user_model().objects.get(email="admin@globex.test"), course=course)
+    course.refresh_from_db()
+    attempt = attempt_start(user=learner, course=course, assessment=assessment)
+    certificate = Certificate.objects.create(
+        user=learner,
+        course=course,
+        code="GLBX-SECR-ET99",
+        learner_name="Walker Globex",
+        course_title=MARKER,
+        issued_at=timezone.now(),
+    )
+    return {
+        "assessment": assessment.pk,
+        "question": question.pk,
+        "pool": pool.pk,
+        "certificate_settings": CertificateSettings.objects.create(course=course).pk,
+        "certificate": certificate.pk,
+        "certificate_code": certificate.code,
+        "attempt": attempt.pk,
+        "quiz_lesson": lesson.pk,
+    }
+
+
+def _assessment_urls(route: str, objects: dict) -> list[str]:
+    """Assessment pages aimed at globex's quiz, attempt and certificate, on globex's and acme's course."""
+    urls = []
+    for slug in ("globex-secret-course", objects["own_course_slug"]):
+        if slug == objects["own_course_slug"] and _params(route) == ["slug"]:
+            continue  # acme's own course page (its gradebook) is acme's to see
+        values = {
+            "slug": slug,
+            "lesson_id": objects.get("quiz_lesson", 1),
+            "attempt_id": objects.get("attempt", 1),
+            "code": objects.get("certificate_code", "X"),
+        }
+        urls.append("/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=values: str(v[m.group(1)]), route))
+    return sorted(set(urls))
 
 
 def test_every_url_pattern_is_covered():
@@ -184,6 +257,11 @@ def test_every_url_pattern_is_covered():
                         "uidb64",
                         "reset_token",
                         "content_type",
+                        "assessment",
+                        "question",
+                        "pool",
+                        "certificate_settings",
+                        "certificate",
                     )
                 }
                 | {"own_course_slug": "x"},

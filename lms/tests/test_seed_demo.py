@@ -117,6 +117,15 @@ def test_seed_demo_gives_each_tenant_its_own_catalog_with_media_and_a_learner_pa
             assert len(completed) == 2
             assert progress[video.pk].status == ProgressStatus.IN_PROGRESS
             assert progress[video.pk].last_position_seconds == 4
+
+            # One published course has a real quiz; Acme's also gives certificates.
+            from assessments.models import Assessment, CertificateSettings
+            from courses.selectors import outline_for
+
+            quiz = Assessment.objects.select_related("lesson__module__course").get()
+            assert quiz.questions.count() >= 4 and quiz.time_limit_minutes
+            assert quiz.lesson_id in outline_for(quiz.lesson.module.course).by_id
+            assert CertificateSettings.objects.filter(enabled=True).count() == (1 if slug == "acme" else 0)
     assert not catalogs["acme"] & catalogs["globex"]
 
 

@@ -18,7 +18,7 @@ def _manage(*args: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**clean, **env},
+        env={**clean, "LMS_NO_DOTENV": "1", **env},
         capture_output=True,
         text=True,
         timeout=120,

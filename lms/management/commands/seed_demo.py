@@ -18,6 +18,7 @@ from courses.selectors import outline_for
 from courses.services import course_publish, lesson_set_prerequisites
 from enrollments.models import Enrollment
 from enrollments.services import enrollment_create, lesson_complete, video_progress_record
+from lms.demo_assessments import demo_quiz_ensure
 from lms.demo_content import CATALOGS, Catalog, CategorySpec, CourseSpec, LearnerJourney
 from lms.demo_media import VIDEO_SECONDS, DemoMediaError, demo_pdf, demo_video
 from media_delivery.storage import StorageUnavailable, bucket_check
@@ -131,6 +132,7 @@ class Command(BaseCommand):
                 course_spec, category=categories[course_spec.category], instructor=instructor, media=media
             )
             added += 1
+        demo_quiz_ensure(tenant.slug, instructor=instructor)
         learner = User.objects.get(email=f"learner@{tenant.slug}.test")
         if not _journey(catalog.journey, learner=learner):
             self.stderr.write(

@@ -1,0 +1,343 @@
+"""Authoring in the tenant admin: assessments, questions with choices, question banks, certificates.
+
+Tenant admins see every course's assessments, instructors those of the courses they may
+edit (`assessments.staff.courses_editable`, from `enrollments.access.editing_decision`).
+Permissions come from the tenant role here rather than from accounts' permission table,
+so this app stays self-contained (accounts imports nothing above it).
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import Http404
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from accounts.admin_site import tenant_admin_site
+from courses.models import Course, Lesson, LessonKind
+from enrollments.access import editing_decision
+
+from .certificates import CertificateError, certificate_reissue, certificate_revoke
+from .models import (
+    Assessment,
+    Certificate,
+    CertificateSettings,
+    Choice,
+    PoolDraw,
+    Question,
+    QuestionPool,
+    RubricCriterion,
+)
+from .staff import courses_editable
+
+
+class StaffAdmin(admin.ModelAdmin):
+    """Open to tenant admins and instructors; rows limited to the courses they may edit."""
+
+    course_path = "course"
+
+    def _staff(self, request) -> bool:
+        return bool(getattr(request.user, "can_use_admin", False))
+
+    def has_module_permission(self, request):
+        return self._staff(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._staff(request)
+
+    def has_add_permission(self, request):
+        return self._staff(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._staff(request) and (
+            obj is None or bool(editing_decision(request.user, self.course_of(obj)))
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)
+
+    def course_of(self, obj) -> Course:
+        for part in self.course_path.split("__"):
+            obj = getattr(obj, part)
+        return obj
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(**{f"{self.course_path}__in": courses_editable(request.user)})
+        )
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("No such object here.")
+        return obj
+
+
+class StaffInline:
+    """Inline rows follow their parent: whoever may change the parent may change them."""
+
+    def _staff(self, request) -> bool:
+        return bool(getattr(request.user, "can_use_admin", False))
+
+    def has_view_permission(self, request, obj=None):
+        return self._staff(request)
+
+    def has_add_permission(self, request, obj=None):
+        return self._staff(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._staff(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._staff(request)
+
+
+class PoolDrawInline(StaffInline, admin.TabularInline):
+    model = PoolDraw
+    extra = 0
+    verbose_name = "draw from a question bank"
+    verbose_name_plural = "draw N random questions from question banks"
+
+
+class RubricInline(StaffInline, admin.TabularInline):
+    model = RubricCriterion
+    extra = 0
+    fields = ("title", "description", "points", "position")
+
+
+@admin.register(Assessment, site=tenant_admin_site)
+class AssessmentAdmin(StaffAdmin):
+    course_path = "lesson__module__course"
+    list_display = ("__str__", "kind", "course_title", "max_score", "passing_score", "time_limit_minutes")
+    list_filter = ("kind",)
+    search_fields = ("lesson__title", "lesson__module__course__title")
+    inlines = [PoolDrawInline, RubricInline]
+    readonly_fields = ("question_list",)
+    fieldsets = (
+        (None, {"fields": ("lesson", "kind", "instructions")}),
+        ("Scoring", {"fields": ("max_score", "passing_score", "grade_policy")}),
+        (
+            "Taking",
+            {
+                "fields": (
+                    "time_limit_minutes",
+                    "attempts_allowed",
+                    "shuffle_questions",
+                    "shuffle_choices",
+                    "show_answers",
+                    "available_from",
+                    "available_until",
+                )
+            },
+        ),
+        ("Assignments", {"fields": ("accepts_text", "accepts_file")}),
+        ("Questions", {"fields": ("question_list",)}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("lesson__module__course")
+
+    @admin.display(description="Course")
+    def course_title(self, obj):
+        return obj.lesson.module.course.title
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "lesson":
+            kwargs["queryset"] = Lesson.objects.alive().filter(
+                kind__in=[LessonKind.QUIZ, LessonKind.ASSIGNMENT],
+                module__course__in=courses_editable(request.user),
+            )
+        if db_field.name == "pool":
+            kwargs["queryset"] = QuestionPool.objects.filter(course__in=courses_editable(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="Questions")
+    def question_list(self, obj):
+        if obj is None or not obj.pk:
+            return "Save the assessment first, then add its questions."
+        rows = format_html_join(
+            "",
+            '<li><a href="{}">{}</a> <small>({}, {} pt)</small></li>',
+            (
+                (
+                    reverse("admin:assessments_question_change", args=[q.pk]),
+                    str(q),
+                    q.get_kind_display(),
+                    q.points,
+                )
+                for q in obj.questions.all()
+            ),
+        )
+        add = reverse("admin:assessments_question_add") + f"?assessment={obj.pk}"
+        return format_html('<ol>{}</ol><p><a class="addlink" href="{}">Add a question</a></p>', rows, add)
+
+
+class ChoiceInline(StaffInline, admin.TabularInline):
+    model = Choice
+    extra = 3
+    fields = ("text", "is_correct", "position")
+
+
+@admin.register(Question, site=tenant_admin_site)
+class QuestionAdmin(StaffAdmin):
+    list_display = ("__str__", "kind", "points", "where")
+    list_filter = ("kind",)
+    search_fields = ("prompt",)
+    inlines = [ChoiceInline]
+    fieldsets = (
+        (None, {"fields": ("assessment", "pool", "kind", "prompt", "points", "position")}),
+        ("Choice questions", {"fields": ("partial_credit",)}),
+        ("True / false", {"fields": ("correct_true",)}),
+        ("Short answer", {"fields": ("accepted_answers", "case_sensitive")}),
+        ("Numeric", {"fields": ("numeric_answer", "tolerance")}),
+        ("Feedback", {"fields": ("explanation",)}),
+    )
+
+    def get_queryset(self, request):
+        allowed = courses_editable(request.user)
+        return (
+            admin.ModelAdmin.get_queryset(self, request)
+            .filter(models_q(allowed))
+            .select_related("assessment__lesson", "pool")
+        )
+
+    def course_of(self, obj) -> Course:
+        return obj.pool.course if obj.pool_id else obj.assessment.lesson.module.course
+
+    @admin.display(description="In")
+    def where(self, obj):
+        return f"bank: {obj.pool}" if obj.pool_id else str(obj.assessment)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        allowed = courses_editable(request.user)
+        if db_field.name == "assessment":
+            kwargs["queryset"] = Assessment.objects.filter(lesson__module__course__in=allowed).select_related(
+                "lesson"
+            )
+        if db_field.name == "pool":
+            kwargs["queryset"] = QuestionPool.objects.filter(course__in=allowed)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        question = form.instance
+        if question.kind in ("single", "multiple"):
+            correct = question.choices.filter(is_correct=True).count()
+            if question.choices.count() < 2 or correct == 0 or (question.kind == "single" and correct != 1):
+                messages.warning(
+                    request,
+                    "This choice question needs at least two choices and "
+                    + ("exactly one" if question.kind == "single" else "at least one")
+                    + " marked correct; learners cannot answer it correctly until then.",
+                )
+
+
+def models_q(allowed):
+    from django.db.models import Q
+
+    return Q(assessment__lesson__module__course__in=allowed) | Q(pool__course__in=allowed)
+
+
+@admin.register(QuestionPool, site=tenant_admin_site)
+class QuestionPoolAdmin(StaffAdmin):
+    list_display = ("title", "course", "size")
+    readonly_fields = ("question_list",)
+
+    @admin.display(description="Questions")
+    def size(self, obj):
+        return obj.questions.count()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "course":
+            kwargs["queryset"] = courses_editable(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="Questions in this bank")
+    def question_list(self, obj):
+        if obj is None or not obj.pk:
+            return "Save the bank first, then add its questions."
+        add = reverse("admin:assessments_question_add") + f"?pool={obj.pk}"
+        return format_html(
+            '<ol>{}</ol><p><a class="addlink" href="{}">Add a question</a></p>',
+            format_html_join(
+                "",
+                '<li><a href="{}">{}</a></li>',
+                (
+                    (reverse("admin:assessments_question_change", args=[q.pk]), str(q))
+                    for q in obj.questions.all()
+                ),
+            ),
+            add,
+        )
+
+
+@admin.register(CertificateSettings, site=tenant_admin_site)
+class CertificateSettingsAdmin(StaffAdmin):
+    list_display = ("course", "enabled", "signature_name")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "course":
+            kwargs["queryset"] = courses_editable(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Certificate, site=tenant_admin_site)
+class CertificateAdmin(StaffAdmin):
+    """Issued certificates, read only; admins revoke or re-issue them with the actions."""
+
+    list_display = ("code", "learner_name", "course_title", "issued_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("code", "learner_name", "course_title", "user__email")
+    fields = (
+        "code",
+        "learner_name",
+        "course_title",
+        "user",
+        "course",
+        "issued_at",
+        "revoked_at",
+        "revoked_reason",
+    )
+    readonly_fields = fields
+    actions = ["revoke_selected", "reissue_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not getattr(request.user, "is_tenant_admin", False):
+            actions.pop("revoke_selected", None)
+            actions.pop("reissue_selected", None)
+        return actions
+
+    @admin.action(description="Revoke selected certificates")
+    def revoke_selected(self, request, queryset):
+        self._each(
+            request, queryset, lambda c: certificate_revoke(actor=request.user, certificate=c), "revoked"
+        )
+
+    @admin.action(description="Re-issue selected certificates (new code, today's date)")
+    def reissue_selected(self, request, queryset):
+        self._each(
+            request, queryset, lambda c: certificate_reissue(actor=request.user, certificate=c), "re-issued"
+        )
+
+    def _each(self, request, queryset, action, verb):
+        done = 0
+        for certificate in queryset:
+            try:
+                action(certificate)
+                done += 1
+            except CertificateError as exc:
+                self.message_user(request, f"{certificate.code}: {exc}", messages.ERROR)
+        if done:
+            self.message_user(request, f"{done} certificate(s) {verb}.", messages.SUCCESS)

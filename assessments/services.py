@@ -1,0 +1,524 @@
+"""Every write about assessments: start an attempt, save answers, submit, grade, assignments.
+
+Who may do what is asked of `enrollments.access` (taking: lesson_decision; grading:
+grading_decision). Times are passed in as `now` so the deadline rules can be tested
+with a fixed clock; views pass nothing and get timezone.now().
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.audit import audit_record
+from accounts.tasks import email_send_task
+from courses.models import Course
+from courses.selectors import outline_for
+from enrollments.access import grading_decision, lesson_decision
+from enrollments.selectors import completed_lesson_ids, enrollment_get
+from enrollments.services import lesson_complete_graded
+from lms.celery import enqueue_on_commit
+from lms.uploads import MB
+from tenants.context import require_tenant, tenant_url
+
+from .grading import CENT, AnswerError, clean_response, grade, scaled
+from .models import (
+    MAX_QUESTIONS_PER_ATTEMPT,
+    Answer,
+    Assessment,
+    Attempt,
+    AttemptStatus,
+    Choice,
+    Question,
+    QuestionKind,
+)
+from .signals import quiz_graded, quiz_submitted, send_on_commit
+
+# Submissions are sniffed by their first bytes (lms.uploads): PDF and images.
+SUBMISSION_TYPES = {"pdf", "png", "jpeg", "webp"}
+SUBMISSION_MAX_BYTES = 20 * MB
+# A request that takes this long to arrive after the deadline is still "on time" (network).
+DEADLINE_GRACE = timedelta(seconds=5)
+
+
+class AssessmentError(Exception):
+    """A refused assessment action, with a sentence for the learner or grader."""
+
+
+# --- Who may take it -------------------------------------------------------------------------
+
+
+def take_decision(
+    *, user, course: Course, assessment: Assessment | None = None, lesson_id: int | None = None
+):
+    """The access policy's answer for taking this assessment's lesson (or this lesson) now."""
+    outline = outline_for(course)
+    lesson = outline.lesson(assessment.lesson_id if assessment is not None else lesson_id)
+    return lesson_decision(
+        user=user,
+        course=course,
+        lesson=lesson,
+        enrollment=enrollment_get(user=user, course=course),
+        completed=completed_lesson_ids(user=user, course=course),
+        titles=outline.titles,
+    )
+
+
+def _require_taking(*, user, course: Course, assessment: Assessment) -> None:
+    decision = take_decision(user=user, course=course, assessment=assessment)
+    if not decision.allowed:
+        raise AssessmentError(decision.reason)
+
+
+def availability_refusal(assessment: Assessment, now: datetime) -> str | None:
+    if assessment.available_from and now < assessment.available_from:
+        return f"This opens on {timezone.localtime(assessment.available_from):%d %B %Y at %H:%M}."
+    if assessment.available_until and now >= assessment.available_until:
+        return f"This closed on {timezone.localtime(assessment.available_until):%d %B %Y at %H:%M}."
+    return None
+
+
+def attempts_left(assessment: Assessment, used: int) -> int | None:
+    return None if assessment.attempts_allowed is None else max(0, assessment.attempts_allowed - used)
+
+
+# --- Starting --------------------------------------------------------------------------------
+
+
+def draw_questions(assessment: Assessment, rng: random.Random | None = None) -> list[dict]:
+    """The question set of a new attempt: the assessment's own questions plus N from each bank."""
+    rng = rng or random.SystemRandom()
+    own = list(assessment.questions.order_by("position", "id").values_list("id", flat=True))
+    drawn = []
+    for draw in assessment.draws.select_related("pool"):
+        pool_ids = list(draw.pool.questions.values_list("id", flat=True))
+        drawn.extend(rng.sample(pool_ids, min(draw.count, len(pool_ids))))
+    ids = (own + drawn)[:MAX_QUESTIONS_PER_ATTEMPT]
+    if assessment.shuffle_questions:
+        rng.shuffle(ids)
+    choices: dict[int, list[int]] = {}
+    for question_id, choice_id in Choice.objects.filter(question_id__in=ids).values_list("question_id", "id"):
+        choices.setdefault(question_id, []).append(choice_id)
+    items = []
+    for question_id in ids:
+        order = choices.get(question_id, [])
+        if assessment.shuffle_choices:
+            rng.shuffle(order)
+        items.append({"id": question_id, "choices": order})
+    return items
+
+
+@transaction.atomic
+def attempt_start(*, user, course: Course, assessment: Assessment, now: datetime | None = None) -> Attempt:
+    """Open a new attempt (or return the one still open), recording the start and the questions drawn."""
+    now = now or timezone.now()
+    if assessment.is_assignment:
+        raise AssessmentError("Assignments are handed in with the submission form.")
+    _require_taking(user=user, course=course, assessment=assessment)
+    # Serialize this learner's starts: lock their existing attempts of this assessment.
+    mine = list(
+        Attempt.objects.select_for_update().filter(assessment=assessment, user=user).order_by("number")
+    )
+    open_attempt = next((a for a in mine if a.status == AttemptStatus.IN_PROGRESS), None)
+    if open_attempt is not None:
+        if open_attempt.deadline is None or now <= open_attempt.deadline + DEADLINE_GRACE:
+            return open_attempt
+        _finish(open_attempt, now=now)  # ran out of time while away: graded as of its deadline
+    refusal = availability_refusal(assessment, now)
+    if refusal:
+        raise AssessmentError(refusal)
+    if attempts_left(assessment, len(mine)) == 0:
+        raise AssessmentError(
+            f"You have used all {assessment.attempts_allowed} attempt(s) allowed for this "
+            f"{assessment.get_kind_display().lower()}."
+        )
+    questions = draw_questions(assessment)
+    if not questions:
+        raise AssessmentError("This quiz has no questions yet.")
+    deadline = (
+        now + timedelta(minutes=assessment.time_limit_minutes) if assessment.time_limit_minutes else None
+    )
+    if deadline and assessment.available_until:
+        deadline = min(deadline, assessment.available_until)
+    try:
+        with transaction.atomic():
+            return Attempt.objects.create(
+                assessment=assessment,
+                user=user,
+                number=len(mine) + 1,
+                started_at=now,
+                deadline=deadline,
+                questions=questions,
+            )
+    except IntegrityError:  # another tab started one between our read and write
+        return Attempt.objects.get(assessment=assessment, user=user, status=AttemptStatus.IN_PROGRESS)
+
+
+# --- Answering ------------------------------------------------------------------------------
+
+
+def _questions_of(attempt: Attempt) -> dict[int, Question]:
+    return {q.pk: q for q in Question.objects.filter(pk__in=attempt.question_ids)}
+
+
+def _cleaned(attempt: Attempt, questions: dict[int, Question], answers: dict) -> dict[int, dict]:
+    """{question id: stored response} for answers sent by the learner; AssessmentError if any is bad."""
+    choice_ids = {item["id"]: item["choices"] for item in attempt.questions}
+    cleaned = {}
+    for key, raw in answers.items():
+        try:
+            question = questions[int(key)]
+        except (KeyError, ValueError, TypeError):
+            raise AssessmentError("That question is not part of this attempt.") from None
+        try:
+            cleaned[question.pk] = clean_response(
+                kind=question.kind, raw=raw, choice_ids=choice_ids[question.pk]
+            )
+        except AnswerError as exc:
+            raise AssessmentError(f"Question {attempt.question_ids.index(question.pk) + 1}: {exc}") from exc
+    return cleaned
+
+
+def _upsert(answers: list[Answer]) -> None:
+    """Write answers in one statement (one row per attempt and question)."""
+    Answer.objects.bulk_create(
+        answers,
+        update_conflicts=True,
+        unique_fields=["attempt", "question"],
+        update_fields=["response", "saved_at", "correct", "points"],
+    )
+
+
+def _lock_open(attempt: Attempt, user) -> Attempt:
+    attempt = (
+        Attempt.objects.select_for_update(of=("self",))
+        .select_related("assessment__lesson__module__course")
+        .get(pk=attempt.pk)
+    )
+    if attempt.user_id != user.pk:
+        raise AssessmentError("This attempt is not yours.")
+    attempt.user = user
+    return attempt
+
+
+@transaction.atomic
+def answers_save(*, user, attempt: Attempt, answers: dict, now: datetime | None = None) -> Attempt:
+    """Save some answers of an open attempt as the learner goes ({question id: response})."""
+    now = now or timezone.now()
+    attempt = _lock_open(attempt, user)
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        raise AssessmentError("This attempt was already submitted; its answers can no longer change.")
+    if attempt.deadline and now > attempt.deadline + DEADLINE_GRACE:
+        raise AssessmentError("Time is up: answers given after the deadline are not saved.")
+    cleaned = _cleaned(attempt, _questions_of(attempt), answers)
+    _upsert([Answer(attempt=attempt, question_id=q, response=r, saved_at=now) for q, r in cleaned.items()])
+    return attempt
+
+
+@transaction.atomic
+def attempt_submit(
+    *, user, attempt: Attempt, answers: dict | None = None, now: datetime | None = None
+) -> tuple[Attempt, bool]:
+    """Hand in an attempt and grade what can be graded. Returns (attempt, submitted_now).
+
+    Submitting twice (two tabs, a double click) grades once: the second call returns the
+    stored result unchanged. After the deadline, the answers sent with the submission are
+    dropped and the attempt is graded as of its deadline.
+    """
+    now = now or timezone.now()
+    attempt = _lock_open(attempt, user)
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        return attempt, False
+    questions = _questions_of(attempt)
+    on_time = attempt.deadline is None or now <= attempt.deadline + DEADLINE_GRACE
+    fresh = _cleaned(attempt, questions, answers) if answers and on_time else {}
+    _finish(attempt, now=now, questions=questions, fresh=fresh)
+    return attempt, True
+
+
+def _finish(
+    attempt: Attempt,
+    *,
+    now: datetime,
+    questions: dict[int, Question] | None = None,
+    fresh: dict | None = None,
+) -> None:
+    """Close an open attempt and grade its automatic questions (caller holds the row lock).
+
+    `fresh`: responses sent with the submission, saved now. Answers saved after the
+    deadline (and its grace) count as unanswered.
+    """
+    questions = questions if questions is not None else _questions_of(attempt)
+    fresh = fresh or {}
+    deadline = attempt.deadline
+    attempt.submitted_at = min(now, deadline) if deadline and now > deadline else now
+    correct_ids: dict[int, set[int]] = {}
+    for question_id, choice_id in Choice.objects.filter(
+        question_id__in=questions, is_correct=True
+    ).values_list("question_id", "id"):
+        correct_ids.setdefault(question_id, set()).add(choice_id)
+    stored = {a.question_id: a for a in attempt.answers.all()}
+    answers: dict[int, Answer] = {}
+    needs_person = False
+    for item in attempt.questions:
+        question = questions.get(item["id"])
+        if question is None:  # deleted since the attempt started: counts for nothing
+            continue
+        answer = stored.get(question.pk) or Answer(
+            attempt=attempt, question=question, response={}, saved_at=attempt.submitted_at
+        )
+        if question.pk in fresh:
+            answer.response, answer.saved_at = fresh[question.pk], now
+        if deadline and answer.saved_at > deadline + DEADLINE_GRACE:
+            answer.response = {}
+        if question.kind == QuestionKind.ESSAY:
+            needs_person = True
+        else:
+            answer.correct, answer.points = grade(
+                question,
+                answer.response,
+                correct_choice_ids=correct_ids.get(question.pk, set()),
+                choice_count=len(item["choices"]),
+            )
+        answers[question.pk] = answer
+    _upsert(list(answers.values()))
+    attempt.status = AttemptStatus.SUBMITTED
+    attempt.save(update_fields=["submitted_at", "status"])
+    assessment = attempt.assessment
+    send_on_commit(
+        quiz_submitted,
+        sender=Attempt,
+        course_id=assessment.lesson.module.course_id,
+        lesson_id=assessment.lesson_id,
+        assessment_id=assessment.pk,
+        attempt_id=attempt.pk,
+        user_id=attempt.user_id,
+    )
+    if not needs_person:
+        _settle(attempt, graded_by=None, now=now, questions=questions, answers=answers)
+
+
+def _settle(
+    attempt: Attempt,
+    *,
+    graded_by,
+    now: datetime,
+    questions: dict[int, Question] | None = None,
+    answers: dict[int, Answer] | None = None,
+) -> None:
+    """Total the points, decide pass/fail, complete the lesson on a pass, tell analytics."""
+    assessment = attempt.assessment
+    questions = questions if questions is not None else _questions_of(attempt)
+    answers = answers if answers is not None else {a.question_id: a for a in attempt.answers.all()}
+    raw = Decimal(0)
+    raw_max = Decimal(0)
+    outcomes = []
+    for item in attempt.questions:
+        question = questions.get(item["id"])
+        if question is None:
+            continue
+        answer = answers.get(question.pk)
+        points = answer.points if answer is not None and answer.points is not None else Decimal(0)
+        raw += points
+        raw_max += question.points
+        outcomes.append(
+            {
+                "question_id": question.pk,
+                "correct": bool(answer.correct) if answer is not None else False,
+                "points": float(points),
+                "max_points": float(question.points),
+            }
+        )
+    if assessment.is_assignment:
+        criteria = list(assessment.rubric.all())
+        raw = sum((Decimal(str(attempt.rubric_scores.get(str(c.pk), 0))) for c in criteria), Decimal(0))
+        raw_max = sum((c.points for c in criteria), Decimal(0))
+        if not criteria:  # no rubric: the grader gave a score directly
+            raw, raw_max = Decimal(str(attempt.rubric_scores.get("score", 0))), assessment.max_score
+    attempt.score = scaled(raw, raw_max, assessment.max_score)
+    attempt.max_score = Decimal(assessment.max_score).quantize(CENT)
+    attempt.passed = attempt.score >= assessment.passing_score
+    attempt.status = AttemptStatus.GRADED
+    attempt.graded_by = graded_by
+    attempt.graded_at = now
+    attempt.save(update_fields=["score", "max_score", "passed", "status", "graded_by", "graded_at"])
+    course = assessment.lesson.module.course
+    if attempt.passed:
+        lesson_complete_graded(user=attempt.user, course=course, lesson_id=assessment.lesson_id)
+    send_on_commit(
+        quiz_graded,
+        sender=Attempt,
+        course_id=course.pk,
+        lesson_id=assessment.lesson_id,
+        assessment_id=assessment.pk,
+        attempt_id=attempt.pk,
+        user_id=attempt.user_id,
+        score=float(attempt.score),
+        max_score=float(attempt.max_score),
+        passed=attempt.passed,
+        questions=outcomes,
+    )
+
+
+# --- Assignments ----------------------------------------------------------------------------
+
+
+def submission_file_store(*, attempt: Attempt, upload) -> None:
+    """Store an assignment's file under the tenant's prefix in the default storage (S3).
+
+    The one place that stores submissions: when media_delivery's presigned uploads land,
+    this becomes "verify the uploaded object and record its key".
+    """
+    attempt.file_name = (getattr(upload, "name", "") or "submission")[-255:]
+    attempt.file.save(f"{attempt.assessment_id}/{attempt.user_id}-{attempt.number}", upload, save=False)
+
+
+@transaction.atomic
+def assignment_submit(
+    *, user, course: Course, assessment: Assessment, text: str = "", upload=None, now: datetime | None = None
+) -> Attempt:
+    """Hand in an assignment (text and/or a checked file); it waits for a grader."""
+    now = now or timezone.now()
+    if not assessment.is_assignment:
+        raise AssessmentError("This is not an assignment.")
+    _require_taking(user=user, course=course, assessment=assessment)
+    refusal = availability_refusal(assessment, now)
+    if refusal:
+        raise AssessmentError(refusal)
+    text = (text or "").strip()
+    if not assessment.accepts_text:
+        text = ""
+    if not assessment.accepts_file:
+        upload = None
+    if not text and upload is None:
+        raise AssessmentError("Write your answer or attach a file before handing in.")
+    mine = list(Attempt.objects.select_for_update().filter(assessment=assessment, user=user))
+    if any(a.status == AttemptStatus.SUBMITTED for a in mine):
+        raise AssessmentError("Your last submission is still waiting for a grade.")
+    if attempts_left(assessment, len(mine)) == 0:
+        raise AssessmentError(f"You have used all {assessment.attempts_allowed} submission(s) allowed.")
+    attempt = Attempt(
+        assessment=assessment,
+        user=user,
+        number=len(mine) + 1,
+        started_at=now,
+        submitted_at=now,
+        status=AttemptStatus.SUBMITTED,
+        text_answer=text,
+    )
+    if upload is not None:
+        submission_file_store(attempt=attempt, upload=upload)
+    attempt.save()
+    send_on_commit(
+        quiz_submitted,
+        sender=Attempt,
+        course_id=course.pk,
+        lesson_id=assessment.lesson_id,
+        assessment_id=assessment.pk,
+        attempt_id=attempt.pk,
+        user_id=user.pk,
+    )
+    return attempt
+
+
+# --- Grading by hand ------------------------------------------------------------------------
+
+
+def _points(value, limit: Decimal, what: str) -> Decimal:
+    try:
+        points = Decimal(str(value)).quantize(CENT)
+    except (ArithmeticError, ValueError):
+        raise AssessmentError(f"{what}: enter a number of points.") from None
+    if not points.is_finite() or points < 0 or points > limit:
+        raise AssessmentError(f"{what}: give between 0 and {limit.normalize():f} points.")
+    return points
+
+
+@transaction.atomic
+def attempt_grade(
+    *,
+    actor,
+    attempt: Attempt,
+    question_points: dict | None = None,
+    rubric: dict | None = None,
+    comment: str = "",
+    now: datetime | None = None,
+) -> Attempt:
+    """Course staff grade a submission: essay points, rubric criteria, a comment. The learner is e-mailed."""
+    now = now or timezone.now()
+    attempt = (
+        Attempt.objects.select_for_update()
+        .select_related("assessment__lesson__module__course", "user")
+        .get(pk=attempt.pk)
+    )
+    assessment = attempt.assessment
+    course = assessment.lesson.module.course
+    if not grading_decision(actor, course):
+        raise AssessmentError("Only this course's staff can grade its work.")
+    if attempt.status != AttemptStatus.SUBMITTED:
+        raise AssessmentError(
+            "This submission was already graded."
+            if attempt.status == AttemptStatus.GRADED
+            else "This attempt has not been handed in yet."
+        )
+    question_points = question_points or {}
+    rubric = rubric or {}
+    questions = _questions_of(attempt)
+    essays = [
+        questions[i]
+        for i in attempt.question_ids
+        if i in questions and questions[i].kind == QuestionKind.ESSAY
+    ]
+    given = {}
+    for question in essays:
+        number = attempt.question_ids.index(question.pk) + 1
+        if str(question.pk) not in question_points:
+            raise AssessmentError(f"Question {number}: give it points.")
+        given[question] = _points(question_points[str(question.pk)], question.points, f"Question {number}")
+    scores = {}
+    if assessment.is_assignment:
+        criteria = list(assessment.rubric.all())
+        for criterion in criteria:
+            if str(criterion.pk) not in rubric:
+                raise AssessmentError(f"{criterion.title}: give it points.")
+            scores[str(criterion.pk)] = str(
+                _points(rubric[str(criterion.pk)], criterion.points, criterion.title)
+            )
+        if not criteria:
+            scores["score"] = str(_points(rubric.get("score", ""), assessment.max_score, "Score"))
+    for question, points in given.items():
+        Answer.objects.update_or_create(
+            attempt=attempt,
+            question=question,
+            defaults={"points": points, "correct": points >= question.points, "saved_at": now},
+        )
+    attempt.rubric_scores = scores
+    attempt.comment = (comment or "").strip()[:10_000]
+    attempt.save(update_fields=["rubric_scores", "comment"])
+    _settle(attempt, graded_by=actor, now=now)
+    audit_record(
+        actor=actor,
+        action="attempt.graded",
+        target=attempt,
+        after={"score": str(attempt.score), "passed": attempt.passed},
+    )
+    _notify_graded(attempt, course)
+    return attempt
+
+
+def _notify_graded(attempt: Attempt, course: Course) -> None:
+    path = f"/assessments/{course.slug}/attempts/{attempt.pk}/"
+    context = {
+        "attempt": attempt,
+        "title": attempt.assessment.lesson.title,
+        "course_title": course.title,
+        "url": tenant_url(require_tenant(), path),
+    }
+    subject = render_to_string("assessments/email/graded_subject.txt", context).strip()
+    body = render_to_string("assessments/email/graded_body.txt", context)
+    enqueue_on_commit(email_send_task, to=attempt.user.email, subject=subject, body=body)

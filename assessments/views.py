@@ -1,0 +1,398 @@
+"""Learner pages for quizzes and assignments, the grading queue, the gradebook, certificates.
+
+Every "may they?" is a decision of `enrollments.access`; an object the person may not
+see answers 404, exactly like an object of another tenant.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from courses.selectors import course_get_published
+from enrollments.access import grading_decision, is_course_staff
+from lms.uploads import check_upload
+
+from .certificates import certificate_verify
+from .models import Attempt, AttemptStatus, Certificate, Question, QuestionKind
+from .selectors import (
+    answers_visible,
+    assessment_get,
+    attempt_get_for_grading,
+    attempt_get_own,
+    attempt_items,
+    attempts_of,
+    gradebook,
+    grading_queue,
+)
+from .services import (
+    SUBMISSION_MAX_BYTES,
+    SUBMISSION_TYPES,
+    AssessmentError,
+    answers_save,
+    assignment_submit,
+    attempt_grade,
+    attempt_start,
+    attempt_submit,
+    attempts_left,
+    availability_refusal,
+    take_decision,
+)
+from .staff import courses_gradable
+
+MAX_ANSWER_BODY_BYTES = 64 * 1024
+
+
+def _lesson_url(course, lesson_id) -> str:
+    return reverse("enrollments:lesson", kwargs={"slug": course.slug, "lesson_id": lesson_id})
+
+
+def _overview_url(course, lesson_id) -> str:
+    return reverse("assessments:overview", kwargs={"slug": course.slug, "lesson_id": lesson_id})
+
+
+def _attempt_url(course, attempt) -> str:
+    return reverse("assessments:attempt", kwargs={"slug": course.slug, "attempt_id": attempt.pk})
+
+
+class SubmissionForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), required=False, max_length=20_000)
+    file = forms.FileField(required=False, help_text="PDF, PNG, JPEG or WebP, up to 20 MB.")
+
+    def clean_file(self):
+        return check_upload(
+            self.cleaned_data.get("file"),
+            allowed=SUBMISSION_TYPES,
+            max_bytes=SUBMISSION_MAX_BYTES,
+            what="a submission",
+        )
+
+
+@login_required
+def overview(request: HttpRequest, slug: str, lesson_id: int) -> HttpResponse:
+    """A quiz's settings and the learner's attempts with a Start button; an assignment's form."""
+    course, lesson, assessment = assessment_get(course_slug=slug, lesson_id=lesson_id)
+    decision = take_decision(user=request.user, course=course, lesson_id=lesson["id"])
+    if not decision.allowed:
+        raise Http404(decision.reason)
+    if assessment is None:
+        return render(request, "assessments/not_ready.html", {"course": course, "lesson": lesson})
+    attempts = attempts_of(user=request.user, assessment=assessment)
+    left = attempts_left(assessment, len(attempts))
+    open_attempt = next((a for a in attempts if a.status == AttemptStatus.IN_PROGRESS), None)
+    form = SubmissionForm()
+    if request.method == "POST" and assessment.is_assignment:
+        form = SubmissionForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                attempt = assignment_submit(
+                    user=request.user,
+                    course=course,
+                    assessment=assessment,
+                    text=form.cleaned_data["text"],
+                    upload=form.cleaned_data["file"],
+                )
+            except AssessmentError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, "Handed in. You will get an e-mail when it is graded.")
+                return redirect(_attempt_url(course, attempt))
+    return render(
+        request,
+        "assessments/overview.html",
+        {
+            "course": course,
+            "lesson": lesson,
+            "assessment": assessment,
+            "attempts": attempts,
+            "left": left,
+            "open_attempt": open_attempt,
+            "closed": availability_refusal(assessment, timezone.now()),
+            "waiting": any(a.status == AttemptStatus.SUBMITTED for a in attempts),
+            "form": form,
+            "staff": is_course_staff(request.user, course),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@login_required
+def start(request: HttpRequest, slug: str, lesson_id: int) -> HttpResponse:
+    course, lesson, assessment = assessment_get(course_slug=slug, lesson_id=lesson_id)
+    if (
+        assessment is None
+        or not take_decision(user=request.user, course=course, assessment=assessment).allowed
+    ):
+        raise Http404("No such quiz.")
+    try:
+        attempt = attempt_start(user=request.user, course=course, assessment=assessment)
+    except AssessmentError as exc:
+        messages.error(request, str(exc))
+        return redirect(_overview_url(course, lesson["id"]))
+    return redirect(_attempt_url(course, attempt))
+
+
+@login_required
+def attempt_page(request: HttpRequest, slug: str, attempt_id: int) -> HttpResponse:
+    """An open attempt to answer, or the result of a submitted one."""
+    course = course_get_published(slug=slug)
+    attempt = attempt_get_own(user=request.user, course=course, attempt_id=attempt_id)
+    now = timezone.now()
+    if attempt.status == AttemptStatus.IN_PROGRESS and attempt.deadline and now > attempt.deadline:
+        attempt, _ = attempt_submit(user=request.user, attempt=attempt, now=now)  # graded as of the deadline
+        messages.info(
+            request, "Time ran out: your attempt was handed in with the answers saved before the deadline."
+        )
+    attempts = attempts_of(user=request.user, assessment=attempt.assessment)
+    attempt = next(a for a in attempts if a.pk == attempt.pk)
+    return render(
+        request,
+        "assessments/attempt.html",
+        {
+            "course": course,
+            "assessment": attempt.assessment,
+            "lesson": attempt.assessment.lesson,
+            "attempt": attempt,
+            "items": attempt_items(attempt),
+            "open": attempt.status == AttemptStatus.IN_PROGRESS,
+            "show_answers": answers_visible(attempt, attempts),
+            "seconds_left": max(0, int((attempt.deadline - now).total_seconds()))
+            if attempt.deadline
+            else None,
+            "left": attempts_left(attempt.assessment, len(attempts)),
+            "file_url": reverse("assessments:attempt_file", kwargs={"slug": slug, "attempt_id": attempt.pk})
+            if attempt.file
+            else "",
+        },
+    )
+
+
+def _answers_from_form(request: HttpRequest, attempt: Attempt) -> dict:
+    """The form's fields q<id> (and q<id> repeated for multiple choice) as {question id: response}."""
+    kinds = dict(Question.objects.filter(pk__in=attempt.question_ids).values_list("pk", "kind"))
+    answers = {}
+    for question_id, kind in kinds.items():
+        name = f"q{question_id}"
+        if kind == QuestionKind.MULTIPLE:
+            answers[question_id] = {"choices": request.POST.getlist(name)}
+        elif name not in request.POST:
+            continue
+        elif kind == QuestionKind.SINGLE:
+            answers[question_id] = {"choice": request.POST[name]}
+        elif kind in (QuestionKind.TRUE_FALSE, QuestionKind.NUMERIC):
+            answers[question_id] = {"value": request.POST[name]}
+        else:
+            answers[question_id] = {"text": request.POST[name]}
+    return answers
+
+
+def _json_error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+@require_POST
+def answers_view(request: HttpRequest, slug: str, attempt_id: int) -> JsonResponse:
+    """Autosave: {"answers": {question id: response}} for an open attempt -> {"saved": n}."""
+    if not request.user.is_authenticated:
+        return _json_error("Sign in to answer.", 403)
+    try:
+        course = course_get_published(slug=slug)
+        attempt = attempt_get_own(user=request.user, course=course, attempt_id=attempt_id)
+    except Http404:
+        return _json_error("No such attempt.", 404)
+    if len(request.body) > MAX_ANSWER_BODY_BYTES:
+        return _json_error(f"The body is larger than {MAX_ANSWER_BODY_BYTES // 1024} KB.", 413)
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return _json_error("The body must be a JSON object.", 400)
+    answers = data.get("answers") if isinstance(data, dict) else None
+    if not isinstance(answers, dict):
+        return _json_error('The body must be {"answers": {question id: answer}}.', 400)
+    try:
+        answers_save(user=request.user, attempt=attempt, answers=answers)
+    except AssessmentError as exc:
+        status = 409 if attempt.status != AttemptStatus.IN_PROGRESS or "Time is up" in str(exc) else 400
+        return _json_error(str(exc), status)
+    return JsonResponse({"saved": len(answers), "at": timezone.now().isoformat()})
+
+
+@require_POST
+@login_required
+def submit(request: HttpRequest, slug: str, attempt_id: int) -> HttpResponse:
+    course = course_get_published(slug=slug)
+    attempt = attempt_get_own(user=request.user, course=course, attempt_id=attempt_id)
+    here = _attempt_url(course, attempt)
+    try:
+        attempt, submitted_now = attempt_submit(
+            user=request.user, attempt=attempt, answers=_answers_from_form(request, attempt)
+        )
+    except AssessmentError as exc:
+        messages.error(request, f"{exc} Nothing was handed in; correct it and submit again.")
+        return redirect(here)
+    if not submitted_now:
+        messages.info(request, "This attempt was already handed in; its result is below.")
+    elif attempt.status == AttemptStatus.GRADED:
+        verdict = "You passed!" if attempt.passed else "You did not pass this time."
+        messages.success(request, f"Handed in. Score: {attempt.score} of {attempt.max_score}. {verdict}")
+    else:
+        messages.success(
+            request, "Handed in. Some answers are graded by your instructor; you will get an e-mail."
+        )
+    return redirect(here)
+
+
+@login_required
+def attempt_file(request: HttpRequest, slug: str, attempt_id: int) -> HttpResponse:
+    """An assignment's uploaded file, for its author or the course's graders: a short-lived signed URL."""
+    course = course_get_published(slug=slug)
+    attempt = Attempt.objects.filter(pk=attempt_id, assessment__lesson__module__course=course).first()
+    if attempt is None or not attempt.file:
+        raise Http404("No such file.")
+    if attempt.user_id != request.user.pk and not grading_decision(request.user, course):
+        raise Http404("No such file.")
+    return HttpResponseRedirect(default_storage.url(attempt.file.name))
+
+
+# --- Staff: grading queue and gradebook -----------------------------------------------------
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    if not getattr(request.user, "can_use_admin", False) and not courses_gradable(request.user).exists():
+        raise Http404("No such page.")
+    courses = courses_gradable(request.user).filter(published_revision__isnull=False).order_by("title")
+    return render(
+        request, "assessments/queue.html", {"attempts": grading_queue(user=request.user), "courses": courses}
+    )
+
+
+@login_required
+def grade(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = attempt_get_for_grading(user=request.user, attempt_id=attempt_id)
+    assessment = attempt.assessment
+    items = attempt_items(attempt)
+    essays = [item for item in items if item.question.kind == QuestionKind.ESSAY]
+    criteria = list(assessment.rubric.all())
+    error = ""
+    if request.method == "POST":
+        try:
+            attempt_grade(
+                actor=request.user,
+                attempt=attempt,
+                question_points={
+                    str(i.question.pk): request.POST.get(f"q{i.question.pk}", "") for i in essays
+                },
+                rubric={str(c.pk): request.POST.get(f"c{c.pk}", "") for c in criteria}
+                | ({"score": request.POST.get("score", "")} if not criteria else {}),
+                comment=request.POST.get("comment", ""),
+            )
+        except AssessmentError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, f"Graded. {attempt.user} will get an e-mail.")
+            return redirect("assessments:queue")
+    course = assessment.lesson.module.course
+    return render(
+        request,
+        "assessments/grade.html",
+        {
+            "attempt": attempt,
+            "assessment": assessment,
+            "course": course,
+            "items": items,
+            "essays": essays,
+            "criteria": criteria,
+            "error": error,
+            "posted": request.POST,
+            "file_url": reverse(
+                "assessments:attempt_file", kwargs={"slug": course.slug, "attempt_id": attempt.pk}
+            )
+            if attempt.file
+            else "",
+        },
+        status=400 if error else 200,
+    )
+
+
+@login_required
+def gradebook_view(request: HttpRequest, slug: str) -> HttpResponse:
+    course = course_get_published(slug=slug)
+    if not grading_decision(request.user, course):
+        raise Http404("No such gradebook.")
+    book = gradebook(course=course)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="gradebook-{course.slug}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            ["Learner", "E-mail", *(f"{a.lesson.title} (of {a.max_score})" for a in book.assessments)]
+        )
+        for user, cells in book.rows:
+            writer.writerow(
+                [
+                    _csv_safe(user.full_name),
+                    _csv_safe(user.email),
+                    *(_cell_text(cell) for cell in cells),
+                ]
+            )
+        return response
+    return render(request, "assessments/gradebook.html", {"course": course, "book": book})
+
+
+def _csv_safe(value: str) -> str:
+    # A cell starting with = + - @ is a formula to spreadsheet programs.
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def _cell_text(attempt) -> str:
+    if attempt is None:
+        return ""
+    if attempt.status == AttemptStatus.SUBMITTED:
+        return "waiting for grading"
+    return f"{attempt.score}"
+
+
+# --- Certificates ---------------------------------------------------------------------------
+
+
+@login_required
+def certificate_download(request: HttpRequest, code: str) -> HttpResponse:
+    certificate = Certificate.objects.select_related("course").filter(code=code).first()
+    if certificate is None or not certificate.file:
+        raise Http404("No such certificate.")
+    if certificate.user_id != request.user.pk and not grading_decision(request.user, certificate.course):
+        raise Http404("No such certificate.")
+    disposition = f'attachment; filename="certificate-{certificate.code}.pdf"'
+    return HttpResponseRedirect(
+        default_storage.url(certificate.file.name, parameters={"ResponseContentDisposition": disposition})
+    )
+
+
+@login_required
+def my_certificates(request: HttpRequest) -> HttpResponse:
+    certificates = Certificate.objects.filter(user=request.user).order_by("-issued_at")
+    return render(request, "assessments/my_certificates.html", {"certificates": certificates})
+
+
+def verify(request: HttpRequest, code: str | None = None) -> HttpResponse:
+    """Public: whether a code is valid; only name, course, date (and revocation date)."""
+    asked = code if code is not None else request.GET.get("code", "")
+    certificate = certificate_verify(asked) if asked else None
+    return render(
+        request,
+        "assessments/verify.html",
+        {"asked": asked[:40], "certificate": certificate},
+        status=404 if asked and certificate is None else 200,
+    )
