@@ -1,7 +1,7 @@
 """Authoring in the tenant admin: assessments, questions with choices, question banks, certificates.
 
 Tenant admins see every course's assessments, instructors those of the courses they may
-edit (`assessments.staff.courses_editable`, from `enrollments.access.editing_decision`).
+edit (`enrollments.access.courses_for_editing`, the list `editing_decision` allows).
 Permissions come from the tenant role here rather than from accounts' permission table,
 so this app stays self-contained (accounts imports nothing above it).
 """
@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.admin_site import tenant_admin_site
 from courses.models import Course, Lesson, LessonKind
-from enrollments.access import editing_decision
+from enrollments.access import courses_for_editing, editing_decision
 
 from .certificates import CertificateError, certificate_reissue, certificate_revoke
 from .models import (
@@ -28,7 +28,6 @@ from .models import (
     QuestionPool,
     RubricCriterion,
 )
-from .staff import courses_editable
 
 
 class StaffAdmin(admin.ModelAdmin):
@@ -65,7 +64,7 @@ class StaffAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .filter(**{f"{self.course_path}__in": courses_editable(request.user)})
+            .filter(**{f"{self.course_path}__in": courses_for_editing(request.user).alive()})
         )
 
     def get_object(self, request, object_id, from_field=None):
@@ -147,10 +146,12 @@ class AssessmentAdmin(StaffAdmin):
         if db_field.name == "lesson":
             kwargs["queryset"] = Lesson.objects.alive().filter(
                 kind__in=[LessonKind.QUIZ, LessonKind.ASSIGNMENT],
-                module__course__in=courses_editable(request.user),
+                module__course__in=courses_for_editing(request.user).alive(),
             )
         if db_field.name == "pool":
-            kwargs["queryset"] = QuestionPool.objects.filter(course__in=courses_editable(request.user))
+            kwargs["queryset"] = QuestionPool.objects.filter(
+                course__in=courses_for_editing(request.user).alive()
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="Questions")
@@ -196,7 +197,7 @@ class QuestionAdmin(StaffAdmin):
     )
 
     def get_queryset(self, request):
-        allowed = courses_editable(request.user)
+        allowed = courses_for_editing(request.user).alive()
         return (
             admin.ModelAdmin.get_queryset(self, request)
             .filter(models_q(allowed))
@@ -211,7 +212,7 @@ class QuestionAdmin(StaffAdmin):
         return f"bank: {obj.pool}" if obj.pool_id else str(obj.assessment)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        allowed = courses_editable(request.user)
+        allowed = courses_for_editing(request.user).alive()
         if db_field.name == "assessment":
             kwargs["queryset"] = Assessment.objects.filter(lesson__module__course__in=allowed).select_related(
                 "lesson"
@@ -251,7 +252,7 @@ class QuestionPoolAdmin(StaffAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "course":
-            kwargs["queryset"] = courses_editable(request.user)
+            kwargs["queryset"] = courses_for_editing(request.user).alive()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="Questions in this bank")
@@ -279,7 +280,7 @@ class CertificateSettingsAdmin(StaffAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "course":
-            kwargs["queryset"] = courses_editable(request.user)
+            kwargs["queryset"] = courses_for_editing(request.user).alive()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

@@ -9,7 +9,7 @@ from django.http import Http404
 
 from courses.models import Course
 from courses.selectors import course_get_published, outline_for
-from enrollments.access import grading_decision
+from enrollments.access import courses_for_grading, grading_decision
 from enrollments.models import Enrollment, EnrollmentStatus
 
 from .models import (
@@ -23,7 +23,6 @@ from .models import (
     Question,
     ShowAnswers,
 )
-from .staff import courses_gradable
 
 
 def assessment_get(*, course_slug: str, lesson_id: int) -> tuple[Course, dict, Assessment | None]:
@@ -107,7 +106,7 @@ def attempt_items(attempt: Attempt) -> list[Item]:
 
 def grading_queue(*, user) -> list[Attempt]:
     """Submissions waiting for a person, in the courses this user may grade, oldest first."""
-    courses = courses_gradable(user)
+    courses = courses_for_grading(user).alive()
     return list(
         Attempt.objects.filter(status=AttemptStatus.SUBMITTED, assessment__lesson__module__course__in=courses)
         .select_related("user", "assessment__lesson__module__course")

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from courses.selectors import course_get_published
-from enrollments.access import grading_decision, is_course_staff
+from enrollments.access import courses_for_grading, grading_decision, is_course_staff
 from lms.uploads import check_upload
 
 from .certificates import certificate_verify
@@ -48,7 +48,6 @@ from .services import (
     availability_refusal,
     take_decision,
 )
-from .staff import courses_gradable
 
 MAX_ANSWER_BODY_BYTES = 64 * 1024
 
@@ -270,9 +269,14 @@ def attempt_file(request: HttpRequest, slug: str, attempt_id: int) -> HttpRespon
 
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
-    if not getattr(request.user, "can_use_admin", False) and not courses_gradable(request.user).exists():
+    if (
+        not getattr(request.user, "can_use_admin", False)
+        and not courses_for_grading(request.user).alive().exists()
+    ):
         raise Http404("No such page.")
-    courses = courses_gradable(request.user).filter(published_revision__isnull=False).order_by("title")
+    courses = (
+        courses_for_grading(request.user).alive().filter(published_revision__isnull=False).order_by("title")
+    )
     return render(
         request, "assessments/queue.html", {"attempts": grading_queue(user=request.user), "courses": courses}
     )
