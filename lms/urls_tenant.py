@@ -20,5 +20,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("courses/", include(course_pages)),
     path("learning/", include("enrollments.urls")),
+    path("media/", include("media_delivery.urls")),
     path("admin/", tenant_admin_site.urls),
 ]

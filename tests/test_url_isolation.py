@@ -24,6 +24,7 @@ from courses.models import Category, Course, CourseRevision, Lesson, Module
 from courses.tests.factories import lessons_of, make_course
 from enrollments.models import Enrollment
 from enrollments.services import enrollment_create
+from media_delivery.models import MediaAsset
 from tests.fixtures import client_for
 
 MARKER = "Globex secret course"
@@ -32,7 +33,7 @@ MARKER = "Globex secret course"
 # Named here so that a new URL is a conscious decision, not silently skipped.
 PARAMETERLESS_ALLOWED = re.compile(
     r"^(|healthz|accounts/(login|logout|signup|password-reset|password-reset/sent|reset/done)/|learning/"
-    r"|admin/.*)$"
+    r"|admin/.*|media/upload/|media/uploads/)$"
 )
 
 # The object each path parameter stands for, per route prefix.
@@ -111,6 +112,15 @@ def foreign(tenant, other_tenant):
             "uidb64": urlsafe_base64_encode(force_bytes(learner.pk)),
             "reset_token": default_token_generator.make_token(learner),
             "content_type": ContentType.objects.get_for_model(Course).pk,
+            "asset_id": MediaAsset.objects.create(
+                kind="video",
+                key=f"t/{other_tenant.uuid}/media/globex-secret/source.mp4",
+                status="ready",
+                lesson=lessons_of(course)[0],
+                hls_prefix=f"t/{other_tenant.uuid}/media/globex-secret/hls/",
+                poster_key=f"t/{other_tenant.uuid}/media/globex-secret/hls/poster.jpg",
+                transcode_status="done",
+            ).pk,
         }
     with schema_context(tenant.schema_name):
         for model, key in (
@@ -150,6 +160,9 @@ def _urls_for(route: str, objects: dict) -> list[str]:
                 "revision_id": objects["revision"],
             }
             return ["/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=values: str(v[m.group(1)]), route)]
+    if route.startswith("media/"):
+        values = {"asset_id": objects["asset_id"], "name": "master.m3u8"}
+        return ["/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=values: str(v[m.group(1)]), route)]
     if route.startswith("admin/"):
         return []  # an admin page of a model this walk does not know yet: reported as uncovered
     # Learner pages: the foreign course, and acme's own course with a foreign lesson id.
@@ -184,6 +197,7 @@ def test_every_url_pattern_is_covered():
                         "uidb64",
                         "reset_token",
                         "content_type",
+                        "asset_id",
                     )
                 }
                 | {"own_course_slug": "x"},
@@ -213,6 +227,7 @@ def test_no_url_of_acme_reveals_or_changes_a_globex_object(foreign, tenant, othe
                 body = response.content.decode(errors="replace")
                 assert MARKER not in body, f"{method.upper()} {url} as {role} shows globex's course"
                 assert "walker@globex.test" not in body and "invitee@globex.test" not in body, url
+                assert "globex-secret/" not in body + response.get("Location", ""), url
                 if route == "accounts/reset/<uidb64>/<token>/":
                     # A foreign reset link is just an invalid link here.
                     assert response.status_code in (200, 302) and (

@@ -1,0 +1,170 @@
+"""/media/<id>/: the policy decides, then a short-lived signature; the real S3 server refuses the rest."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from enrollments.models import EnrollmentStatus
+from enrollments.services import enrollment_create
+from media_delivery import storage
+from media_delivery.models import AssetStatus
+from media_delivery.tests.helpers import PDF, http, put, video_course
+from tenants.context import storage_prefix
+from tests.fixtures import client_for
+
+User = get_user_model()
+VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 2000
+
+
+@pytest.fixture
+def scratch(in_tenant):
+    """A unique folder name for this test's objects; everything under it is deleted after."""
+    folder = f"tests/{uuid.uuid4()}/"
+    yield folder
+    connection.set_tenant(in_tenant)
+    storage.objects_delete_prefix(storage_prefix() + folder)
+
+
+@pytest.fixture
+def enrolled(in_tenant, scratch):
+    course, lesson, asset = video_course(
+        f"media-{uuid.uuid4().hex[:8]}", key_name=f"{scratch}lesson.mp4", data=VIDEO_BYTES
+    )
+    learner = User.objects.get(email="learner@acme.test")
+    enrollment_create(user=learner, course=course)
+    return course, lesson, asset
+
+
+def test_an_anonymous_get_of_any_object_is_refused_by_the_s3_server(in_tenant, scratch):
+    key = put(f"{scratch}secret.pdf", PDF, "application/pdf")
+    status, _ = http("GET", f"{settings.S3_ENDPOINT_URL}/{settings.S3_BUCKET}/{key}")
+    assert status == 403
+    status, _ = http("GET", f"{settings.S3_ENDPOINT_URL}/{settings.S3_BUCKET}?list-type=2")
+    assert status == 403
+
+
+def test_an_enrolled_learner_is_redirected_to_a_private_five_minute_url(enrolled, in_tenant):
+    _, _, asset = enrolled
+    assert asset.status == AssetStatus.READY
+    client = client_for(in_tenant, as_role="learner")
+    before = time.time()
+    response = client.get(f"/media/{asset.pk}/")
+    assert response.status_code == 302
+    assert response["Cache-Control"] == "private, no-store"
+    url = response["Location"]
+    query = parse_qs(urlsplit(url).query)
+    assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
+    expires_in = int(query["X-Amz-Expires"][0])
+    assert settings.MEDIA_URL_TTL - 2 <= expires_in <= settings.MEDIA_URL_TTL + settings.MEDIA_URL_BUCKET
+    # The URL ends at a bucket boundary, so a second request in the same bucket gets the same URL.
+    date = time.mktime(time.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ")) - time.timezone
+    assert (date + expires_in) % settings.MEDIA_URL_BUCKET == 0
+    assert date >= int(before) - 1
+    again = client.get(f"/media/{asset.pk}/")["Location"]
+    if (
+        int(time.time() + settings.MEDIA_URL_TTL) // settings.MEDIA_URL_BUCKET
+        == int(before + settings.MEDIA_URL_TTL) // settings.MEDIA_URL_BUCKET
+    ):
+        assert again == url
+    status, body = http("GET", url)
+    assert (status, body) == (200, VIDEO_BYTES)
+    download = client.get(f"/media/{asset.pk}/?download=1")
+    assert "attachment" in parse_qs(urlsplit(download["Location"]).query)["response-content-disposition"][0]
+
+
+def test_a_tampered_url_is_refused_by_the_s3_server(enrolled, in_tenant, scratch):
+    _, _, asset = enrolled
+    other = put(f"{scratch}other.pdf", PDF, "application/pdf")
+    url = client_for(in_tenant, as_role="learner").get(f"/media/{asset.pk}/")["Location"]
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    # Another key with the same signature, and a longer life with the same signature.
+    moved = urlunsplit(parts._replace(path=f"/{settings.S3_BUCKET}/{other}"))
+    assert http("GET", moved)[0] == 403
+    query["X-Amz-Expires"] = ["604800"]
+    longer = urlunsplit(parts._replace(query=urlencode({k: v[0] for k, v in query.items()})))
+    assert http("GET", longer)[0] == 403
+    query = parse_qs(parts.query)
+    signature = query["X-Amz-Signature"][0]
+    query["X-Amz-Signature"] = [("0" if signature[0] != "0" else "1") + signature[1:]]
+    flipped = urlunsplit(parts._replace(query=urlencode({k: v[0] for k, v in query.items()})))
+    assert http("GET", flipped)[0] == 403
+
+
+def test_an_expired_url_is_refused_by_the_s3_server(in_tenant, scratch):
+    key = put(f"{scratch}soon.pdf", PDF, "application/pdf")
+    url = storage.presigned_get(key, expires_in=1)
+    assert http("GET", url)[0] == 200
+    time.sleep(2.1)
+    assert http("GET", url)[0] == 403
+
+
+def test_a_learner_not_enrolled_gets_404_and_no_url(enrolled, in_tenant):
+    _course, _, asset = enrolled
+    other = User.objects.create_user(email="outsider@acme.test", password="outsider-pass-2026")
+    client = client_for(in_tenant)
+    client.force_login(other)
+    response = client.get(f"/media/{asset.pk}/")
+    assert response.status_code == 404 and "Location" not in response
+    assert client_for(in_tenant).get(f"/media/{asset.pk}/").status_code == 404  # signed out
+
+
+def test_a_blocked_learner_gets_404(enrolled, in_tenant):
+    course, _, asset = enrolled
+    from enrollments.models import Enrollment
+
+    Enrollment.objects.filter(course=course).update(status=EnrollmentStatus.BLOCKED)
+    from django.core.cache import cache
+
+    cache.clear()
+    assert client_for(in_tenant, as_role="learner").get(f"/media/{asset.pk}/").status_code == 404
+
+
+def test_course_staff_reach_the_media_of_a_draft_lesson(enrolled, in_tenant):
+    _, _, asset = enrolled
+    assert client_for(in_tenant, as_role="admin").get(f"/media/{asset.pk}/").status_code == 302
+
+
+def test_a_globex_learner_never_obtains_a_url_for_an_acme_asset(enrolled, in_tenant, other_tenant):
+    _, _, asset = enrolled
+    globex = client_for(other_tenant, as_role="learner")
+    for path in (f"/media/{asset.pk}/", f"/media/{asset.pk}/poster/", f"/media/{asset.pk}/hls/master.m3u8"):
+        response = globex.get(path)
+        assert response.status_code == 404, path
+        assert "Location" not in response
+        assert asset.key not in response.content.decode(errors="replace")
+    # Not through a globex admin either.
+    assert client_for(other_tenant, as_role="admin").get(f"/media/{asset.pk}/").status_code == 404
+
+
+def test_a_key_of_another_tenant_cannot_be_signed_here(in_tenant, other_tenant):
+    with schema_context(other_tenant.schema_name):
+        foreign = storage_prefix(other_tenant) + "media/x/source.mp4"
+    connection.set_tenant(in_tenant)
+    with pytest.raises(PermissionError):
+        storage.presigned_get(foreign, expires_in=60)
+    with pytest.raises(PermissionError):
+        storage.presigned_get(storage_prefix() + "../" + foreign, expires_in=60)
+
+
+def test_an_unknown_or_malformed_media_id_is_404(in_tenant):
+    client = client_for(in_tenant, as_role="admin")
+    assert client.get(f"/media/{uuid.uuid4()}/").status_code == 404
+    assert client.get("/media/not-a-uuid/").status_code == 404
+
+
+def test_the_lesson_page_links_the_access_checked_redirect_not_a_signed_url(enrolled, in_tenant):
+    course, lesson, asset = enrolled
+    page = client_for(in_tenant, as_role="learner").get(f"/learning/{course.slug}/lessons/{lesson.pk}/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert f'src="/media/{asset.pk}/"' in html and "<video" in html
+    assert "X-Amz-Signature" not in html
