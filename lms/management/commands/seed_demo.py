@@ -20,8 +20,9 @@ from enrollments.models import Enrollment
 from enrollments.services import enrollment_create, lesson_complete, video_progress_record
 from lms.demo_content import CATALOGS, Catalog, CategorySpec, CourseSpec, LearnerJourney
 from lms.demo_media import VIDEO_SECONDS, DemoMediaError, demo_pdf, demo_video
+from media_delivery.services import asset_adopt
 from media_delivery.storage import StorageUnavailable, bucket_check
-from tenants.context import absolute_url, tenant_url
+from tenants.context import absolute_url, storage_prefix, tenant_url
 from tenants.models import Plan, Tenant
 from tenants.services import TenantError, tenant_create
 
@@ -240,6 +241,15 @@ def _course_create(spec: CourseSpec, *, category: Category, instructor, media: d
                 lesson.document.name = media[lesson_spec.title]
             lesson.full_clean()
             lesson.save()
+            if lesson.video.name or lesson.document.name:
+                # The page reaches the file through its media asset (/media/<id>/); a video
+                # is transcoded to HLS by the worker once this transaction commits.
+                asset_adopt(
+                    actor=instructor,
+                    key=storage_prefix() + (lesson.video.name or lesson.document.name),
+                    kind="video" if lesson.video.name else "document",
+                    lesson=lesson,
+                )
     by_title = {lesson.title: lesson for lesson in Lesson.objects.filter(module__course=course)}
     for lesson_spec in spec.lessons:
         if lesson_spec.requires:
