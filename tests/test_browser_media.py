@@ -98,3 +98,64 @@ def test_the_demo_video_plays_to_the_end_with_hls_and_completes_the_lesson(
     with django_db_blocker.unblock(), schema_context(TENANT):
         progress = LessonProgress.objects.get(user=info["learner"], lesson_id=info["lesson"])
         assert progress.status == ProgressStatus.COMPLETED
+
+
+@pytest.fixture
+def draft_lesson(browser, django_db_blocker):
+    """A committed draft course with one lesson in acme; removed with its uploads afterwards."""
+    from courses.models import Course
+    from courses.tests.factories import lessons_of, make_course
+    from media_delivery import storage
+    from media_delivery.models import MediaAsset
+    from tenants.context import storage_prefix
+
+    tag = uuid.uuid4().hex[:8]
+    with django_db_blocker.unblock(), schema_context(TENANT):
+        course = make_course(slug=f"upload-{tag}", title=f"Upload {tag}", lessons=1, publish=False)
+        lesson = lessons_of(course)[0]
+    try:
+        yield lesson
+    finally:
+        with django_db_blocker.unblock(), schema_context(TENANT):
+            for asset in MediaAsset.objects.filter(lesson_id=lesson.pk):
+                storage.objects_delete_prefix(f"{storage_prefix()}media/{asset.pk}/")
+                asset.delete()
+            Course.objects.filter(pk=course.pk).delete()
+        connection.set_schema_to_public()
+
+
+def test_an_instructor_uploads_a_pdf_from_the_browser_and_a_fake_one_is_rejected(
+    browser, live_server_port, draft_lesson, django_db_blocker
+):
+    from lms.demo_media import pdf_document
+    from media_delivery.models import AssetStatus, MediaAsset
+
+    port = live_server_port
+    page = browser.new_page()
+    try:
+        browser_sign_in(page, slug=TENANT, port=port, email=f"admin@{TENANT}.test")
+        page.goto(site_url(TENANT, port, f"/media/upload/?lesson={draft_lesson.pk}"))
+        page.get_by_label("Kind").select_option("document")
+        pdf = pdf_document(title="Safety notes", subtitle="uploaded in a browser test", body="Hello.")
+        page.get_by_label("File").set_input_files(
+            {"name": "notes.pdf", "mimeType": "application/pdf", "buffer": pdf}
+        )
+        page.get_by_role("button", name="Upload").click()
+        page.get_by_text("is uploaded and checked").wait_for(timeout=20_000)
+        # A PNG pretending to be a PDF reaches storage (S3 checks only type and size) but the
+        # server's check of its first bytes rejects it.
+        page.locator(".asset-list").get_by_text("notes.pdf").wait_for(timeout=10_000)  # the page reloaded
+        page.get_by_label("Kind").select_option("document")
+        fake = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+        page.get_by_label("File").set_input_files(
+            {"name": "fake.pdf", "mimeType": "application/pdf", "buffer": fake}
+        )
+        page.get_by_role("button", name="Upload").click()
+        page.get_by_text("The file's contents are not PDF").first.wait_for(timeout=20_000)
+    finally:
+        page.close()
+    with django_db_blocker.unblock(), schema_context(TENANT):
+        statuses = sorted(
+            MediaAsset.objects.filter(lesson_id=draft_lesson.pk).values_list("filename", "status")
+        )
+        assert statuses == [("fake.pdf", AssetStatus.REJECTED), ("notes.pdf", AssetStatus.READY)]
