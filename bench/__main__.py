@@ -13,6 +13,8 @@ BENCHMARKS = {
     "tenant_create_seconds": "bench.tenant_create",
     "tenant_page_rps": "bench.tenant_page",
     "lesson_page_rps": "bench.lesson_page",
+    "signed_url_per_s": "bench.signed_url",
+    "media_redirect_rps": "bench.media_redirect",
 }
 
 

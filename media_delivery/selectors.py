@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.http import Http404
+from django_tenants.utils import schema_context
 
 from accounts.models import Role
-from courses.selectors import outline_for
+from courses.models import Course
+from courses.selectors import course_get_published, outline_for
 from enrollments.access import editing_decision, lesson_decision
-from enrollments.selectors import completed_lesson_ids, enrollment_get
+from enrollments.cache import learner_state
+from enrollments.models import ProgressStatus
 
 from .models import AssetStatus, MediaAsset
+
+REF_SECONDS = 300
 
 
 def _parse_id(asset_id) -> uuid.UUID:
@@ -21,42 +29,114 @@ def _parse_id(asset_id) -> uuid.UUID:
         raise Http404("No such media.") from None
 
 
-def may_view(*, user, asset: MediaAsset) -> bool:
-    """The access policy for one asset: a lesson's asset opens with the lesson; an asset of no
-    lesson opens to its owner and the tenant's staff who could edit courses."""
+@dataclass(frozen=True)
+class AssetRef:
+    """What serving an asset needs, cached per asset in the tenant's cache namespace."""
+
+    id: uuid.UUID
+    kind: str
+    key: str
+    filename: str
+    owner_id: int | None
+    lesson_id: int | None
+    course_id: int | None
+    course_slug: str
+    poster_key: str
+    hls_prefix: str
+    has_hls: bool
+
+    @property
+    def pk(self) -> uuid.UUID:
+        return self.id
+
+
+def _ref_key(asset_id: uuid.UUID) -> str:
+    return f"media-asset:{asset_id}"
+
+
+def asset_ref(asset_id: uuid.UUID) -> AssetRef | None:
+    """The ready asset's serving data, or None; one cache read when warm."""
+    key = _ref_key(asset_id)
+    ref = cache.get(key)
+    if ref is None:
+        asset = (
+            MediaAsset.objects.select_related("lesson__module__course")
+            .filter(pk=asset_id, status=AssetStatus.READY)
+            .first()
+        )
+        course = asset.lesson.module.course if asset is not None and asset.lesson_id else None
+        ref = (
+            AssetRef(
+                asset.pk,
+                asset.kind,
+                asset.key,
+                asset.filename,
+                asset.owner_id,
+                asset.lesson_id,
+                course.pk if course else None,
+                course.slug if course else "",
+                asset.poster_key,
+                asset.hls_prefix,
+                asset.has_hls,
+            )
+            if asset is not None
+            else False
+        )
+        cache.set(key, ref, REF_SECONDS)
+    return ref or None
+
+
+def asset_ref_forget(asset_id: uuid.UUID) -> None:
+    """Called on every write of an asset (signal), now and again after commit."""
+    key, schema = _ref_key(asset_id), connection.schema_name
+    cache.delete(key)
+
+    def again() -> None:
+        with schema_context(schema):
+            cache.delete(key)
+
+    transaction.on_commit(again)
+
+
+def may_view(*, user, asset: AssetRef) -> bool:
+    """The access policy for one asset: a lesson's asset opens with the lesson (the policy in
+    enrollments.access decides); an asset of no lesson opens to its owner and tenant admins."""
     if not user.is_authenticated or not user.is_active:
         return False
-    lesson = asset.lesson
-    if lesson is None:
+    if asset.lesson_id is None:
         return asset.owner_id == user.pk or user.role == Role.ADMIN or user.is_superuser
-    course = lesson.module.course
+    try:
+        course = course_get_published(slug=asset.course_slug)
+    except Http404:
+        course = None
+    if course is None or course.pk != asset.course_id:
+        # A draft (or deleted) course: only its staff, previewing.
+        draft = Course.objects.filter(pk=asset.course_id).first()
+        return draft is not None and bool(editing_decision(user, draft))
     if editing_decision(user, course):
-        return True  # staff preview drafts too
-    if course.published_revision_id is None or course.is_deleted:
+        return True
+    if course.is_deleted:
         return False
     outline = outline_for(course)
-    entry = outline.by_id.get(lesson.pk)
+    entry = outline.by_id.get(asset.lesson_id)
     if entry is None:
-        return False  # not in what learners see
-    enrollment = enrollment_get(user=user, course=course)
+        return False  # not part of what learners see
+    enrollment, rows = learner_state(user=user, course=course)
+    completed = {row.lesson_id for row in rows if row.status == ProgressStatus.COMPLETED}
     decision = lesson_decision(
         user=user,
         course=course,
         lesson=entry,
         enrollment=enrollment,
-        completed=completed_lesson_ids(user=user, course=course) if enrollment else set(),
+        completed=completed,
         titles=outline.titles,
     )
     return decision.allowed
 
 
-def asset_get_for_viewer(*, user, asset_id) -> MediaAsset:
+def asset_get_for_viewer(*, user, asset_id) -> AssetRef:
     """The ready asset if `user` may see it now; Http404 otherwise (as for another tenant's)."""
-    asset = (
-        MediaAsset.objects.select_related("lesson__module__course")
-        .filter(pk=_parse_id(asset_id), status=AssetStatus.READY)
-        .first()
-    )
+    asset = asset_ref(_parse_id(asset_id))
     if asset is None or not may_view(user=user, asset=asset):
         raise Http404("No such media.")
     return asset

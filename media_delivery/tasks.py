@@ -10,6 +10,7 @@ from tenants.context import storage_prefix
 
 from . import storage
 from .models import AssetKind, AssetStatus, MediaAsset, TranscodeStatus
+from .selectors import asset_ref_forget
 from .transcode import CONTENT_TYPES, TranscodeError, hls_ladder
 
 
@@ -31,6 +32,7 @@ def asset_transcode_task(asset_id: str) -> str:
             MediaAsset.objects.filter(pk=asset.pk).update(
                 transcode_status=TranscodeStatus.FAILED, transcode_error=str(exc)[:500]
             )
+            asset_ref_forget(asset.pk)
             return "failed"
         for path in ladder.files:
             storage.object_upload(
@@ -45,4 +47,5 @@ def asset_transcode_task(asset_id: str) -> str:
         transcode_status=TranscodeStatus.DONE,
         transcode_error="",
     )
+    asset_ref_forget(asset.pk)  # update() sends no signal
     return "done"
