@@ -6,13 +6,6 @@ class MediaDeliveryConfig(AppConfig):
     verbose_name = "Media"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_delete, post_save
+        from .signals import connect
 
-        from .models import MediaAsset
-        from .selectors import asset_ref_forget
-
-        def forget(sender, instance, **_):
-            asset_ref_forget(instance.pk)
-
-        post_save.connect(forget, sender=MediaAsset, dispatch_uid="media_asset_ref_forget_save")
-        post_delete.connect(forget, sender=MediaAsset, dispatch_uid="media_asset_ref_forget_delete")
+        connect()

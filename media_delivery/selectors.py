@@ -16,6 +16,7 @@ from courses.selectors import course_get_published, outline_for
 from enrollments.access import editing_decision, lesson_decision
 from enrollments.cache import learner_state
 from enrollments.models import ProgressStatus
+from tenants.context import storage_prefix
 
 from .models import AssetStatus, MediaAsset
 
@@ -121,6 +122,9 @@ def may_view(*, user, asset: AssetRef) -> bool:
     entry = outline.by_id.get(asset.lesson_id)
     if entry is None:
         return False  # not part of what learners see
+    field = {"video": "video", "document": "document"}.get(asset.kind)
+    if not field or not entry.get(field) or asset.key != storage_prefix() + entry[field]:
+        return False  # not the file the published lesson shows (a newer upload, say)
     enrollment, rows = learner_state(user=user, course=course)
     completed = {row.lesson_id for row in rows if row.status == ProgressStatus.COMPLETED}
     decision = lesson_decision(
@@ -152,10 +156,6 @@ def asset_get_for_uploader(*, user, asset_id) -> MediaAsset:
     return asset
 
 
-def lesson_asset(*, lesson_id: int, kind: str) -> MediaAsset | None:
-    """The newest ready asset of this kind attached to the lesson."""
-    return (
-        MediaAsset.objects.filter(lesson_id=lesson_id, kind=kind, status=AssetStatus.READY)
-        .order_by("-ready_at", "-created_at")
-        .first()
-    )
+def lesson_asset(*, name: str) -> MediaAsset | None:
+    """The ready asset of the active tenant's object `name` (a lesson's file field value)."""
+    return MediaAsset.objects.filter(key=storage_prefix() + name, status=AssetStatus.READY).first()

@@ -1,10 +1,13 @@
 """Template tags that let course pages reach a lesson's media without courses importing this app.
 
     {% load media_ui %}
-    {% lesson_media lesson.id "video" as media %}
+    {% lesson_media lesson "video" as media %}
     <video src="{% url 'media:file' media.id %}"> ...
 
-The URL is the access-checked redirect (/media/<id>/), never a signed URL baked into the page.
+`lesson` is the lesson as the page shows it (a dict of the published outline, or of the
+draft for staff previews); the asset is the one whose object that lesson names, so learners
+see the published file even while a newer upload waits to be published. The URL is the
+access-checked redirect (/media/<id>/), never a signed URL baked into the page.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def lesson_media(context, lesson_id, kind: str) -> MediaAsset | None:
-    """The lesson's ready asset of this kind (video, document), or None; one query per page."""
-    if not lesson_id:
+def lesson_media(context, lesson, kind: str) -> MediaAsset | None:
+    """The ready asset of the file the lesson names for `kind` (video, document), or None."""
+    name = (lesson or {}).get(kind) or ""
+    if not name:
         return None
     memo = context.render_context.setdefault("media_ui.lesson_media", {})
-    if (lesson_id, kind) not in memo:
-        memo[(lesson_id, kind)] = lesson_asset(lesson_id=lesson_id, kind=kind)
-    return memo[(lesson_id, kind)]
+    if name not in memo:
+        memo[name] = lesson_asset(name=name)
+    return memo[name]

@@ -15,7 +15,7 @@ from django_tenants.utils import schema_context
 from enrollments.models import EnrollmentStatus
 from enrollments.services import enrollment_create
 from media_delivery import storage
-from media_delivery.models import AssetStatus
+from media_delivery.models import AssetStatus, MediaAsset
 from media_delivery.tests.helpers import PDF, http, put, video_course
 from tenants.context import storage_prefix
 from tests.fixtures import client_for
@@ -185,3 +185,54 @@ def test_the_lesson_page_links_the_access_checked_redirect_not_a_signed_url(enro
     assert page.status_code == 200
     assert f'src="/media/{asset.pk}/"' in html and "<video" in html
     assert "X-Amz-Signature" not in html
+
+
+def test_a_newer_upload_reaches_learners_only_once_the_lesson_is_republished(enrolled, in_tenant, scratch):
+    from courses.services import course_publish
+    from media_delivery.services import asset_adopt
+
+    course, lesson, published = enrolled
+    admin = User.objects.get(email="admin@acme.test")
+    newer = asset_adopt(
+        actor=admin, key=put(f"{scratch}newer.mp4", VIDEO_BYTES, "video/mp4"), kind="video", lesson=lesson
+    )
+    learner = client_for(in_tenant, as_role="learner")
+    page = learner.get(f"/learning/{course.slug}/lessons/{lesson.pk}/").content.decode()
+    assert f"/media/{published.pk}/" in page and str(newer.pk) not in page
+    assert learner.get(f"/media/{newer.pk}/").status_code == 404
+    assert (
+        client_for(in_tenant, as_role="admin").get(f"/media/{newer.pk}/").status_code == 302
+    )  # staff preview
+    lesson.refresh_from_db()
+    assert lesson.video.name == f"{scratch}newer.mp4"
+    course_publish(actor=admin, course=course)
+    page = learner.get(f"/learning/{course.slug}/lessons/{lesson.pk}/").content.decode()
+    assert f"/media/{newer.pk}/" in page
+    assert learner.get(f"/media/{newer.pk}/").status_code == 302
+    assert learner.get(f"/media/{published.pk}/").status_code == 404
+
+
+def test_a_file_saved_through_the_lesson_form_gets_its_asset_and_is_served_through_the_redirect(
+    in_tenant, scratch
+):
+    from courses.models import LessonKind
+    from courses.services import course_publish
+    from courses.tests.factories import lessons_of, make_course
+
+    course = make_course(slug=f"form-{uuid.uuid4().hex[:8]}", lessons=1, publish=False)
+    lesson = lessons_of(course)[0]
+    put(f"{scratch}form.mp4", VIDEO_BYTES, "video/mp4")
+    lesson.kind, lesson.video.name = LessonKind.VIDEO, f"{scratch}form.mp4"
+    lesson.save()
+    asset = MediaAsset.objects.get(key=f"{storage_prefix()}{scratch}form.mp4")
+    assert (asset.status, asset.lesson_id, asset.kind) == (AssetStatus.READY, lesson.pk, "video")
+    course_publish(actor=User.objects.get(email="admin@acme.test"), course=course)
+    enrollment_create(user=User.objects.get(email="learner@acme.test"), course=course)
+    page = client_for(in_tenant, as_role="learner").get(f"/learning/{course.slug}/lessons/{lesson.pk}/")
+    assert f'src="/media/{asset.pk}/"' in page.content.decode()
+    # A file that is not what it claims is registered as rejected and never served.
+    put(f"{scratch}bogus.pdf", b"not a pdf at all", "application/pdf")
+    lesson.document.name = f"{scratch}bogus.pdf"
+    lesson.save()
+    bogus = MediaAsset.objects.get(key=f"{storage_prefix()}{scratch}bogus.pdf")
+    assert bogus.status == AssetStatus.REJECTED and "not PDF" in bogus.reason
