@@ -80,3 +80,29 @@ def test_rotate_check_signs_with_the_configured_key(tmp_path, settings):
     with pytest.raises(CommandError, match="cannot be used"):
         call_command("rotate_cloudfront_key", "--check")
     _signer_for.cache_clear()
+
+
+def test_adopt_lesson_media_registers_files_stored_before_assets_existed(in_tenant):
+    from courses.models import Lesson, LessonKind
+    from courses.tests.factories import lessons_of, make_course
+
+    folder = f"tests/{uuid.uuid4()}/"
+    course = make_course(slug=f"old-{uuid.uuid4().hex[:6]}", lessons=1, publish=False)
+    lesson = lessons_of(course)[0]
+    put(f"{folder}old.pdf", PDF, "application/pdf")
+    Lesson.objects.filter(pk=lesson.pk).update(
+        kind=LessonKind.DOCUMENT, document=f"{folder}old.pdf"
+    )  # no signal
+    try:
+        out = StringIO()
+        call_command("adopt_lesson_media", "--schema", "acme", stdout=out)
+        assert "1 files registered" in out.getvalue()
+        connection.set_tenant(in_tenant)
+        asset = MediaAsset.objects.get(key=f"{storage_prefix()}{folder}old.pdf")
+        assert asset.status == AssetStatus.READY and asset.lesson_id == lesson.pk
+        out = StringIO()
+        call_command("adopt_lesson_media", "--schema", "acme", stdout=out)
+        assert "0 files registered" in out.getvalue()
+    finally:
+        connection.set_tenant(in_tenant)
+        storage.objects_delete_prefix(storage_prefix() + folder)
