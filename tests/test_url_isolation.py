@@ -47,6 +47,7 @@ ADMIN_MODELS = {
     "admin/courses/lesson/": "lesson",
     "admin/courses/courserevision/": "revision",
     "admin/enrollments/enrollment/": "enrollment",
+    "admin/media_delivery/mediaasset/": "asset_id",
 }
 
 
