@@ -56,7 +56,14 @@ def demo_video_lesson(browser, django_db_blocker):
             asset.refresh_from_db()
         assert asset.transcode_status == TranscodeStatus.DONE, asset.transcode_error
         learner = user_create(email=f"watcher-{tag}@{TENANT}.test", role="learner", password=PASSWORD)
-        enrollment_create(user=learner, course=Course.objects.get(pk=course.pk))
+        course = Course.objects.get(pk=course.pk)
+        enrollment_create(user=learner, course=course)
+        from enrollments.services import video_progress_record
+
+        # The learner stopped 4 s in last time: the player resumes there.
+        video_progress_record(
+            user=learner, course=course, lesson_id=lesson.pk, position=4, duration=10, watched_seconds=4
+        )
     try:
         yield {"slug": course.slug, "lesson": lesson.pk, "learner": learner, "asset": asset}
     finally:
@@ -88,6 +95,7 @@ def test_the_demo_video_plays_to_the_end_with_hls_and_completes_the_lesson(
         )
         assert page.evaluate("document.querySelector('video').src.startsWith('blob:')")
         assert page.evaluate("document.querySelector('video').duration") > 9
+        page.wait_for_function("document.querySelector('video').currentTime >= 3.9")  # resumed
         page.locator("video").evaluate("v => { v.muted = true; v.playbackRate = 4; return v.play(); }")
         page.wait_for_function("document.querySelector('video').ended", timeout=60_000)
         page.locator("[data-lesson-done]").wait_for(state="visible", timeout=15_000)
