@@ -167,3 +167,31 @@ def test_an_instructor_uploads_a_pdf_from_the_browser_and_a_fake_one_is_rejected
             MediaAsset.objects.filter(lesson_id=draft_lesson.pk).values_list("filename", "status")
         )
         assert statuses == [("fake.pdf", AssetStatus.REJECTED), ("notes.pdf", AssetStatus.READY)]
+
+
+def test_a_large_video_goes_up_in_parts_from_the_browser(
+    browser, live_server_port, draft_lesson, django_db_blocker, monkeypatch
+):
+    """Multipart through uploader.js: presigned part URLs, PUTs to S3, then the server completes it."""
+    from media_delivery import services
+    from media_delivery.models import AssetStatus, MediaAsset
+
+    # The live server runs in this process: a 6 MB file in two parts stands in for gigabytes.
+    monkeypatch.setattr(services, "MULTIPART_THRESHOLD", 1024 * 1024)
+    monkeypatch.setattr(services, "PART_SIZE", 5 * 1024 * 1024)
+    video = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * (6 * 1024 * 1024)
+    page = browser.new_page()
+    try:
+        browser_sign_in(page, slug=TENANT, port=live_server_port, email=f"admin@{TENANT}.test")
+        page.goto(site_url(TENANT, live_server_port, f"/media/upload/?lesson={draft_lesson.pk}"))
+        page.get_by_label("Kind").select_option("video")
+        page.get_by_label("File").set_input_files(
+            {"name": "big.mp4", "mimeType": "video/mp4", "buffer": video}
+        )
+        page.get_by_role("button", name="Upload").click()
+        page.get_by_text("is uploaded and checked").wait_for(timeout=30_000)
+    finally:
+        page.close()
+    with django_db_blocker.unblock(), schema_context(TENANT):
+        asset = MediaAsset.objects.get(lesson_id=draft_lesson.pk, filename="big.mp4")
+        assert (asset.status, asset.size, asset.upload_id) == (AssetStatus.READY, len(video), "")
