@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -68,8 +69,6 @@ def media_hls(request: HttpRequest, asset_id, name: str) -> HttpResponse:
     if not asset.has_hls or not name.endswith(".m3u8") or "/" in name:
         raise Http404("No such playlist.")
     if cloudfront_configured():
-        from django.conf import settings
-
         cookies, path, expires = hls_cookies(asset.hls_prefix)
         response = _redirect(f"https://{settings.CLOUDFRONT_DOMAIN}{path}{name}")
         for cookie, value in cookies.items():

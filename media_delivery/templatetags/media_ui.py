@@ -16,6 +16,7 @@ from django import template
 
 from media_delivery.models import MediaAsset
 from media_delivery.selectors import lesson_asset
+from media_delivery.signing import cloudfront_configured
 
 register = template.Library()
 
@@ -30,3 +31,9 @@ def lesson_media(context, lesson, kind: str) -> MediaAsset | None:
     if name not in memo:
         memo[name] = lesson_asset(name=name)
     return memo[name]
+
+
+@register.simple_tag
+def hls_cookies_flag() -> str:
+    """ "1" when HLS goes through CloudFront signed cookies (the player then sends credentials)."""
+    return "1" if cloudfront_configured() else "0"

@@ -104,6 +104,7 @@ def test_the_task_stores_the_ladder_under_the_asset_and_the_app_serves_presigned
     # The lesson page plays it with hls.js, keeping a real <video> element.
     page = client.get(f"/learning/{course.slug}/lessons/{lesson.pk}/").content.decode()
     assert f'data-hls="/media/{asset.pk}/hls/master.m3u8"' in page and "<video" in page
+    assert 'data-hls-cookies="0"' in page  # no CloudFront: presigned segments, no credentials
     assert "vendor/hls/hls.min.js" in page
 
 

@@ -10,9 +10,10 @@
     var fallback = video.dataset.fallback;
     if (window.Hls && window.Hls.isSupported()) {
       var hls = new window.Hls({
-        // Playlists and, under CloudFront, segments need the signed cookies.
-        xhrSetup: function (xhr, url) {
-          xhr.withCredentials = url.indexOf(window.location.origin) !== 0 && video.dataset.hlsCookies === "1";
+        // Under CloudFront, playlists and segments are authorised by signed cookies that the
+        // app sets for the video's folder; the browser sends them only with credentials.
+        xhrSetup: function (xhr) {
+          xhr.withCredentials = video.dataset.hlsCookies === "1";
         },
       });
       hls.on(window.Hls.Events.ERROR, function (_event, data) {
