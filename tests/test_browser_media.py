@@ -160,6 +160,8 @@ def test_an_instructor_uploads_a_pdf_from_the_browser_and_a_fake_one_is_rejected
         )
         page.get_by_role("button", name="Upload").click()
         page.get_by_text("The file's contents are not PDF").first.wait_for(timeout=20_000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "media-upload.png"), full_page=True)
     finally:
         page.close()
     with django_db_blocker.unblock(), schema_context(TENANT):

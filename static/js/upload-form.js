@@ -19,7 +19,7 @@
       if (!file) return;
       controller = new AbortController();
       start.disabled = true;
-      cancel.hidden = false;
+      cancel.style.display = "";
       progress.hidden = false;
       progress.value = 0;
       status.textContent = "Uploading " + file.name + "…";
@@ -43,7 +43,7 @@
         })
         .then(function () {
           start.disabled = false;
-          cancel.hidden = true;
+          cancel.style.display = "none";
           controller = null;
         });
     });
