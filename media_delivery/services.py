@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -127,7 +128,9 @@ def upload_start(
     asset_id = uuid.uuid4()
     extension = rule.extensions[rule.types[content_type]]
     key = f"{asset_prefix(asset_id)}source{extension}"
-    name = PurePosixPath((filename or "").replace("\\", "/")).name[:255] or f"upload{extension}"
+    # Display only, and later a download's file name: no path, no control characters.
+    name = re.sub(r"[\x00-\x1f\x7f]", "", PurePosixPath((filename or "").replace("\\", "/")).name)[:255]
+    name = name or f"upload{extension}"
     multipart = kind == AssetKind.VIDEO and size > MULTIPART_THRESHOLD
     with transaction.atomic():
         asset = MediaAsset.objects.create(

@@ -243,3 +243,16 @@ def test_uploading_to_a_lesson_points_the_lesson_at_the_new_file(in_tenant, clea
         lesson=lesson.pk,
     )
     assert status == 404
+
+
+def test_the_file_name_keeps_no_path_or_control_characters(in_tenant):
+    instructor = User.objects.get(email="instructor@acme.test")
+    ticket = upload_start(
+        actor=instructor,
+        kind="document",
+        filename='..\\evil/na"me\r\nX-Injected: 1.pdf',
+        content_type="application/pdf",
+        size=10,
+    )
+    assert ticket.asset.filename == 'na"meX-Injected: 1.pdf'
+    assert ticket.asset.key.endswith("/source.pdf")
