@@ -305,6 +305,7 @@ class LessonAdmin(NotFoundMixin, BackToBuilderMixin, SoftDeleteMixin, admin.Mode
             },
         ),
     )
+    readonly_fields = ("direct_upload",)
 
     class Media:
         css = {"all": ["courses/admin/builder.css"]}
@@ -318,8 +319,6 @@ class LessonAdmin(NotFoundMixin, BackToBuilderMixin, SoftDeleteMixin, admin.Mode
             .filter(module__deleted_at__isnull=True, module__course__in=courses_for_staff(request.user))
             .select_related("module", "module__course")
         )
-
-    readonly_fields = ("direct_upload",)
 
     @admin.display(description="Course", ordering="module__course__title")
     def course_title(self, obj):

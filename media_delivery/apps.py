@@ -6,6 +6,7 @@ class MediaDeliveryConfig(AppConfig):
     verbose_name = "Media"
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the system checks
         from .signals import connect
 
         connect()

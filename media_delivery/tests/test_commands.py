@@ -106,3 +106,18 @@ def test_adopt_lesson_media_registers_files_stored_before_assets_existed(in_tena
     finally:
         connection.set_tenant(in_tenant)
         storage.objects_delete_prefix(storage_prefix() + folder)
+
+
+def test_system_check_refuses_a_half_configured_or_unusable_cloudfront(settings, tmp_path):
+    from media_delivery.checks import cloudfront_settings
+
+    settings.CLOUDFRONT_DOMAIN, settings.CLOUDFRONT_KEY_ID, settings.CLOUDFRONT_PRIVATE_KEY_FILE = "", "", ""
+    assert cloudfront_settings() == []
+    settings.CLOUDFRONT_DOMAIN = "media.example.test"
+    assert [e.id for e in cloudfront_settings()] == ["media_delivery.E001"]
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a key")
+    settings.CLOUDFRONT_KEY_ID, settings.CLOUDFRONT_PRIVATE_KEY_FILE = "K", str(bad)
+    _signer_for.cache_clear()
+    assert [e.id for e in cloudfront_settings()] == ["media_delivery.E002"]
+    _signer_for.cache_clear()
