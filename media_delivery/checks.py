@@ -17,7 +17,7 @@ def cloudfront_settings(app_configs=None, **kwargs) -> list[Error]:
         return [
             Error(
                 f"CloudFront is half configured: {missing} missing.",
-                hint="Set all three CLOUDFRONT_* settings above, or none of them.",
+                hint="Set CLOUDFRONT_DOMAIN, _KEY_ID and _PRIVATE_KEY_FILE together, or none.",
                 id="media_delivery.E001",
             )
         ]
