@@ -8,6 +8,7 @@ may hand it to someone else.
 from __future__ import annotations
 
 import json
+import time
 from functools import wraps
 
 from django.conf import settings
@@ -75,7 +76,7 @@ def media_hls(request: HttpRequest, asset_id, name: str) -> HttpResponse:
             response.set_cookie(
                 cookie,
                 value,
-                expires=expires,
+                max_age=max(1, int(expires - time.time())),
                 path=path,
                 domain=settings.CLOUDFRONT_COOKIE_DOMAIN or None,
                 secure=True,

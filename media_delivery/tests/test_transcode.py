@@ -154,6 +154,7 @@ def test_with_cloudfront_the_redirect_is_signed_there_and_hls_gets_folder_scoped
     cookie = hls.cookies["CloudFront-Policy"]
     assert cookie["path"] == folder and cookie["domain"] == ".example.test"
     assert cookie["secure"] and cookie["httponly"]
+    assert 290 <= int(cookie["max-age"]) <= 360  # until the policy's expiry
     assert re.search(r"K2TESTKEY", hls.cookies["CloudFront-Key-Pair-Id"].value)
     _signer_for.cache_clear()
     # The asset row is unchanged by delivery.
