@@ -291,3 +291,19 @@ def asset_attach(*, actor, asset: MediaAsset, lesson: Lesson | None) -> MediaAss
     asset.lesson = lesson
     asset.save(update_fields=["lesson", "updated_at"])
     return asset
+
+
+def lesson_files_adopt() -> dict[str, list]:
+    """Register an asset for every file the active tenant's lessons name that has none yet
+    (files stored before media assets existed). Idempotent; returns the assets by outcome."""
+    prefix, outcome = storage_prefix(), {"ready": [], "rejected": [], "existing": 0}
+    for lesson in Lesson.objects.alive().exclude(video="", document=""):
+        for kind, name in ((AssetKind.VIDEO, lesson.video.name), (AssetKind.DOCUMENT, lesson.document.name)):
+            if not name:
+                continue
+            if MediaAsset.objects.filter(key=prefix + name).exists():
+                outcome["existing"] += 1
+                continue
+            asset = asset_adopt(actor=None, key=prefix + name, kind=kind, lesson=lesson)
+            outcome["ready" if asset.status == AssetStatus.READY else "rejected"].append(asset)
+    return outcome

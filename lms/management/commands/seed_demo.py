@@ -20,7 +20,7 @@ from enrollments.models import Enrollment
 from enrollments.services import enrollment_create, lesson_complete, video_progress_record
 from lms.demo_content import CATALOGS, Catalog, CategorySpec, CourseSpec, LearnerJourney
 from lms.demo_media import VIDEO_SECONDS, DemoMediaError, demo_pdf, demo_video
-from media_delivery.services import asset_adopt
+from media_delivery.services import asset_adopt, lesson_files_adopt
 from media_delivery.storage import StorageUnavailable, bucket_check
 from tenants.context import absolute_url, storage_prefix, tenant_url
 from tenants.models import Plan, Tenant
@@ -132,6 +132,8 @@ class Command(BaseCommand):
                 course_spec, category=categories[course_spec.category], instructor=instructor, media=media
             )
             added += 1
+        # Lessons seeded before media assets existed get theirs (served via /media/<id>/).
+        lesson_files_adopt()
         learner = User.objects.get(email=f"learner@{tenant.slug}.test")
         if not _journey(catalog.journey, learner=learner):
             self.stderr.write(

@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-from courses.models import Lesson
-from media_delivery.models import AssetStatus, MediaAsset
-from media_delivery.services import asset_adopt
-from tenants.context import storage_prefix
+from media_delivery.services import lesson_files_adopt
 from tenants.management.base import TenantCommand
 from tenants.models import Tenant
 
@@ -15,21 +12,13 @@ class Command(TenantCommand):
     )
 
     def handle_tenant(self, tenant: Tenant, **options) -> None:
-        prefix, counts = storage_prefix(tenant), {"ready": 0, "rejected": 0, "existing": 0}
-        for lesson in Lesson.objects.alive().exclude(video="", document=""):
-            for kind, name in (("video", lesson.video.name), ("document", lesson.document.name)):
-                if not name:
-                    continue
-                if MediaAsset.objects.filter(key=prefix + name).exists():
-                    counts["existing"] += 1
-                    continue
-                asset = asset_adopt(actor=None, key=prefix + name, kind=kind, lesson=lesson)
-                counts["ready" if asset.status == AssetStatus.READY else "rejected"] += 1
-                if asset.status != AssetStatus.READY:
-                    self.stdout.write(f"  {tenant.slug}: lesson {lesson.pk} {name}: {asset.reason}")
+        outcome = lesson_files_adopt()
+        ready, refused = len(outcome["ready"]), len(outcome["rejected"])
+        for asset in outcome["rejected"]:
+            self.stdout.write(f"  {tenant.slug}: lesson {asset.lesson_id} {asset.key}: {asset.reason}")
         self.stdout.write(
             self.style.SUCCESS(
-                f"{tenant.slug}: {counts['ready']} files registered, {counts['rejected']} refused, "
-                f"{counts['existing']} already registered"
+                f"{tenant.slug}: {ready} files registered, {refused} refused, "
+                f"{outcome['existing']} already registered"
             )
         )
