@@ -14,6 +14,8 @@ BENCHMARKS = {
     "tenant_page_rps": "bench.tenant_page",
     "lesson_page_rps": "bench.lesson_page",
     "quiz_submit_rps": "bench.quiz_submit",
+    "signed_url_per_s": "bench.signed_url",
+    "media_redirect_rps": "bench.media_redirect",
 }
 
 

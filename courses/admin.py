@@ -398,7 +398,7 @@ class LessonAdmin(NotFoundMixin, BackToBuilderMixin, SoftDeleteMixin, admin.Mode
     ordering = ("module__course__title", "module__position", "position", "id")
     fieldsets = (
         (None, {"fields": ("module", "title", "kind")}),
-        ("Content", {"fields": ("video", "document", "embed_url", "body")}),
+        ("Content", {"fields": ("video", "document", "direct_upload", "embed_url", "body")}),
         ("Settings", {"fields": ("duration_minutes", "is_preview", "is_required")}),
         (
             "When it opens",
@@ -408,6 +408,7 @@ class LessonAdmin(NotFoundMixin, BackToBuilderMixin, SoftDeleteMixin, admin.Mode
             },
         ),
     )
+    readonly_fields = ("direct_upload",)
 
     class Media:
         css = {"all": ["courses/admin/builder.css"]}
@@ -425,6 +426,15 @@ class LessonAdmin(NotFoundMixin, BackToBuilderMixin, SoftDeleteMixin, admin.Mode
     @admin.display(description="Course", ordering="module__course__title")
     def course_title(self, obj):
         return obj.module.course.title
+
+    @admin.display(description="Large files")
+    def direct_upload(self, obj):
+        # The media app's upload page (browser -> storage directly, with progress); courses
+        # knows only its URL name, not the app.
+        if obj is None or obj.pk is None:
+            return "Save the lesson first, then upload large videos directly to storage."
+        url = reverse("media:upload_page") + f"?lesson={obj.pk}"
+        return format_html('<a href="{}">Upload a video or PDF directly to storage</a> (with progress)', url)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "module":

@@ -227,6 +227,16 @@ S3_ACCESS_KEY_ID = env.str("S3_ACCESS_KEY_ID", default="")
 S3_SECRET_ACCESS_KEY = env.str("S3_SECRET_ACCESS_KEY", default="")
 S3_BUCKET = env.str("S3_BUCKET", default="lms-media")
 S3_REGION = env.str("S3_REGION", default="us-east-1")
+# Media delivery (ADR 0031): signed URLs live MEDIA_URL_TTL seconds, rounded up to a bucket
+# of MEDIA_URL_BUCKET seconds so one page's URLs stay the same (and cacheable) within it.
+MEDIA_URL_TTL = env.int("MEDIA_URL_TTL", default=300)
+MEDIA_URL_BUCKET = env.int("MEDIA_URL_BUCKET", default=60)
+# CloudFront in front of the bucket (production): all three set, or none (S3 presigned URLs).
+CLOUDFRONT_DOMAIN = env.str("CLOUDFRONT_DOMAIN", default="")
+CLOUDFRONT_KEY_ID = env.str("CLOUDFRONT_KEY_ID", default="")
+CLOUDFRONT_PRIVATE_KEY_FILE = env.str("CLOUDFRONT_PRIVATE_KEY_FILE", default="")
+# Domain for the HLS signed cookies (a parent of both the site and CLOUDFRONT_DOMAIN).
+CLOUDFRONT_COOKIE_DOMAIN = env.str("CLOUDFRONT_COOKIE_DOMAIN", default="")
 
 # --- I18N, static -------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -23,5 +23,6 @@ urlpatterns = [
     path("learning/", include("enrollments.urls")),
     path("assessments/", include("assessments.urls")),
     path("certificates/", include((assessment_urls.certificate_urlpatterns, "certificates"))),
+    path("media/", include("media_delivery.urls")),
     path("admin/", tenant_admin_site.urls),
 ]

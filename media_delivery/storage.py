@@ -6,6 +6,7 @@ per call: the storage object is shared by the whole process, the tenant is not.
 
 from __future__ import annotations
 
+import contextlib
 from functools import lru_cache
 
 import boto3
@@ -93,3 +94,144 @@ class TenantS3Storage(S3Storage):
         if tenant is None:
             raise NoTenantActive("Media can only be stored or read while a tenant is active.")
         return super()._normalize_name(storage_prefix(tenant) + name.lstrip("/"))
+
+
+# --- Raw object operations on full keys (media assets) --------------------------------
+#
+# Media assets store their full key (`t/<tenant-uuid>/...`), checked against the active
+# tenant's prefix here, so no caller can sign, read or delete another tenant's object.
+
+
+def _own_key(key: str) -> str:
+    prefix = storage_prefix()
+    if not key.startswith(prefix) or ".." in key.split("/"):
+        raise PermissionError(f"Key {key!r} is not under the active tenant's prefix.")
+    return key
+
+
+def presigned_get(key: str, *, expires_in: int, filename: str | None = None) -> str:
+    """A SigV4 presigned GET of one object of the active tenant, valid `expires_in` seconds."""
+    params = {"Bucket": settings.S3_BUCKET, "Key": _own_key(key)}
+    if filename:
+        safe = filename.replace('"', "").replace("\\", "")
+        params["ResponseContentDisposition"] = f'attachment; filename="{safe}"'
+    return s3_client().generate_presigned_url("get_object", Params=params, ExpiresIn=max(1, int(expires_in)))
+
+
+def presigned_post(key: str, *, content_type: str, min_bytes: int, max_bytes: int, expires_in: int) -> dict:
+    """A presigned POST (url + form fields) that accepts exactly one object: this key, this
+    content type, and a size within [min_bytes, max_bytes]. S3 itself enforces the policy."""
+    return s3_client().generate_presigned_post(
+        Bucket=settings.S3_BUCKET,
+        Key=_own_key(key),
+        Fields={"Content-Type": content_type},
+        Conditions=[
+            {"Content-Type": content_type},
+            ["content-length-range", min_bytes, max_bytes],
+        ],
+        ExpiresIn=expires_in,
+    )
+
+
+def multipart_start(key: str, *, content_type: str) -> str:
+    """Open a multipart upload for the key; returns its upload id."""
+    answer = s3_client().create_multipart_upload(
+        Bucket=settings.S3_BUCKET, Key=_own_key(key), ContentType=content_type
+    )
+    return answer["UploadId"]
+
+
+def multipart_part_url(key: str, *, upload_id: str, part_number: int, expires_in: int) -> str:
+    return s3_client().generate_presigned_url(
+        "upload_part",
+        Params={
+            "Bucket": settings.S3_BUCKET,
+            "Key": _own_key(key),
+            "UploadId": upload_id,
+            "PartNumber": part_number,
+        },
+        ExpiresIn=expires_in,
+    )
+
+
+def multipart_complete(key: str, *, upload_id: str) -> None:
+    """Complete the upload with the parts S3 says it holds (the browser's ETags are not trusted)."""
+    client, parts, marker = s3_client(), [], 0
+    while True:
+        page = client.list_parts(
+            Bucket=settings.S3_BUCKET, Key=_own_key(key), UploadId=upload_id, PartNumberMarker=marker
+        )
+        parts += [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in page.get("Parts", [])]
+        if not page.get("IsTruncated"):
+            break
+        marker = page["NextPartNumberMarker"]
+    if not parts:
+        raise ObjectMissing("No part of this upload arrived.")
+    client.complete_multipart_upload(
+        Bucket=settings.S3_BUCKET, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+    )
+
+
+def multipart_abort(key: str, *, upload_id: str) -> None:
+    with contextlib.suppress(ClientError):  # already completed or aborted: nothing left to free
+        s3_client().abort_multipart_upload(Bucket=settings.S3_BUCKET, Key=_own_key(key), UploadId=upload_id)
+
+
+class ObjectMissing(LookupError):
+    pass
+
+
+def object_head(key: str) -> dict:
+    """Size and content type of an object; ObjectMissing when there is none."""
+    try:
+        answer = s3_client().head_object(Bucket=settings.S3_BUCKET, Key=_own_key(key))
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+            raise ObjectMissing(key) from None
+        raise
+    return {"size": answer["ContentLength"], "content_type": answer.get("ContentType", "")}
+
+
+def object_read(key: str, *, length: int | None = None) -> bytes:
+    """The object's bytes (the first `length` of them if given)."""
+    params = {"Bucket": settings.S3_BUCKET, "Key": _own_key(key)}
+    if length is not None:
+        params["Range"] = f"bytes=0-{max(0, length - 1)}"
+    try:
+        return s3_client().get_object(**params)["Body"].read()
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+            raise ObjectMissing(key) from None
+        raise
+
+
+def object_download(key: str, path: str) -> None:
+    s3_client().download_file(settings.S3_BUCKET, _own_key(key), path)
+
+
+def object_upload(key: str, path: str, *, content_type: str, cache_control: str = "") -> None:
+    extra = {"ContentType": content_type}
+    if cache_control:
+        extra["CacheControl"] = cache_control
+    s3_client().upload_file(path, settings.S3_BUCKET, _own_key(key), ExtraArgs=extra)
+
+
+def object_delete(key: str) -> None:
+    s3_client().delete_object(Bucket=settings.S3_BUCKET, Key=_own_key(key))
+
+
+def objects_delete_prefix(prefix: str) -> int:
+    """Delete every object under a prefix of the active tenant; returns how many."""
+    client, deleted = s3_client(), 0
+    for key in list(object_keys(prefix)):
+        client.delete_object(Bucket=settings.S3_BUCKET, Key=key)
+        deleted += 1
+    return deleted
+
+
+def object_keys(prefix: str):
+    """Every key under a prefix of the active tenant, with no listing outside it."""
+    paginator = s3_client().get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=settings.S3_BUCKET, Prefix=_own_key(prefix)):
+        for item in page.get("Contents", []):
+            yield item["Key"]

@@ -27,6 +27,7 @@ from courses.services import course_publish
 from courses.tests.factories import lessons_of, make_course
 from enrollments.models import Enrollment
 from enrollments.services import enrollment_create
+from media_delivery.models import MediaAsset
 from tests.fixtures import client_for
 
 MARKER = "Globex secret course"
@@ -36,7 +37,7 @@ MARKER = "Globex secret course"
 PARAMETERLESS_ALLOWED = re.compile(
     r"^(|healthz|accounts/(login|logout|signup|password-reset|password-reset/sent|reset/done)/|learning/"
     r"|assessments/grading/|certificates/|certificates/verify/"
-    r"|admin/.*)$"
+    r"|admin/.*|media/upload/|media/uploads/)$"
 )
 
 # The object each path parameter stands for, per route prefix.
@@ -55,6 +56,7 @@ ADMIN_MODELS = {
     "admin/assessments/questionpool/": "pool",
     "admin/assessments/certificatesettings/": "certificate_settings",
     "admin/assessments/certificate/": "certificate",
+    "admin/media_delivery/mediaasset/": "asset_id",
 }
 
 
@@ -126,6 +128,15 @@ def foreign(tenant, other_tenant):
             "uidb64": urlsafe_base64_encode(force_bytes(learner.pk)),
             "reset_token": default_token_generator.make_token(learner),
             "content_type": ContentType.objects.get_for_model(Course).pk,
+            "asset_id": MediaAsset.objects.create(
+                kind="video",
+                key=f"t/{other_tenant.uuid}/media/globex-secret/source.mp4",
+                status="ready",
+                lesson=lessons_of(course)[0],
+                hls_prefix=f"t/{other_tenant.uuid}/media/globex-secret/hls/",
+                poster_key=f"t/{other_tenant.uuid}/media/globex-secret/hls/poster.jpg",
+                transcode_status="done",
+            ).pk,
         }
         objects.update(_foreign_assessment_objects(course, learner))
     with schema_context(tenant.schema_name):
@@ -174,6 +185,9 @@ def _urls_for(route: str, objects: dict) -> list[str]:
             return ["/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=values: str(v[m.group(1)]), route)]
     if route.startswith(("assessments/", "certificates/")):
         return _assessment_urls(route, objects)
+    if route.startswith("media/"):
+        values = {"asset_id": objects["asset_id"], "name": "master.m3u8"}
+        return ["/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=values: str(v[m.group(1)]), route)]
     if route.startswith("admin/"):
         return []  # an admin page of a model this walk does not know yet: reported as uncovered
     # Learner pages: the foreign course, and acme's own course with a foreign lesson id.
@@ -262,6 +276,7 @@ def test_every_url_pattern_is_covered():
                         "pool",
                         "certificate_settings",
                         "certificate",
+                        "asset_id",
                     )
                 }
                 | {"own_course_slug": "x"},
@@ -291,6 +306,7 @@ def test_no_url_of_acme_reveals_or_changes_a_globex_object(foreign, tenant, othe
                 body = response.content.decode(errors="replace")
                 assert MARKER not in body, f"{method.upper()} {url} as {role} shows globex's course"
                 assert "walker@globex.test" not in body and "invitee@globex.test" not in body, url
+                assert "globex-secret/" not in body + response.get("Location", ""), url
                 if route == "accounts/reset/<uidb64>/<token>/":
                     # A foreign reset link is just an invalid link here.
                     assert response.status_code in (200, 302) and (

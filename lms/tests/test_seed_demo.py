@@ -8,6 +8,7 @@ from django_tenants.utils import schema_context
 
 from courses.models import Category, Course, CourseRevision, CourseStatus, EnrollmentPolicy, Lesson, Module
 from enrollments.models import Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
+from media_delivery.models import MediaAsset
 from tenants.cache import cache_purge_schema
 from tenants.models import Tenant
 
@@ -97,6 +98,8 @@ def test_seed_demo_gives_each_tenant_its_own_catalog_with_media_and_a_learner_pa
             video = Lesson.objects.get(kind="video", module__course__in=published)
             assert default_storage.exists(video.video.name)  # a HEAD request to S3
             assert f"/t/{tenant.uuid}/lessons/video/" in default_storage.url(video.video.name)
+            asset = MediaAsset.objects.get(lesson=video, kind="video")
+            assert asset.status == "ready" and asset.key == f"t/{tenant.uuid}/{video.video.name}"
             with default_storage.open(video.video.name) as handle:
                 mp4 = handle.read()
             assert mp4[4:8] == b"ftyp" and len(mp4) < 2_000_000

@@ -21,8 +21,9 @@ from enrollments.services import enrollment_create, lesson_complete, video_progr
 from lms.demo_assessments import demo_quiz_ensure
 from lms.demo_content import CATALOGS, Catalog, CategorySpec, CourseSpec, LearnerJourney
 from lms.demo_media import VIDEO_SECONDS, DemoMediaError, demo_pdf, demo_video
+from media_delivery.services import asset_adopt, lesson_files_adopt
 from media_delivery.storage import StorageUnavailable, bucket_check
-from tenants.context import absolute_url, tenant_url
+from tenants.context import absolute_url, storage_prefix, tenant_url
 from tenants.models import Plan, Tenant
 from tenants.services import TenantError, tenant_create
 
@@ -133,6 +134,8 @@ class Command(BaseCommand):
             )
             added += 1
         demo_quiz_ensure(tenant.slug, instructor=instructor)
+        # Lessons seeded before media assets existed get theirs (served via /media/<id>/).
+        lesson_files_adopt()
         learner = User.objects.get(email=f"learner@{tenant.slug}.test")
         if not _journey(catalog.journey, learner=learner):
             self.stderr.write(
@@ -242,6 +245,15 @@ def _course_create(spec: CourseSpec, *, category: Category, instructor, media: d
                 lesson.document.name = media[lesson_spec.title]
             lesson.full_clean()
             lesson.save()
+            if lesson.video.name or lesson.document.name:
+                # The page reaches the file through its media asset (/media/<id>/); a video
+                # is transcoded to HLS by the worker once this transaction commits.
+                asset_adopt(
+                    actor=instructor,
+                    key=storage_prefix() + (lesson.video.name or lesson.document.name),
+                    kind="video" if lesson.video.name else "document",
+                    lesson=lesson,
+                )
     by_title = {lesson.title: lesson for lesson in Lesson.objects.filter(module__course=course)}
     for lesson_spec in spec.lessons:
         if lesson_spec.requires:
