@@ -7,6 +7,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from analytics.ingest import track
 
 from .models import Course, CourseRevision, CourseStatus, Lesson, LessonKind, Module
 from .snapshots import card_of, changes_between, snapshot_of
@@ -110,6 +111,8 @@ def course_publish(*, actor, course: Course, summary: str = "") -> CourseRevisio
         before=before,
         after={"revision": revision.number, "summary": revision.summary},
     )
+    published = {"course_id": course.pk, "revision": revision.number}
+    transaction.on_commit(lambda: track("course.published", user_id=actor.pk, payload=published))
     return revision
 
 
