@@ -21,4 +21,5 @@ urlpatterns = [
     path("courses/", include(course_pages)),
     path("learning/", include("enrollments.urls")),
     path("admin/", tenant_admin_site.urls),
+    path("analytics/", include("analytics.urls")),
 ]

@@ -32,7 +32,7 @@ MARKER = "Globex secret course"
 # Named here so that a new URL is a conscious decision, not silently skipped.
 PARAMETERLESS_ALLOWED = re.compile(
     r"^(|healthz|accounts/(login|logout|signup|password-reset|password-reset/sent|reset/done)/|learning/"
-    r"|admin/.*)$"
+    r"|admin/.*|analytics/|analytics/beacon/)$"
 )
 
 # The object each path parameter stands for, per route prefix.
@@ -150,6 +150,9 @@ def _urls_for(route: str, objects: dict) -> list[str]:
                 "revision_id": objects["revision"],
             }
             return ["/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=values: str(v[m.group(1)]), route)]
+    if route.startswith("analytics/courses/"):
+        course = objects["course"]
+        return [f"/analytics/courses/{course}/{q}" for q in ("", "?export=daily", "?format=json")]
     if route.startswith("admin/"):
         return []  # an admin page of a model this walk does not know yet: reported as uncovered
     # Learner pages: the foreign course, and acme's own course with a foreign lesson id.

@@ -164,3 +164,36 @@ def _to_outbox(event: dict) -> None:
         OutboxEvent.objects.create(event_id=event["id"], envelope=event)
     except Exception:  # the database is down too: log the event itself
         log.exception("event lost: neither Redis nor the outbox took it: %s", encode(event).decode())
+
+
+def track_many(events: list[tuple[str, int | None, dict]]) -> int:
+    """Several events of the active tenant, (type, user_id, payload) each, in one pipelined round trip.
+
+    Like track(): never raises; invalid events are refused one by one; if Redis does not
+    answer they all go to the outbox. Returns how many were accepted.
+    """
+    accepted = []
+    for event_type, user_id, payload in events:
+        try:
+            event = envelope(event_type, user_id=user_id, payload=payload)
+            if len(encode(event)) > MAX_EVENT_BYTES:
+                raise InvalidEvent(f"the event is larger than {MAX_EVENT_BYTES} bytes")
+            accepted.append(event)
+        except InvalidEvent as exc:
+            log.warning("event refused: %s", exc)
+            count_rejection("invalid")
+        except Exception:  # track_many() never raises into the request
+            log.exception("event refused: unexpected error while building it")
+            count_rejection("error")
+    if not accepted:
+        return 0
+    try:
+        pipe = redis_client().pipeline(transaction=False)
+        for event in accepted:
+            pipe.xadd(stream_for(event["tenant"]), {"e": encode(event)}, maxlen=maxlen(), approximate=True)
+        pipe.execute()
+    except Exception as exc:  # Redis down: keep the events in the outbox
+        log.warning("Redis refused %d events (%s); keeping them in the outbox", len(accepted), exc)
+        for event in accepted:
+            _to_outbox(event)
+    return len(accepted)
