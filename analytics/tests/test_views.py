@@ -180,3 +180,10 @@ def test_tenant_overview_ranks_courses_and_exports_csv(streams, course, tenant):
     assert rows[1] == f"{course.title},1,1,100.0"
     not_admin = client_for(tenant, as_role="instructor").get("/analytics/?export=courses")
     assert not_admin["Content-Type"].startswith("text/html")  # instructors get their course list, no export
+
+
+def test_dashboards_are_linked_from_the_admin_index_and_the_course_builder(course, tenant):
+    client = client_for(tenant, as_role="admin")
+    assert 'href="/analytics/"' in client.get("/admin/").content.decode()
+    builder = client.get(f"/admin/courses/course/{course.pk}/change/").content.decode()
+    assert f'href="/analytics/courses/{course.pk}/"' in builder
