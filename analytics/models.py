@@ -1,10 +1,11 @@
 """Reporting tables (in each tenant's schema), the dedupe table and the outbox.
 
-Dashboards read only these tables, never raw events. Every table is written by the
-consumer (analytics/consumer.py) with set-based SQL, and recomputed from source tables
-by `manage.py rebuild_reports`. Course, lesson and learner columns are plain integers,
-not foreign keys: reports outlive deleted courses, and the consumer never waits on a
-lock of a course row.
+Dashboards read only these tables, never raw events. Their primary keys are the natural
+keys the consumer upserts on (no surrogate id: one index less to maintain per row).
+Every table is written by the consumer (analytics/consumer.py) with set-based SQL, and
+recomputed from source tables by `manage.py rebuild_reports`. Course, lesson and learner
+columns are plain integers, not foreign keys: reports outlive deleted courses, and the
+consumer never waits on a lock of a course row.
 """
 
 from django.db import models
@@ -34,6 +35,7 @@ class OutboxEvent(models.Model):
 class CourseDay(models.Model):
     """Counters of one course on one day (UTC). Active learners: count LearnerDay rows."""
 
+    pk = models.CompositePrimaryKey("course_id", "day")
     course_id = models.BigIntegerField()
     day = models.DateField()
     new_enrollments = models.IntegerField(default=0)
@@ -44,9 +46,6 @@ class CourseDay(models.Model):
     score_sum = models.FloatField(default=0, help_text="Sum of score / max score over graded attempts.")
     certificates = models.IntegerField(default=0)
 
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["course_id", "day"], name="analytics_course_day_once")]
-
     def __str__(self) -> str:
         return f"course {self.course_id} on {self.day}"
 
@@ -54,14 +53,10 @@ class CourseDay(models.Model):
 class LearnerDay(models.Model):
     """A learner was active in a course on a day (the basis of active-learner counts)."""
 
+    pk = models.CompositePrimaryKey("course_id", "day", "user_id")
     course_id = models.BigIntegerField()
     day = models.DateField()
     user_id = models.BigIntegerField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["course_id", "day", "user_id"], name="analytics_learner_day_once")
-        ]
 
     def __str__(self) -> str:
         return f"learner {self.user_id} in course {self.course_id} on {self.day}"
@@ -70,18 +65,13 @@ class LearnerDay(models.Model):
 class LessonLearner(models.Model):
     """One learner's furthest point in one lesson: the basis of the lesson funnel."""
 
+    pk = models.CompositePrimaryKey("lesson_id", "user_id")
     course_id = models.BigIntegerField()
     lesson_id = models.BigIntegerField()
     user_id = models.BigIntegerField()
     viewed = models.BooleanField(default=False)
     completed = models.BooleanField(default=False)
     watch_percent = models.FloatField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["lesson_id", "user_id"], name="analytics_lesson_learner_once")
-        ]
-        indexes = [models.Index(fields=["course_id", "lesson_id"])]
 
     def __str__(self) -> str:
         return f"learner {self.user_id} in lesson {self.lesson_id}"
@@ -92,7 +82,7 @@ class QuestionStat(models.Model):
 
     course_id = models.BigIntegerField()
     assessment_id = models.BigIntegerField()
-    question_id = models.BigIntegerField(unique=True)
+    question_id = models.BigIntegerField(primary_key=True)
     attempts = models.IntegerField(default=0)
     correct = models.IntegerField(default=0)
     points_sum = models.FloatField(default=0)
@@ -105,15 +95,11 @@ class QuestionStat(models.Model):
 class LearnerCourse(models.Model):
     """A learner in a course: last active and time spent (video seconds watched)."""
 
+    pk = models.CompositePrimaryKey("course_id", "user_id")
     course_id = models.BigIntegerField()
     user_id = models.BigIntegerField()
     last_active = models.DateTimeField()
     seconds_spent = models.FloatField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["course_id", "user_id"], name="analytics_learner_course_once")
-        ]
 
     def __str__(self) -> str:
         return f"learner {self.user_id} in course {self.course_id}"

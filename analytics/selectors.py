@@ -101,19 +101,21 @@ def lesson_funnel(*, course: Course) -> list[dict]:
         return []
     stats = {
         row["lesson_id"]: row
-        for row in LessonLearner.objects.filter(course_id=course.pk)
+        for row in LessonLearner.objects.filter(lesson_id__in=[lesson["id"] for lesson in lessons])
         .values("lesson_id")
         .annotate(
-            viewers=Count("id", filter=Q(viewed=True)),
-            completions=Count("id", filter=Q(completed=True)),
+            viewers=Count("user_id", filter=Q(viewed=True)),
+            completions=Count("user_id", filter=Q(completed=True)),
             watch=Max("watch_percent"),
         )
     }
     watch = {
         row["lesson_id"]: row["avg"]
-        for row in LessonLearner.objects.filter(course_id=course.pk, watch_percent__gt=0)
+        for row in LessonLearner.objects.filter(
+            lesson_id__in=[lesson["id"] for lesson in lessons], watch_percent__gt=0
+        )
         .values("lesson_id")
-        .annotate(avg=Sum("watch_percent") / Count("id"))
+        .annotate(avg=Sum("watch_percent") / Count("user_id"))
     }
     funnel, previous = [], None
     for lesson in lessons:

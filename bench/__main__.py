@@ -13,6 +13,8 @@ BENCHMARKS = {
     "tenant_create_seconds": "bench.tenant_create",
     "tenant_page_rps": "bench.tenant_page",
     "lesson_page_rps": "bench.lesson_page",
+    "event_ingest_eps": "bench.event_ingest",
+    "consumer_eps": "bench.consumer",
 }
 
 

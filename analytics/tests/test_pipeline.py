@@ -57,12 +57,22 @@ def _snapshot() -> dict:
                 "score_sum",
             )
         ),
-        "learner_day": list(LearnerDay.objects.order_by("id").values_list("course_id", "day", "user_id")),
-        "lessons": list(
-            LessonLearner.objects.order_by("id").values("lesson_id", "user_id", "completed", "watch_percent")
+        "learner_day": list(
+            LearnerDay.objects.order_by("course_id", "day", "user_id").values_list(
+                "course_id", "day", "user_id"
+            )
         ),
-        "learners": list(LearnerCourse.objects.order_by("id").values("user_id", "seconds_spent")),
-        "questions": list(QuestionStat.objects.order_by("id").values("question_id", "attempts", "correct")),
+        "lessons": list(
+            LessonLearner.objects.order_by("lesson_id", "user_id").values(
+                "lesson_id", "user_id", "completed", "watch_percent"
+            )
+        ),
+        "learners": list(
+            LearnerCourse.objects.order_by("course_id", "user_id").values("user_id", "seconds_spent")
+        ),
+        "questions": list(
+            QuestionStat.objects.order_by("question_id").values("question_id", "attempts", "correct")
+        ),
     }
 
 

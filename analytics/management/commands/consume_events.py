@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--name", help="Consumer name in the group (default: host-pid).")
-        parser.add_argument("--batch", type=int, default=1000, help="Entries read per stream per batch.")
+        parser.add_argument("--batch", type=int, default=2000, help="Entries read per stream per batch.")
         parser.add_argument(
             "--claim-idle-ms",
             type=int,
@@ -33,6 +33,7 @@ class Command(BaseCommand):
             raise CommandError("--batch must be between 1 and 100000.")
         consumer = Consumer(options["name"], batch=options["batch"], claim_idle_ms=options["claim_idle_ms"])
         claim = True
+        last_claim = time.monotonic()
         while True:
             result = consumer.drain(seconds=5, claim=claim)
             claim = False
@@ -44,5 +45,10 @@ class Command(BaseCommand):
             elif options["until_empty"]:
                 return
             else:
-                time.sleep(0.5)
-                claim = True
+                # Wait on the streams (not a sleep): a new event is applied as soon as it lands.
+                idle = consumer.run_once(block_ms=1000)
+                if idle.read:
+                    self.stdout.write(f"read {idle.read}, applied {idle.applied}")
+                claim = time.monotonic() - last_claim > 30
+                if claim:
+                    last_claim = time.monotonic()
