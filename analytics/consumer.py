@@ -183,11 +183,13 @@ class Aggregates:
         course = p["course_id"]
         day = _day(event.at)
         t = event.type
+        if t == "course.published":  # an author's act, not a learner's activity
+            return
         if event.user is not None:
             self.learner_day.add((course, day, event.user))
             lc = self.learner_course.setdefault((course, event.user), [event.at, 0.0])
             lc[0] = max(lc[0], event.at)
-        if t == "course.published" or event.user is None:
+        if event.user is None:
             return
         row = self.course_day[(course, day)]
         if t == "enrollment.created":

@@ -155,8 +155,9 @@ def test_consumer_builds_the_reports(streams, in_tenant):
             ],
         },
     )
+    track("course.published", user_id=99, payload={"course_id": COURSE, "revision": 2})  # the author
     result = Consumer(name="t1").drain(seconds=5)
-    assert result.applied == 13 and result.rejected == 0 and result.failed == 0
+    assert result.applied == 14 and result.rejected == 0 and result.failed == 0
     day = CourseDay.objects.get(course_id=COURSE, day=_day())
     assert (day.new_enrollments, day.lesson_completions, day.seconds_watched) == (2, 2, 90)
     assert day.quiz_attempts == 1 and day.score_sum == pytest.approx(0.75)
@@ -234,3 +235,15 @@ def test_reports_stay_in_their_tenant(streams, tenant, other_tenant):
         assert CourseDay.objects.get(course_id=COURSE).new_enrollments == 1
     with schema_context(other_tenant.schema_name):
         assert CourseDay.objects.get(course_id=COURSE).new_enrollments == 2
+
+
+def test_the_consumer_task_runs_without_a_tenant(streams, in_tenant):
+    """Beat sends it with no tenant header; unlike tenant tasks it must run (it is cross-tenant)."""
+    from analytics.tasks import consume_task, outbox_replay_task
+
+    track("enrollment.created", user_id=4, payload={"course_id": COURSE})
+    connection.set_schema_to_public()
+    assert consume_task.apply(headers={"_schema_name": "public"}).get()["applied"] == 1
+    assert outbox_replay_task.apply(headers={"_schema_name": "public"}).get() == 0
+    connection.set_tenant(in_tenant)
+    assert CourseDay.objects.get(course_id=COURSE).new_enrollments == 1
