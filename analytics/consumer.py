@@ -79,6 +79,14 @@ def _day(timestamp: float) -> date:
     return day
 
 
+def consumer_client():
+    """A Redis connection for the consumer: unlike track()'s, it may wait on a blocking read."""
+    import redis
+
+    url = getattr(settings, "ANALYTICS_REDIS_URL", settings.REDIS_URL)
+    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=30)
+
+
 def dead_stream() -> str:
     return f"{getattr(settings, 'ANALYTICS_STREAM_PREFIX', 'events')}:dead"
 
@@ -347,7 +355,7 @@ class Consumer:
             if claim_idle_ms is not None
             else int(getattr(settings, "ANALYTICS_CLAIM_IDLE_MS", 30_000))
         )
-        self.client = client or redis_client()
+        self.client = client or consumer_client()
         self.streams = stream_names()
         self._tenants: dict[str, str] | None = None
         ensure_groups(self.client)

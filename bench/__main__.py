@@ -15,6 +15,7 @@ BENCHMARKS = {
     "lesson_page_rps": "bench.lesson_page",
     "event_ingest_eps": "bench.event_ingest",
     "consumer_eps": "bench.consumer",
+    "event_lag_p95_ms": "bench.event_lag",
 }
 
 

@@ -223,7 +223,7 @@ CELERY_TASK_EAGER_PROPAGATES = TESTING
 # `analytics` queue, sent by beat with no tenant (they are cross-tenant by design).
 CELERY_TASK_ROUTES = {"analytics.*": {"queue": "analytics"}}
 CELERY_BEAT_SCHEDULE = {
-    "analytics-consume": {"task": "analytics.consume", "schedule": 2.0, "options": {"expires": 10}},
+    "analytics-consume": {"task": "analytics.consume", "schedule": 5.0, "options": {"expires": 5}},
     "analytics-outbox-replay": {
         "task": "analytics.outbox_replay",
         "schedule": 30.0,
@@ -232,6 +232,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 ANALYTICS_REDIS_URL = env.str("ANALYTICS_REDIS_URL", default=REDIS_URL)
 ANALYTICS_PARTITIONS = env.int("ANALYTICS_PARTITIONS", default=16)
+ANALYTICS_STREAM_PREFIX = env.str("ANALYTICS_STREAM_PREFIX", default="events")
 # Sized for a long consumer outage: ~1M entries per stream (about a day at 200 events/s per partition).
 ANALYTICS_STREAM_MAXLEN = env.int("ANALYTICS_STREAM_MAXLEN", default=1_000_000)
 ANALYTICS_MAX_FAILURES = env.int("ANALYTICS_MAX_FAILURES", default=3)
