@@ -237,10 +237,12 @@ class Aggregates:
         row[2] = max(row[2], 100.0 if completed and not percent else percent)
 
     def write(self, cursor, schema: str) -> None:
+        # Rows go in key order, so two consumers upserting overlapping rows lock them in the
+        # same order and cannot deadlock.
         s = connection.ops.quote_name(schema)
         if self.course_day:
-            keys = list(self.course_day)
-            cols = list(zip(*self.course_day.values(), strict=True))
+            keys = sorted(self.course_day)
+            cols = list(zip(*(self.course_day[k] for k in keys), strict=True))
             cursor.execute(
                 f"""INSERT INTO {s}.analytics_courseday AS t (course_id, day, new_enrollments,
                     lesson_completions, course_completions, seconds_watched, quiz_attempts, score_sum,
@@ -258,7 +260,7 @@ class Aggregates:
                 [_array(k[0] for k in keys), _quoted(k[1] for k in keys), *map(_array, cols)],
             )
         if self.learner_day:
-            rows = list(self.learner_day)
+            rows = sorted(self.learner_day)
             cursor.execute(
                 f"""INSERT INTO {s}.analytics_learnerday (course_id, day, user_id)
                 SELECT * FROM unnest(%s::bigint[], %s::date[], %s::bigint[])
@@ -266,8 +268,8 @@ class Aggregates:
                 [_array(r[0] for r in rows), _quoted(r[1] for r in rows), _array(r[2] for r in rows)],
             )
         if self.learner_course:
-            keys = list(self.learner_course)
-            values = list(self.learner_course.values())
+            keys = sorted(self.learner_course)
+            values = [self.learner_course[k] for k in keys]
             cursor.execute(
                 f"""INSERT INTO {s}.analytics_learnercourse AS t
                     (course_id, user_id, last_active, seconds_spent)
@@ -283,8 +285,8 @@ class Aggregates:
                 ],
             )
         if self.lesson_learner:
-            keys = list(self.lesson_learner)
-            values = list(self.lesson_learner.values())
+            keys = sorted(self.lesson_learner)
+            values = [self.lesson_learner[k] for k in keys]
             cursor.execute(
                 f"""INSERT INTO {s}.analytics_lessonlearner AS t
                     (lesson_id, user_id, course_id, viewed, completed, watch_percent)
@@ -303,8 +305,8 @@ class Aggregates:
                 ],
             )
         if self.questions:
-            keys = list(self.questions)
-            cols = list(zip(*self.questions.values(), strict=True))
+            keys = sorted(self.questions)
+            cols = list(zip(*(self.questions[k] for k in keys), strict=True))
             cursor.execute(
                 f"""INSERT INTO {s}.analytics_questionstat AS t (question_id, course_id, assessment_id,
                     attempts, correct, points_sum, max_points_sum)
@@ -329,7 +331,7 @@ def apply_events(schema: str, events: list[Event]) -> tuple[int, int]:
         cursor.execute(
             f"""INSERT INTO {s}.analytics_processedevent (event_id, processed_at)
             SELECT unnest(%s::uuid[]), now() ON CONFLICT DO NOTHING RETURNING event_id""",
-            [_quoted(unique)],
+            [_quoted(sorted(unique))],
         )
         new = {str(row[0]) for row in cursor.fetchall()}
         aggregates = Aggregates()

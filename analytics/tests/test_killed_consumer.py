@@ -107,3 +107,28 @@ def test_a_consumer_killed_mid_batch_and_restarted_matches_ground_truth(streams,
         if first.poll() is None:
             first.kill()
         _cleanup(in_tenant.schema_name, course_id, ids)
+
+
+def test_two_consumers_at_once_count_every_event_once(streams, in_tenant):
+    import uuid
+
+    course_id = random.randint(2 * 10**9, 3 * 10**9)
+    ids = []
+    for n in range(3000):
+        event_id = uuid.uuid4()
+        ids.append(str(event_id))
+        payload = {"course_id": course_id, "lesson_id": course_id + n % 7}
+        track("lesson.completed", user_id=1 + n % 30, payload=payload, event_id=event_id)
+    first, second = _consumer("--until-empty"), _consumer("--until-empty")
+    try:
+        assert first.wait(timeout=120) == 0 and second.wait(timeout=120) == 0
+        days = CourseDay.objects.filter(course_id=course_id)
+        assert sum(d.lesson_completions for d in days) == 3000
+        assert ProcessedEvent.objects.filter(event_id__in=ids).count() == 3000
+        assert LessonLearner.objects.filter(course_id=course_id).count() == 7 * 30
+        assert streams.hlen("analytics:failures") == 0
+    finally:
+        for proc in (first, second):
+            if proc.poll() is None:
+                proc.kill()
+        _cleanup(in_tenant.schema_name, course_id, ids)
