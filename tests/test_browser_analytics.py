@@ -15,6 +15,7 @@ from analytics.models import CourseDay, LearnerCourse, LearnerDay, LessonLearner
 from courses.tests.factories import lessons_of, make_course
 from enrollments.services import enrollment_create
 from tests.fixtures import PASSWORD, browser_sign_in, site_url
+from tests.test_browser_learner import journey  # noqa: F401 - a committed course with a video lesson
 
 pytestmark = pytest.mark.browser
 TENANT = "globex"
@@ -86,3 +87,36 @@ def test_dashboard_draws_a_chart_and_shows_a_new_event_live(
 def lessons_of_ids(course) -> list[int]:
     with schema_context(TENANT):
         return [lesson.pk for lesson in lessons_of(course)]
+
+
+def test_the_player_beacon_sends_video_heartbeats(browser, live_server_port, journey, django_db_blocker):  # noqa: F811
+    """beacon.js hooks the lesson's <video>: pausing sends a video.progress batch to /analytics/beacon/."""
+    import json
+
+    from analytics.ingest import redis_client, stream_for
+    from tenants.models import Tenant
+
+    with django_db_blocker.unblock(), schema_context(TENANT):
+        enrollment_create(user=journey["learner"], course=journey["course"])
+        stream = stream_for(str(Tenant.objects.get(slug=TENANT).uuid))
+    reset_client()
+    port, video_id = live_server_port, journey["ids"][2]
+    page = browser.new_context().new_page()
+    page.set_default_timeout(15000)
+    browser_sign_in(page, slug=TENANT, port=port, email=journey["learner"].email)
+    page.goto(site_url(TENANT, port, f"/learning/{journey['course'].slug}/lessons/{video_id}/"))
+    page.wait_for_function("document.querySelector('video').readyState >= 1")
+    with page.expect_response(lambda r: r.url.endswith("/analytics/beacon/")) as beat:
+        page.locator("video").evaluate("v => { v.muted = true; return v.play(); }")
+        page.wait_for_function("document.querySelector('video').currentTime >= 1.5")
+        page.evaluate("document.querySelector('video').pause()")
+    assert beat.value.status == 202 and beat.value.json()["accepted"] == 1
+    mine = [
+        json.loads(fields[b"e"])
+        for _, fields in redis_client().xrevrange(stream, count=50)
+        if json.loads(fields[b"e"])["user"] == journey["learner"].pk
+    ]
+    progress = [e for e in mine if e["type"] == "video.progress"]
+    assert progress and progress[0]["payload"]["lesson_id"] == video_id
+    assert 1 <= progress[0]["payload"]["seconds_watched"] <= 5 and progress[0]["payload"]["duration"] == 10
+    page.context.close()
