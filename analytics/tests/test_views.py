@@ -187,3 +187,19 @@ def test_dashboards_are_linked_from_the_admin_index_and_the_course_builder(cours
     assert 'href="/analytics/"' in client.get("/admin/").content.decode()
     builder = client.get(f"/admin/courses/course/{course.pk}/change/").content.decode()
     assert f'href="/analytics/courses/{course.pk}/"' in builder
+
+
+def test_beacon_never_records_for_another_tenant(streams, course, tenant, other_tenant):
+    from django_tenants.utils import schema_context
+
+    with schema_context(other_tenant.schema_name):
+        foreign = make_course(slug="globex-measured", lessons=1)
+        foreign_lesson = lessons_of(foreign)[0]
+    acme = client_for(tenant, as_role="learner")
+    # A globex course id posted to acme is read as an acme course id: recorded (if at all) as acme's.
+    assert _post(acme, [_progress(foreign, foreign_lesson)]).status_code == 202
+    # Acme's session cookie means nothing on globex's host.
+    acme.defaults["HTTP_HOST"] = host_of(other_tenant)
+    assert _post(acme, [_progress(foreign, foreign_lesson)]).status_code == 403
+    events = _stream(streams, tenant) + _stream(streams, other_tenant)  # possibly one partition
+    assert all(e["schema"] == "acme" and e["tenant"] == str(tenant.uuid) for e in events)
