@@ -131,7 +131,10 @@ def lesson_funnel(*, course: Course) -> list[dict]:
                 "kind": lesson["kind"],
                 "viewers": viewers,
                 "completions": row.get("completions", 0),
-                "watch_percent": round(watch[lesson["id"]], 1) if lesson["id"] in watch else None,
+                # Only videos are watched; a read lesson's completion is in the completions column.
+                "watch_percent": round(watch[lesson["id"]], 1)
+                if lesson["kind"] == "video" and lesson["id"] in watch
+                else None,
                 "drop_off_percent": drop,
             }
         )
