@@ -1,4 +1,4 @@
-"""Periodic, cross-tenant tasks on the `analytics` queue (ADR 0020).
+"""Periodic, cross-tenant tasks on the `analytics` queue (ADR 0020): consume, replay, prune.
 
 Both tasks are sent by Celery beat with no tenant, on purpose: the consumer reads the
 shared streams and writes each tenant's schema itself; the outbox replay visits every
@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 
+from django.conf import settings
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from lms.celery import app
@@ -17,7 +20,7 @@ from tenants.models import Tenant
 
 from .consumer import Consumer
 from .ingest import encode, maxlen, redis_client, stream_for
-from .models import OutboxEvent
+from .models import OutboxEvent, ProcessedEvent
 
 log = logging.getLogger("analytics.tasks")
 
@@ -79,3 +82,21 @@ def outbox_replay_task() -> int:
             log.warning("outbox of %s not replayed yet: %s", tenant.slug, exc)
             return total
     return total
+
+
+def processed_prune(*, tenant: Tenant, days: int) -> int:
+    """Forget dedupe ids older than `days` in one tenant; returns how many went.
+
+    Safe once no copy of those events can still arrive: track() refuses events older than
+    7 days and streams are capped, so only an outbox older than `days` could replay one.
+    """
+    cutoff = timezone.now() - timedelta(days=days)
+    with schema_context(tenant.schema_name):
+        deleted, _ = ProcessedEvent.objects.filter(processed_at__lt=cutoff).delete()
+    return deleted
+
+
+@app.task(name="analytics.processed_prune", tenant_required=False, ignore_result=True)
+def processed_prune_task() -> int:
+    days = int(getattr(settings, "ANALYTICS_DEDUPE_DAYS", 30))
+    return sum(processed_prune(tenant=t, days=days) for t in Tenant.objects.exclude(schema_name="public"))

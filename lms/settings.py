@@ -229,6 +229,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
         "options": {"expires": 60},
     },
+    "analytics-processed-prune": {"task": "analytics.processed_prune", "schedule": 6 * 3600.0},
 }
 ANALYTICS_REDIS_URL = env.str("ANALYTICS_REDIS_URL", default=REDIS_URL)
 ANALYTICS_PARTITIONS = env.int("ANALYTICS_PARTITIONS", default=16)
@@ -237,6 +238,8 @@ ANALYTICS_STREAM_PREFIX = env.str("ANALYTICS_STREAM_PREFIX", default="events")
 ANALYTICS_STREAM_MAXLEN = env.int("ANALYTICS_STREAM_MAXLEN", default=1_000_000)
 ANALYTICS_MAX_FAILURES = env.int("ANALYTICS_MAX_FAILURES", default=3)
 ANALYTICS_CLAIM_IDLE_MS = env.int("ANALYTICS_CLAIM_IDLE_MS", default=30_000)
+# Dedupe ids are kept this long (longer than any event can be redelivered or replayed).
+ANALYTICS_DEDUPE_DAYS = env.int("ANALYTICS_DEDUPE_DAYS", default=30)
 
 # --- S3 media -----------------------------------------------------------------
 S3_ENDPOINT_URL = env.str("S3_ENDPOINT_URL", default="http://127.0.0.1:8333")

@@ -204,6 +204,16 @@ def test_a_poison_event_is_dead_lettered_and_the_batch_goes_on(streams, in_tenan
     assert ProcessedEvent.objects.filter(event_id=good["id"]).exists()
     assert not ProcessedEvent.objects.filter(event_id=poison["id"]).exists()
 
+    # Once the cause is fixed, the operator sends it back (here: still poison, so it fails again).
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("replay_dead_letters", stdout=out)
+    assert "1 replayed, 0 skipped" in out.getvalue() and streams.xlen(dead_stream()) == 0
+    assert consumer.drain(seconds=5).failed == 1
+
 
 def test_malformed_entries_are_dropped_and_counted(streams, in_tenant, other_tenant):
     stream = stream_for(str(in_tenant.uuid))
@@ -249,3 +259,16 @@ def test_the_consumer_task_runs_without_a_tenant(streams, in_tenant):
     assert outbox_replay_task.apply(headers={"_schema_name": "public"}).get() == 0
     connection.set_tenant(in_tenant)
     assert CourseDay.objects.get(course_id=COURSE).new_enrollments == 1
+
+
+def test_old_dedupe_ids_are_pruned(in_tenant):
+    from django.utils import timezone
+
+    from analytics.tasks import processed_prune
+
+    old, new = uuid.uuid4(), uuid.uuid4()
+    ProcessedEvent.objects.create(event_id=old)
+    ProcessedEvent.objects.create(event_id=new)
+    ProcessedEvent.objects.filter(event_id=old).update(processed_at=timezone.now() - timedelta(days=31))
+    assert processed_prune(tenant=in_tenant, days=30) == 1
+    assert list(ProcessedEvent.objects.values_list("event_id", flat=True)) == [new]
