@@ -203,3 +203,22 @@ def test_beacon_never_records_for_another_tenant(streams, course, tenant, other_
     assert _post(acme, [_progress(foreign, foreign_lesson)]).status_code == 403
     events = _stream(streams, tenant) + _stream(streams, other_tenant)  # possibly one partition
     assert all(e["schema"] == "acme" and e["tenant"] == str(tenant.uuid) for e in events)
+
+
+def test_the_beacon_rate_limit_is_per_tenant(streams, course, tenant, other_tenant):
+    """The limit's cache key carries the tenant: user 3 of acme spending it leaves user 3 of globex alone."""
+    from django_tenants.utils import schema_context
+
+    acme_learner = User.objects.get(email="learner@acme.test")
+    with schema_context(other_tenant.schema_name):
+        globex_learner = User.objects.get(email="learner@globex.test")
+    assert acme_learner.pk == globex_learner.pk  # both tenants were built the same way
+    cache.clear()
+    acme = client_for(tenant, as_role="learner")
+    lesson = lessons_of(course)[0]
+    for _ in range(BEACON_PER_MINUTE):
+        _post(acme, [_progress(course, lesson)])
+    assert _post(acme, [_progress(course, lesson)]).status_code == 429
+    globex = client_for(other_tenant, as_role="learner")
+    assert _post(globex, [_progress(course, lesson)]).status_code == 202
+    cache.clear()
