@@ -39,7 +39,7 @@ from django.db import connection, transaction
 from tenants.models import Tenant
 
 from .ingest import REJECTED_KEY, redis_client, stream_names
-from .ingest.schemas import SCHEMA_VERSION, InvalidEvent, validate_payload
+from .ingest.schemas import MAX_EVENT_BYTES, SCHEMA_VERSION, InvalidEvent, validate_payload
 
 log = logging.getLogger("analytics.consumer")
 
@@ -141,6 +141,8 @@ def parse(stream: str, entry_id: bytes, fields: dict, tenants: dict[str, str]) -
     raw = fields.get(b"e")
     if raw is None:
         raise InvalidEvent("the entry has no event")
+    if len(raw) > MAX_EVENT_BYTES:
+        raise InvalidEvent(f"the event is larger than {MAX_EVENT_BYTES} bytes")
     try:
         data = json.loads(raw)
     except ValueError:

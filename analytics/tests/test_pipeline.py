@@ -223,11 +223,12 @@ def test_malformed_entries_are_dropped_and_counted(streams, in_tenant, other_ten
     future["at"] += 86400
     unknown = envelope("lesson.viewed", user_id=5, payload={"course_id": 1, "lesson_id": 2})
     unknown["type"] = "lesson.exploded"
-    for raw in (b"not json", encode(claims_other), encode(future), encode(unknown)):
+    huge = b'{"v": 1, "pad": "' + b"x" * 20_000 + b'"}'
+    for raw in (b"not json", encode(claims_other), encode(future), encode(unknown), huge):
         streams.xadd(stream, {"e": raw})
     result = Consumer(name="c").drain(seconds=5)
-    assert result.rejected == 4 and result.applied == 0
-    assert streams.hget(REJECTED_KEY, "invalid") == b"4"
+    assert result.rejected == 5 and result.applied == 0
+    assert streams.hget(REJECTED_KEY, "invalid") == b"5"
     assert ProcessedEvent.objects.count() == 0
     with schema_context(other_tenant.schema_name):
         assert ProcessedEvent.objects.count() == 0
