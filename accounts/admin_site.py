@@ -34,6 +34,26 @@ class TenantAdminSite(admin.AdminSite):
 
     def get_app_list(self, request, app_label=None):
         apps = super().get_app_list(request, app_label)
+        if app_label is None and getattr(request.user, "can_use_admin", False):
+            # Reports live outside the admin (analytics app); reached from here and the course builder.
+            apps.append(
+                {
+                    "name": "Analytics",
+                    "app_label": "analytics",
+                    "app_url": reverse("analytics:index"),
+                    "has_module_perms": True,
+                    "models": [
+                        {
+                            "name": "Dashboards",
+                            "object_name": "Dashboards",
+                            "admin_url": reverse("analytics:index"),
+                            "add_url": None,
+                            "view_only": True,
+                            "perms": {"view": True},
+                        }
+                    ],
+                }
+            )
         if getattr(request.user, "is_tenant_admin", False):
             # Listed under People: django-tenants' admin templates hide app labels it does not know.
             for app in apps:

@@ -16,6 +16,9 @@ BENCHMARKS = {
     "quiz_submit_rps": "bench.quiz_submit",
     "signed_url_per_s": "bench.signed_url",
     "media_redirect_rps": "bench.media_redirect",
+    "event_ingest_eps": "bench.event_ingest",
+    "consumer_eps": "bench.consumer",
+    "event_lag_p95_ms": "bench.event_lag",
 }
 
 

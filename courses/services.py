@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Role
+from analytics.ingest import track
 
 from .models import (
     Course,
@@ -119,6 +120,8 @@ def course_publish(*, actor, course: Course, summary: str = "") -> CourseRevisio
         before=before,
         after={"revision": revision.number, "summary": revision.summary},
     )
+    published = {"course_id": course.pk, "revision": revision.number}
+    transaction.on_commit(lambda: track("course.published", user_id=actor.pk, payload=published))
     return revision
 
 

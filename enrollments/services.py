@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from analytics.ingest import track
 from courses.models import SELF_COMPLETED_KINDS, Course, LessonKind
 from courses.selectors import Outline, outline_for
 
@@ -41,6 +42,8 @@ def enrollment_create(*, user, course: Course) -> Enrollment:
         return Enrollment.objects.get(user=user, course=course)
     action = "enrollment.requested" if status == EnrollmentStatus.PENDING else "enrollment.created"
     audit_record(actor=user, action=action, target=enrollment, after={"status": status})
+    if status == EnrollmentStatus.ACTIVE:
+        _track_after_commit("enrollment.created", user.pk, course_id=course.pk)
     return enrollment
 
 
@@ -79,6 +82,7 @@ def _recompute(enrollment: Enrollment, outline: Outline) -> None:
     if required and len(done) == len(required) and enrollment.status == EnrollmentStatus.ACTIVE:
         enrollment.status = EnrollmentStatus.COMPLETED
         enrollment.completed_at = timezone.now()
+        _track_after_commit("enrollment.completed", enrollment.user_id, course_id=enrollment.course_id)
 
 
 def _completed(user, course: Course) -> set[int]:
@@ -151,6 +155,7 @@ def lesson_open(
         raise EnrollmentError(decision.reason)
     if enrollment is None or not enrollment.opens_lessons:
         return None
+    _track_after_commit("lesson.viewed", user.pk, course_id=course.pk, lesson_id=lesson["id"])
     if progress is not _UNKNOWN and progress is not None and enrollment.last_lesson_id == lesson["id"]:
         return progress
     return _lesson_open_record(user=user, course=course, lesson=lesson, outline=outline)
@@ -209,6 +214,9 @@ def _mark_completed(progress: LessonProgress) -> None:
     if progress.status != ProgressStatus.COMPLETED:
         progress.status = ProgressStatus.COMPLETED
         progress.completed_at = timezone.now()
+        _track_after_commit(
+            "lesson.completed", progress.user_id, course_id=progress.course_id, lesson_id=progress.lesson_id
+        )
     progress.percent = 100
     progress.save()
 
@@ -280,6 +288,11 @@ def enrollment_set_access(
         after={"status": enrollment.status, "starts": _iso(starts_at), "ends": _iso(ends_at)},
     )
     return enrollment
+
+
+def _track_after_commit(event_type: str, user_id: int, **payload) -> None:
+    """A learner event for analytics, sent only if the transaction commits (never raises)."""
+    transaction.on_commit(lambda: track(event_type, user_id=user_id, payload=payload))
 
 
 def _iso(moment) -> str | None:

@@ -221,6 +221,28 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = TESTING
 CELERY_TASK_EAGER_PROPAGATES = TESTING
 
+# Learner events (analytics, ADR 0020/0021): the consumer and the outbox replay run on the
+# `analytics` queue, sent by beat with no tenant (they are cross-tenant by design).
+CELERY_TASK_ROUTES = {"analytics.*": {"queue": "analytics"}}
+CELERY_BEAT_SCHEDULE = {
+    "analytics-consume": {"task": "analytics.consume", "schedule": 5.0, "options": {"expires": 5}},
+    "analytics-outbox-replay": {
+        "task": "analytics.outbox_replay",
+        "schedule": 30.0,
+        "options": {"expires": 60},
+    },
+    "analytics-processed-prune": {"task": "analytics.processed_prune", "schedule": 6 * 3600.0},
+}
+ANALYTICS_REDIS_URL = env.str("ANALYTICS_REDIS_URL", default=REDIS_URL)
+ANALYTICS_PARTITIONS = env.int("ANALYTICS_PARTITIONS", default=16)
+ANALYTICS_STREAM_PREFIX = env.str("ANALYTICS_STREAM_PREFIX", default="events")
+# Sized for a long consumer outage: ~1M entries per stream (about a day at 200 events/s per partition).
+ANALYTICS_STREAM_MAXLEN = env.int("ANALYTICS_STREAM_MAXLEN", default=1_000_000)
+ANALYTICS_MAX_FAILURES = env.int("ANALYTICS_MAX_FAILURES", default=3)
+ANALYTICS_CLAIM_IDLE_MS = env.int("ANALYTICS_CLAIM_IDLE_MS", default=30_000)
+# Dedupe ids are kept this long (longer than any event can be redelivered or replayed).
+ANALYTICS_DEDUPE_DAYS = env.int("ANALYTICS_DEDUPE_DAYS", default=30)
+
 # --- S3 media -----------------------------------------------------------------
 S3_ENDPOINT_URL = env.str("S3_ENDPOINT_URL", default="http://127.0.0.1:8333")
 S3_ACCESS_KEY_ID = env.str("S3_ACCESS_KEY_ID", default="")

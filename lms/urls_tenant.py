@@ -25,4 +25,5 @@ urlpatterns = [
     path("certificates/", include((assessment_urls.certificate_urlpatterns, "certificates"))),
     path("media/", include("media_delivery.urls")),
     path("admin/", tenant_admin_site.urls),
+    path("analytics/", include("analytics.urls")),
 ]

@@ -37,7 +37,7 @@ MARKER = "Globex secret course"
 PARAMETERLESS_ALLOWED = re.compile(
     r"^(|healthz|accounts/(login|logout|signup|password-reset|password-reset/sent|reset/done)/|learning/"
     r"|assessments/grading/|certificates/|certificates/verify/"
-    r"|admin/.*|media/upload/|media/uploads/)$"
+    r"|admin/.*|media/upload/|media/uploads/|analytics/|analytics/beacon/)$"
 )
 
 # The object each path parameter stands for, per route prefix.
@@ -188,6 +188,9 @@ def _urls_for(route: str, objects: dict) -> list[str]:
     if route.startswith("media/"):
         values = {"asset_id": objects["asset_id"], "name": "master.m3u8"}
         return ["/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=values: str(v[m.group(1)]), route)]
+    if route.startswith("analytics/courses/"):
+        course = objects["course"]
+        return [f"/analytics/courses/{course}/{q}" for q in ("", "?export=daily", "?format=json")]
     if route.startswith("admin/"):
         return []  # an admin page of a model this walk does not know yet: reported as uncovered
     # Learner pages: the foreign course, and acme's own course with a foreign lesson id.

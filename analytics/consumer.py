@@ -1,0 +1,494 @@
+"""The consumer: Redis Streams -> reporting tables, exactly-once in effect.
+
+One consumer group (`reports`) reads every partition stream. A batch is read with one
+XREADGROUP over all streams, parsed, checked, grouped by tenant schema, and for each
+tenant written in ONE transaction: the batch's event ids go into the tenant's
+ProcessedEvent table (INSERT ... ON CONFLICT DO NOTHING RETURNING), and only the events
+whose ids were new are aggregated in Python and upserted with one set-based statement
+per reporting table (INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE). After
+the commit the entries are XACKed. A crash between commit and XACK redelivers the
+entries, and their ids are already in ProcessedEvent: nothing counts twice.
+
+The consumer is cross-tenant by design (ADR 0020): it runs with the connection on
+`public`, and addresses tenant tables by schema-qualified names of schemas it found in
+the Tenant table, after checking that each event's tenant uuid matches its schema.
+
+Entries a dead consumer left pending are taken over with XAUTOCLAIM. A group of events
+whose transaction fails is retried one event at a time; an event that fails
+ANALYTICS_MAX_FAILURES times goes to the dead-letter stream with its error and is
+acknowledged, and the rest of the batch goes on. Malformed events (bad JSON, unknown
+type, a payload that fails its schema, a tenant that does not match, clock skew) are
+dropped at once with a log line and a counter (`analytics:rejected`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import socket
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from tenants.models import Tenant
+
+from .ingest import REJECTED_KEY, redis_client, stream_names
+from .ingest.schemas import MAX_EVENT_BYTES, SCHEMA_VERSION, InvalidEvent, validate_payload
+
+log = logging.getLogger("analytics.consumer")
+
+GROUP = "reports"
+FAILURES_KEY = "analytics:failures"
+# A heartbeat claiming more than this many seconds watched is capped (players send ~15 s).
+MAX_HEARTBEAT_SECONDS = 60
+# Events this far ahead of the consumer's clock are refused (a wrong clock, not the future).
+MAX_FUTURE_SKEW_SECONDS = 300
+
+
+def _array(values) -> str:
+    """A PostgreSQL array literal. Sent as one text parameter and cast in SQL (`%s::bigint[]`):
+    much cheaper than adapting thousands of Python values one by one."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _quoted(values) -> str:
+    """An array literal of values that need quotes (dates, timestamps, uuids; never a quote inside)."""
+    return '{"' + '","'.join(map(str, values)) + '"}'
+
+
+def _bools(values) -> str:
+    return "{" + ",".join("t" if v else "f" for v in values) + "}"
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_DAYS: dict[int, date] = {}
+
+
+def _day(timestamp: float) -> date:
+    """The UTC date of a timestamp, memoized per day number (the consumer asks millions of times)."""
+    number = int(timestamp // 86400)
+    day = _DAYS.get(number)
+    if day is None:
+        day = _DAYS[number] = datetime.fromtimestamp(number * 86400, UTC).date()
+    return day
+
+
+def consumer_client():
+    """A Redis connection for the consumer: unlike track()'s, it may wait on a blocking read."""
+    import redis
+
+    url = getattr(settings, "ANALYTICS_REDIS_URL", settings.REDIS_URL)
+    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=30)
+
+
+def dead_stream() -> str:
+    return f"{getattr(settings, 'ANALYTICS_STREAM_PREFIX', 'events')}:dead"
+
+
+def max_failures() -> int:
+    return int(getattr(settings, "ANALYTICS_MAX_FAILURES", 3))
+
+
+@dataclass
+class BatchResult:
+    read: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    failed: int = 0
+    dead: int = 0
+    claimed: int = 0
+
+
+@dataclass(slots=True)
+class Event:
+    stream: str
+    entry_id: bytes
+    id: str
+    type: str
+    schema: str
+    user: int | None
+    at: float  # seconds since the epoch (UTC)
+    payload: dict = field(default_factory=dict)
+
+
+def ensure_groups(client=None) -> None:
+    """Create the consumer group on every stream (and the streams), if missing."""
+    client = client or redis_client()
+    pipe = client.pipeline(transaction=False)
+    for stream in stream_names():
+        pipe.xgroup_create(stream, GROUP, id="0", mkstream=True)
+    for result in pipe.execute(raise_on_error=False):
+        if isinstance(result, Exception) and "BUSYGROUP" not in str(result):
+            raise result
+
+
+def _tenant_schemas() -> dict[str, str]:
+    """{tenant uuid: schema name} of every tenant (read from public)."""
+    return {
+        str(u): s for u, s in Tenant.objects.exclude(schema_name="public").values_list("uuid", "schema_name")
+    }
+
+
+def parse(stream: str, entry_id: bytes, fields: dict, tenants: dict[str, str]) -> Event:
+    """One stream entry as an Event; InvalidEvent when it must be dropped."""
+    raw = fields.get(b"e")
+    if raw is None:
+        raise InvalidEvent("the entry has no event")
+    if len(raw) > MAX_EVENT_BYTES:
+        raise InvalidEvent(f"the event is larger than {MAX_EVENT_BYTES} bytes")
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise InvalidEvent("the event is not JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidEvent("the event is not an object")
+    if data.get("v") != SCHEMA_VERSION:
+        raise InvalidEvent(f"unknown event version {data.get('v')!r}")
+    event_id = data.get("id")
+    if not isinstance(event_id, str) or not _UUID.fullmatch(event_id):
+        raise InvalidEvent("the event id is not a UUID (lower-case, with dashes)")
+    schema = tenants.get(str(data.get("tenant")))
+    if schema is None or schema != data.get("schema"):
+        raise InvalidEvent("the event's tenant does not exist or does not match its schema")
+    payload = validate_payload(str(data.get("type")), data.get("payload"))
+    user = data.get("user")
+    if user is not None and (isinstance(user, bool) or not isinstance(user, int) or user < 1):
+        raise InvalidEvent("the user is not an id")
+    at = data.get("at")
+    if isinstance(at, bool) or not isinstance(at, int | float):
+        raise InvalidEvent("occurred_at is not a timestamp")
+    if at > time.time() + MAX_FUTURE_SKEW_SECONDS or at < 0:
+        raise InvalidEvent("occurred_at is in the future")
+    return Event(
+        stream=stream,
+        entry_id=entry_id,
+        id=event_id,
+        type=data["type"],
+        schema=schema,
+        user=user,
+        at=float(at),
+        payload=payload,
+    )
+
+
+class Aggregates:
+    """One batch of one tenant, summed in Python, ready for set-based upserts."""
+
+    def __init__(self) -> None:
+        self.course_day: dict[tuple, list[float]] = defaultdict(lambda: [0, 0, 0, 0.0, 0, 0.0, 0])
+        self.learner_day: set[tuple] = set()
+        self.learner_course: dict[tuple, list] = {}
+        self.lesson_learner: dict[tuple, list] = {}
+        self.questions: dict[int, list] = {}
+
+    def add(self, event: Event) -> None:
+        p = event.payload
+        course = p["course_id"]
+        day = _day(event.at)
+        t = event.type
+        if t == "course.published":  # an author's act, not a learner's activity
+            return
+        if event.user is not None:
+            self.learner_day.add((course, day, event.user))
+            lc = self.learner_course.setdefault((course, event.user), [event.at, 0.0])
+            lc[0] = max(lc[0], event.at)
+        if event.user is None:
+            return
+        row = self.course_day[(course, day)]
+        if t == "enrollment.created":
+            row[0] += 1
+        elif t == "lesson.completed":
+            row[1] += 1
+            self._lesson(event, completed=True)
+        elif t == "enrollment.completed":
+            row[2] += 1
+        elif t == "video.progress":
+            seconds = min(p["seconds_watched"], MAX_HEARTBEAT_SECONDS)
+            row[3] += seconds
+            self.learner_course[(course, event.user)][1] += seconds
+            duration = p["duration"]
+            percent = min(100.0, 100.0 * p["position"] / duration) if duration > 0 else 0.0
+            self._lesson(event, percent=percent)
+        elif t == "lesson.viewed":
+            self._lesson(event)
+        elif t == "quiz.graded":
+            row[4] += 1
+            row[5] += p["score"] / p["max_score"] if p["max_score"] > 0 else 0.0
+            for q in p["questions"]:
+                stat = self.questions.setdefault(
+                    q["question_id"], [course, p["assessment_id"], 0, 0, 0.0, 0.0]
+                )
+                stat[2] += 1
+                stat[3] += 1 if q["correct"] else 0
+                stat[4] += q["points"]
+                stat[5] += q["max_points"]
+        elif t == "certificate.issued":
+            row[6] += 1
+
+    def _lesson(self, event: Event, *, completed: bool = False, percent: float = 0.0) -> None:
+        key = (event.payload["lesson_id"], event.user)
+        row = self.lesson_learner.setdefault(key, [event.payload["course_id"], False, 0.0])
+        row[1] = row[1] or completed
+        row[2] = max(row[2], 100.0 if completed and not percent else percent)
+
+    def write(self, cursor, schema: str) -> None:
+        # Rows go in key order, so two consumers upserting overlapping rows lock them in the
+        # same order and cannot deadlock.
+        s = connection.ops.quote_name(schema)
+        if self.course_day:
+            keys = sorted(self.course_day)
+            cols = list(zip(*(self.course_day[k] for k in keys), strict=True))
+            cursor.execute(
+                f"""INSERT INTO {s}.analytics_courseday AS t (course_id, day, new_enrollments,
+                    lesson_completions, course_completions, seconds_watched, quiz_attempts, score_sum,
+                    certificates)
+                SELECT * FROM unnest(%s::bigint[], %s::date[], %s::int[], %s::int[], %s::int[],
+                    %s::float8[], %s::int[], %s::float8[], %s::int[])
+                ON CONFLICT (course_id, day) DO UPDATE SET
+                    new_enrollments = t.new_enrollments + EXCLUDED.new_enrollments,
+                    lesson_completions = t.lesson_completions + EXCLUDED.lesson_completions,
+                    course_completions = t.course_completions + EXCLUDED.course_completions,
+                    seconds_watched = t.seconds_watched + EXCLUDED.seconds_watched,
+                    quiz_attempts = t.quiz_attempts + EXCLUDED.quiz_attempts,
+                    score_sum = t.score_sum + EXCLUDED.score_sum,
+                    certificates = t.certificates + EXCLUDED.certificates""",  # noqa: S608 - quoted schema
+                [_array(k[0] for k in keys), _quoted(k[1] for k in keys), *map(_array, cols)],
+            )
+        if self.learner_day:
+            rows = sorted(self.learner_day)
+            cursor.execute(
+                f"""INSERT INTO {s}.analytics_learnerday (course_id, day, user_id)
+                SELECT * FROM unnest(%s::bigint[], %s::date[], %s::bigint[])
+                ON CONFLICT DO NOTHING""",  # noqa: S608 - quoted schema
+                [_array(r[0] for r in rows), _quoted(r[1] for r in rows), _array(r[2] for r in rows)],
+            )
+        if self.learner_course:
+            keys = sorted(self.learner_course)
+            values = [self.learner_course[k] for k in keys]
+            cursor.execute(
+                f"""INSERT INTO {s}.analytics_learnercourse AS t
+                    (course_id, user_id, last_active, seconds_spent)
+                SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], %s::float8[])
+                ON CONFLICT (course_id, user_id) DO UPDATE SET
+                    last_active = GREATEST(t.last_active, EXCLUDED.last_active),
+                    seconds_spent = t.seconds_spent + EXCLUDED.seconds_spent""",  # noqa: S608 - quoted schema
+                [
+                    _array(k[0] for k in keys),
+                    _array(k[1] for k in keys),
+                    _quoted(datetime.fromtimestamp(v[0], UTC).isoformat() for v in values),
+                    _array(v[1] for v in values),
+                ],
+            )
+        if self.lesson_learner:
+            keys = sorted(self.lesson_learner)
+            values = [self.lesson_learner[k] for k in keys]
+            cursor.execute(
+                f"""INSERT INTO {s}.analytics_lessonlearner AS t
+                    (lesson_id, user_id, course_id, viewed, completed, watch_percent)
+                SELECT l, u, c, true, d, w FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[],
+                    %s::bool[], %s::float8[]) AS x(l, u, c, d, w)
+                ON CONFLICT (lesson_id, user_id) DO UPDATE SET
+                    viewed = true,
+                    completed = t.completed OR EXCLUDED.completed,
+                    watch_percent = GREATEST(t.watch_percent, EXCLUDED.watch_percent)""",  # noqa: S608
+                [
+                    _array(k[0] for k in keys),
+                    _array(k[1] for k in keys),
+                    _array(v[0] for v in values),
+                    _bools(v[1] for v in values),
+                    _array(v[2] for v in values),
+                ],
+            )
+        if self.questions:
+            keys = sorted(self.questions)
+            cols = list(zip(*(self.questions[k] for k in keys), strict=True))
+            cursor.execute(
+                f"""INSERT INTO {s}.analytics_questionstat AS t (question_id, course_id, assessment_id,
+                    attempts, correct, points_sum, max_points_sum)
+                SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::int[], %s::int[],
+                    %s::float8[], %s::float8[])
+                ON CONFLICT (question_id) DO UPDATE SET
+                    attempts = t.attempts + EXCLUDED.attempts,
+                    correct = t.correct + EXCLUDED.correct,
+                    points_sum = t.points_sum + EXCLUDED.points_sum,
+                    max_points_sum = t.max_points_sum + EXCLUDED.max_points_sum""",  # noqa: S608
+                [_array(keys), *map(_array, cols)],
+            )
+
+
+def apply_events(schema: str, events: list[Event]) -> tuple[int, int]:
+    """Write one tenant's events in one transaction; (applied, duplicates)."""
+    unique: dict[str, Event] = {}
+    for event in events:
+        unique.setdefault(event.id, event)
+    s = connection.ops.quote_name(schema)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {s}.analytics_processedevent (event_id, processed_at)
+            SELECT unnest(%s::uuid[]), now() ON CONFLICT DO NOTHING RETURNING event_id""",
+            [_quoted(sorted(unique))],
+        )
+        new = {str(row[0]) for row in cursor.fetchall()}
+        aggregates = Aggregates()
+        for event_id in new:
+            aggregates.add(unique[event_id])
+        aggregates.write(cursor, schema)
+    return len(new), len(events) - len(new)
+
+
+class Consumer:
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        batch: int = 2000,
+        claim_idle_ms: int | None = None,
+        client=None,
+    ) -> None:
+        self.name = name or f"{socket.gethostname()}-{os.getpid()}"
+        self.batch = batch
+        self.claim_idle_ms = (
+            claim_idle_ms
+            if claim_idle_ms is not None
+            else int(getattr(settings, "ANALYTICS_CLAIM_IDLE_MS", 30_000))
+        )
+        self.client = client or consumer_client()
+        self.streams = stream_names()
+        self._tenants: dict[str, str] | None = None
+        ensure_groups(self.client)
+
+    @property
+    def tenants(self) -> dict[str, str]:
+        if self._tenants is None:
+            self._tenants = _tenant_schemas()
+        return self._tenants
+
+    # --- reading ------------------------------------------------------------------
+    def read(self, block_ms: int | None = None) -> list[tuple[str, bytes, dict]]:
+        reply = self.client.xreadgroup(
+            GROUP, self.name, dict.fromkeys(self.streams, ">"), count=self.batch, block=block_ms
+        )
+        return [
+            (name.decode(), entry_id, fields) for name, entries in reply or [] for entry_id, fields in entries
+        ]
+
+    def claim(self) -> list[tuple[str, bytes, dict]]:
+        """Take over entries other consumers left pending longer than claim_idle_ms."""
+        pipe = self.client.pipeline(transaction=False)
+        for stream in self.streams:
+            pipe.xautoclaim(stream, GROUP, self.name, min_idle_time=self.claim_idle_ms, count=self.batch)
+        entries = []
+        for stream, reply in zip(self.streams, pipe.execute(), strict=True):
+            for entry_id, fields in reply[1]:
+                if fields is not None:
+                    entries.append((stream, entry_id, fields))
+        return entries
+
+    # --- processing ---------------------------------------------------------------
+    def process(
+        self, entries: list[tuple[str, bytes, dict]], result: BatchResult | None = None
+    ) -> BatchResult:
+        result = result or BatchResult()
+        result.read += len(entries)
+        to_ack: list[tuple[str, bytes]] = []
+        groups: dict[str, list[Event]] = defaultdict(list)
+        rejected: dict[str, int] = defaultdict(int)
+        for stream, entry_id, fields in entries:
+            try:
+                event = parse(stream, entry_id, fields, self.tenants)
+            except InvalidEvent as exc:
+                log.warning("event %s on %s dropped: %s", entry_id.decode(), stream, exc)
+                rejected["invalid"] += 1
+                result.rejected += 1
+                to_ack.append((stream, entry_id))
+                continue
+            groups[event.schema].append(event)
+        for schema, events in groups.items():
+            try:
+                applied, duplicates = apply_events(schema, events)
+            except Exception:
+                log.exception("%d events of %s failed together; retrying one by one", len(events), schema)
+                self._one_by_one(schema, events, result, to_ack)
+                continue
+            result.applied += applied
+            result.duplicates += duplicates
+            to_ack.extend((e.stream, e.entry_id) for e in events)
+        self._ack(to_ack, rejected)
+        return result
+
+    def _one_by_one(self, schema: str, events: list[Event], result: BatchResult, to_ack: list) -> None:
+        for event in events:
+            try:
+                applied, duplicates = apply_events(schema, [event])
+            except Exception as exc:
+                result.failed += 1
+                failures = self.client.hincrby(FAILURES_KEY, event.entry_id, 1)
+                if failures >= max_failures():
+                    log.error("event %s failed %d times; dead-lettered: %s", event.id, failures, exc)
+                    self.client.xadd(
+                        dead_stream(),
+                        {
+                            "stream": event.stream,
+                            "entry": event.entry_id,
+                            "event_id": event.id,
+                            "schema": event.schema,
+                            "error": f"{type(exc).__name__}: {exc}"[:2000],
+                            "e": self._raw(event),
+                        },
+                    )
+                    self.client.hdel(FAILURES_KEY, event.entry_id)
+                    result.dead += 1
+                    to_ack.append((event.stream, event.entry_id))
+                continue
+            result.applied += applied
+            result.duplicates += duplicates
+            to_ack.append((event.stream, event.entry_id))
+
+    def _raw(self, event: Event) -> bytes:
+        entries = self.client.xrange(event.stream, event.entry_id, event.entry_id)
+        return entries[0][1].get(b"e", b"") if entries else b""
+
+    def _ack(self, to_ack: list[tuple[str, bytes]], rejected: dict[str, int]) -> None:
+        if not to_ack and not rejected:
+            return
+        by_stream: dict[str, list[bytes]] = defaultdict(list)
+        for stream, entry_id in to_ack:
+            by_stream[stream].append(entry_id)
+        pipe = self.client.pipeline(transaction=False)
+        for stream, ids in by_stream.items():
+            pipe.xack(stream, GROUP, *ids)
+        for reason, n in rejected.items():
+            pipe.hincrby(REJECTED_KEY, reason, n)
+        pipe.execute()
+
+    def run_once(self, *, claim: bool = False, block_ms: int | None = None) -> BatchResult:
+        result = BatchResult()
+        if claim:
+            claimed = self.claim()
+            result.claimed = len(claimed)
+            if claimed:
+                self.process(claimed, result)
+        entries = self.read(block_ms)
+        if entries:
+            self.process(entries, result)
+        return result
+
+    def drain(self, *, seconds: float = 10.0, claim: bool = True) -> BatchResult:
+        """Read and apply batches until the streams are empty or `seconds` have passed."""
+        total = BatchResult()
+        deadline = time.monotonic() + seconds
+        first = True
+        while True:
+            result = self.run_once(claim=claim and first)
+            first = False
+            for name in total.__dataclass_fields__:
+                setattr(total, name, getattr(total, name) + getattr(result, name))
+            if result.read == 0 or time.monotonic() > deadline:
+                return total

@@ -1,0 +1,191 @@
+"""consumer_eps: events/s the consumer applies to the reporting tables (one process, 2 cores).
+
+EVENTS events of the `perf` tenant (mostly video heartbeats, with lesson views and
+completions, over 50 courses, 400 lessons and 500 learners) are put in the streams
+first; what is timed is Consumer.drain() until the streams are empty: read in batches,
+parse and validate, dedupe in PostgreSQL, aggregate in Python, upsert set-based, XACK.
+The figure is PROCESSES consumers in one group (one per core, as deployed); the
+conditions also give one process alone.
+Baseline in the same run: the naive direct-write design, one autocommitted
+INSERT ... ON CONFLICT DO UPDATE per event into the same day table (NAIVE_EVENTS of the
+same events). Goal from issue #5: >= 30,000 events/s and >= 8x the naive rate.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+import time
+import uuid
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import connection, connections
+from django.test.utils import override_settings
+from django_tenants.utils import schema_context
+
+from bench.common import bench_tenant_ensure, write_result
+
+EVENTS = 100_000
+NAIVE_EVENTS = 5_000
+BATCH = 2000
+PROCESSES = 2
+PREFIX = "bench-consumer"
+COURSE_BASE = 7_000_000
+
+
+def _events(tenant, n: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    now = datetime.now(UTC).timestamp()
+    out = []
+    for _ in range(n):
+        course = COURSE_BASE + rng.randint(1, 50)
+        lesson = course * 10 + rng.randint(1, 8)
+        roll = rng.random()
+        if roll < 0.8:
+            kind, payload = "video.progress", {"course_id": course, "lesson_id": lesson, "position": 120.0,
+                                               "duration": 600.0, "seconds_watched": 15.0}  # fmt: skip
+        elif roll < 0.95:
+            kind, payload = "lesson.viewed", {"course_id": course, "lesson_id": lesson}
+        else:
+            kind, payload = "lesson.completed", {"course_id": course, "lesson_id": lesson}
+        out.append(
+            {
+                "id": str(uuid.uuid4()),
+                "type": kind,
+                "v": 1,
+                "tenant": str(tenant.uuid),
+                "schema": tenant.schema_name,
+                "user": rng.randint(1, 500),
+                "at": now - rng.random() * 3600,
+                "payload": payload,
+            }
+        )
+    return out
+
+
+def _fill(client, tenant, events: list[dict]) -> None:
+    from analytics.ingest import encode, stream_for
+
+    stream = stream_for(str(tenant.uuid))
+    for start in range(0, len(events), 5000):
+        pipe = client.pipeline(transaction=False)
+        for event in events[start : start + 5000]:
+            pipe.xadd(stream, {"e": encode(event)})
+        pipe.execute()
+
+
+def _naive(tenant, events: list[dict]) -> float:
+    """One upsert per event, each its own transaction (autocommit), as a direct-write design would."""
+    sql = (
+        f'INSERT INTO "{tenant.schema_name}".analytics_courseday AS t (course_id, day, new_enrollments, '  # noqa: S608
+        "lesson_completions, course_completions, seconds_watched, quiz_attempts, score_sum, certificates) "
+        "VALUES (%s, %s, 0, %s, 0, %s, 0, 0, 0) ON CONFLICT (course_id, day) DO UPDATE SET "
+        "lesson_completions = t.lesson_completions + EXCLUDED.lesson_completions, "
+        "seconds_watched = t.seconds_watched + EXCLUDED.seconds_watched"
+    )
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for e in events:
+            p = e["payload"]
+            day = datetime.fromtimestamp(e["at"], UTC).date()
+            cursor.execute(
+                sql,
+                [
+                    p["course_id"],
+                    day,
+                    1 if e["type"] == "lesson.completed" else 0,
+                    p.get("seconds_watched", 0),
+                ],
+            )
+    return len(events) / (time.perf_counter() - started)
+
+
+def _child(name: str, go, queue) -> None:
+    from analytics.consumer import Consumer
+    from analytics.ingest import reset_client
+
+    reset_client()
+    consumer = Consumer(name, batch=BATCH)
+    go.wait()
+    result = consumer.drain(seconds=600, claim=False)
+    queue.put(result.applied)
+
+
+def _parallel(processes: int) -> float:
+    """`processes` consumers in the same group (forked, one per core), timed from a common start."""
+    context = multiprocessing.get_context("fork")
+    go, queue = context.Event(), context.Queue()
+    connections.close_all()
+    children = [context.Process(target=_child, args=(f"bench-{n}", go, queue)) for n in range(processes)]
+    for child in children:
+        child.start()
+    time.sleep(2)  # each child has connected and joined the group
+    started = time.perf_counter()
+    go.set()
+    applied = sum(queue.get(timeout=600) for _ in children)
+    elapsed = time.perf_counter() - started
+    for child in children:
+        child.join()
+    assert applied == EVENTS, applied
+    return EVENTS / elapsed
+
+
+def _wipe(client, tenant) -> None:
+    keys = list(client.scan_iter(f"{PREFIX}:*"))
+    if keys:
+        client.delete(*keys)
+    with schema_context(tenant.schema_name), connection.cursor() as cursor:
+        for table in ("courseday", "learnerday", "lessonlearner", "learnercourse"):
+            cursor.execute(
+                f"DELETE FROM analytics_{table} WHERE course_id BETWEEN %s AND %s",  # noqa: S608
+                [COURSE_BASE, COURSE_BASE + 100],
+            )
+        cursor.execute("TRUNCATE analytics_processedevent")
+
+
+def run() -> dict:
+    from analytics.consumer import Consumer
+    from analytics.ingest import redis_client, reset_client
+
+    tenant = bench_tenant_ensure()
+    with override_settings(ANALYTICS_STREAM_PREFIX=PREFIX):
+        reset_client()
+        client = redis_client()
+        _wipe(client, tenant)
+        try:
+            events = _events(tenant, EVENTS, seed=1)
+            _fill(client, tenant, events)
+            consumer = Consumer("bench", batch=BATCH)
+            started = time.perf_counter()
+            result = consumer.drain(seconds=600, claim=False)
+            elapsed = time.perf_counter() - started
+            assert result.applied == EVENTS, result
+            single = EVENTS / elapsed
+            _wipe(client, tenant)
+            _fill(client, tenant, _events(tenant, EVENTS, seed=3))
+            eps = _parallel(PROCESSES)
+            _wipe(client, tenant)
+            naive = _naive(tenant, _events(tenant, NAIVE_EVENTS, seed=2))
+        finally:
+            _wipe(client, tenant)
+            reset_client()
+    return write_result(
+        "consumer_eps",
+        eps,
+        "events/s",
+        "one INSERT ... ON CONFLICT DO UPDATE per event, autocommit (naive direct write)",
+        naive,
+        {
+            "events": EVENTS,
+            "naive_events": NAIVE_EVENTS,
+            "batch_per_stream": BATCH,
+            "mix": "80% video.progress, 15% lesson.viewed, 5% lesson.completed; 50 courses, 500 learners",
+            "consumer": f"{PROCESSES} processes in one consumer group (one per core); PostgreSQL and Redis "
+            "on the same 2 cores",
+            "one_process_eps": round(single),
+            "goal": ">= 30000 events/s and >= 8x the naive rate",
+            "database": settings.DATABASES["default"]["NAME"],
+            "note": "shared 2-core machine; other engineers' tests and benchmarks may run at the same time",
+        },
+    )
