@@ -1,13 +1,16 @@
 """The consumer: Redis Streams -> reporting tables, exactly-once in effect.
 
 One consumer group (`reports`) reads every partition stream. A batch is read with one
-XREADGROUP over all streams, parsed, checked, grouped by tenant schema, and for each
-tenant written in ONE transaction: the batch's event ids go into the tenant's
-ProcessedEvent table (INSERT ... ON CONFLICT DO NOTHING RETURNING), and only the events
-whose ids were new are aggregated in Python and upserted with one set-based statement
-per reporting table (INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE). After
+XREADGROUP over all streams, decoded and checked (analytics/decoding.py), grouped by
+tenant schema, and for each tenant written in ONE transaction: the batch's event ids go
+into the tenant's ProcessedEvent table (INSERT ... ON CONFLICT DO NOTHING), and only
+events whose ids were new count, upserted with one set-based statement per reporting
+table (INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE). The batch is summed
+before the transaction as if all its ids were new; if the dedupe insert inserted fewer,
+the transaction is rolled back and redone with only the new ones (apply_events). After
 the commit the entries are XACKed. A crash between commit and XACK redelivers the
-entries, and their ids are already in ProcessedEvent: nothing counts twice.
+entries, and their ids are already in ProcessedEvent: nothing counts twice. ADR 0023
+has the measurements behind the shape of this loop.
 
 The consumer is cross-tenant by design (ADR 0020): it runs with the connection on
 `public`, and addresses tenant tables by schema-qualified names of schemas it found in
