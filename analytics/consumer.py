@@ -328,8 +328,17 @@ class Aggregates:
         return out
 
     def write(self, cursor, schema: str) -> None:
-        for sql, params in self.statements(schema):
-            cursor.execute(sql, params)
+        _execute_all(cursor, self.statements(schema))
+
+
+def _execute_all(cursor, statements: list[tuple[str, list[str]]]) -> None:
+    """All the upserts in one round trip (Django's cursors bind parameters on the client, so
+    several statements may share one execute): while a transaction waits on its client it
+    holds row locks another consumer may be waiting for."""
+    if statements:
+        cursor.execute(
+            ";\n".join(sql for sql, _ in statements), [p for _, params in statements for p in params]
+        )
 
 
 class _SomeSeenBefore(Exception):
@@ -363,8 +372,7 @@ def apply_events(schema: str, events: list[Event]) -> tuple[int, int]:
             )
             if cursor.fetchone()[0] != len(unique):
                 raise _SomeSeenBefore
-            for sql, params in statements:
-                cursor.execute(sql, params)
+            _execute_all(cursor, statements)
         return len(unique), len(events) - len(unique)
     except _SomeSeenBefore:
         pass
