@@ -184,6 +184,21 @@ def test_redelivery_after_a_crash_before_xack_changes_nothing(streams, in_tenant
     assert all(streams.xpending(name, GROUP)["pending"] == 0 for name in stream_names())
 
 
+def test_a_batch_of_seen_and_new_events_counts_only_the_new_ones(streams, in_tenant):
+    """Part of a batch was applied before: the rest is applied, the seen part is not counted again."""
+    tenants = {str(in_tenant.uuid): in_tenant.schema_name}
+    _some_events(user_id=31)
+    events = [parse(*entry, tenants) for entry in Consumer(name="first").read()]
+    assert apply_events(in_tenant.schema_name, events[:3]) == (3, 0)  # enrolled, viewed, one heartbeat
+    assert apply_events(in_tenant.schema_name, events) == (3, 3)
+    assert apply_events(in_tenant.schema_name, events + events[:1]) == (0, 7)
+    day = CourseDay.objects.get(course_id=COURSE, day=_day())
+    assert (day.new_enrollments, day.lesson_completions, day.seconds_watched) == (1, 1, 45)
+    assert LearnerCourse.objects.get(course_id=COURSE, user_id=31).seconds_spent == 45
+    assert LessonLearner.objects.get(lesson_id=LESSON, user_id=31).watch_percent == 100
+    assert ProcessedEvent.objects.count() == 6
+
+
 def test_a_poison_event_is_dead_lettered_and_the_batch_goes_on(streams, in_tenant, settings):
     settings.ANALYTICS_MAX_FAILURES = 2
     good = envelope("lesson.viewed", user_id=5, payload={"course_id": COURSE, "lesson_id": LESSON})
