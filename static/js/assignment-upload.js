@@ -11,6 +11,7 @@
     var field = box.querySelector("[data-asset-field]");
     var progress = box.querySelector("[data-upload-progress]");
     var cancel = box.querySelector("[data-upload-cancel]");
+    var cancelRow = box.querySelector("[data-upload-cancel-row]");
     var status = box.querySelector("[data-upload-status]");
     var handIn = form.querySelector("[data-hand-in]");
     var maxBytes = parseInt(box.dataset.maxBytes, 10);
@@ -40,10 +41,15 @@
       var mine = new AbortController();
       controller = mine;
       handIn.disabled = true;
-      cancel.hidden = false;
+      cancelRow.hidden = false;
       progress.hidden = false;
       progress.value = 0;
       status.textContent = "Uploading " + file.name + "…";
+      function settle() {
+        handIn.disabled = false;
+        cancelRow.hidden = true;
+        controller = null;
+      }
       window.LMSUpload.upload(file, {
         kind: "submission",
         startUrl: box.dataset.startUrl,
@@ -55,23 +61,19 @@
       })
         .then(function (asset) {
           if (controller !== mine) return; // replaced by a newer choice
+          settle();
           field.value = asset.asset;
           progress.value = 100;
           status.textContent = file.name + " is uploaded and checked. Hand in when you are ready.";
         })
         .catch(function (error) {
           if (controller !== mine) return;
+          settle();
           input.value = "";
           progress.hidden = true;
           status.textContent = error.name === "AbortError"
             ? "Upload cancelled: nothing is attached."
             : error.message;
-        })
-        .then(function () {
-          if (controller !== mine) return;
-          handIn.disabled = false;
-          cancel.hidden = true;
-          controller = null;
         });
     });
 
