@@ -210,7 +210,7 @@ def test_bytes_that_are_not_the_declared_type_are_rejected_and_deleted(
 
 
 def test_only_the_learner_it_was_issued_to_finishes_and_hands_in_an_upload(
-    in_tenant, learner, assignment, cleanup
+    in_tenant, learner, assignment, cleanup, other_tenant
 ):
     course, lesson, _ = assignment
     client = client_for(in_tenant, as_role="learner")
@@ -227,6 +227,11 @@ def test_only_the_learner_it_was_issued_to_finishes_and_hands_in_an_upload(
     assert finish(other, course, lesson, ticket["asset"]).status_code == 404
     assert other.post(f"{_base(course, lesson)}{ticket['asset']}/abort/").status_code == 404
     assert MediaAsset.objects.get(pk=ticket["asset"]).status == AssetStatus.PENDING
+    # globex's learner, on globex's host, aims at acme's course and upload: nothing there.
+    globex = client_for(other_tenant, as_role="learner")
+    assert finish(globex, course, lesson, ticket["asset"]).status_code == 404
+    assert globex.post(overview, {"asset": ticket["asset"]}).status_code == 404
+    connection.set_tenant(in_tenant)
     assert finish(client, course, lesson, ticket["asset"]).status_code == 200
     stolen = other.post(overview, {"text": "Mine now.", "asset": ticket["asset"]})
     assert stolen.status_code == 400 and "not uploaded for this assignment" in stolen.content.decode()
@@ -252,7 +257,11 @@ def test_only_the_learner_it_was_issued_to_finishes_and_hands_in_an_upload(
     foreign = client.post(overview, {"asset": str(staff_asset.pk)})
     assert foreign.status_code == 400 and not Attempt.objects.exists()
     handed = client.post(overview, {"asset": ticket["asset"]})
-    assert handed.status_code == 302 and Attempt.objects.get().asset_id == uuid.UUID(ticket["asset"])
+    attempt = Attempt.objects.get()
+    assert handed.status_code == 302 and attempt.asset_id == uuid.UUID(ticket["asset"])
+    file_url = f"/assessments/{course.slug}/attempts/{attempt.pk}/file/"
+    assert globex.get(file_url).status_code == 404
+    assert client_for(other_tenant, as_role="admin").get(file_url).status_code == 404
 
 
 def test_who_may_start_an_upload(in_tenant, learner, assignment, other_tenant):
