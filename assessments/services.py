@@ -25,7 +25,14 @@ from enrollments.selectors import completed_lesson_ids, enrollment_get
 from enrollments.services import lesson_complete_graded
 from lms.celery import enqueue_on_commit
 from media_delivery.models import AssetKind, AssetStatus, MediaAsset
-from media_delivery.services import UploadRefused, UploadTicket, upload_abort, upload_finish, upload_start
+from media_delivery.services import (
+    UploadRefused,
+    UploadTicket,
+    asset_discard,
+    upload_abort,
+    upload_finish,
+    upload_start,
+)
 from tenants.context import require_tenant, tenant_url
 
 from .grading import CENT, AnswerError, clean_response, grade, scaled
@@ -447,6 +454,20 @@ def assignment_upload_finish(*, user, asset: MediaAsset) -> MediaAsset:
 
 def assignment_upload_abort(*, user, asset: MediaAsset) -> MediaAsset:
     return upload_abort(actor=user, asset=asset)
+
+
+def assignment_uploads_prune(*, older_than: timedelta, now: datetime | None = None) -> int:
+    """Delete files uploaded for an assignment but never handed in, issued before `older_than`
+    ago (rows and objects). Returns how many. Handed-in files are never touched."""
+    cutoff = (now or timezone.now()) - older_than
+    stale = list(
+        MediaAsset.objects.filter(
+            assignment_upload__created_at__lt=cutoff, submission__isnull=True
+        ).select_related("assignment_upload")
+    )
+    for asset in stale:
+        asset_discard(actor=None, asset=asset)
+    return len(stale)
 
 
 def _submission_asset(*, user, assessment: Assessment, asset_id) -> MediaAsset:

@@ -290,6 +290,13 @@ def upload_abort(*, actor, asset: MediaAsset) -> MediaAsset:
         return _reject(asset, "The upload was cancelled.")
 
 
+def asset_discard(*, actor, asset: MediaAsset) -> None:
+    """Delete an asset and every object under its folder (source, renditions, poster)."""
+    with transaction.atomic():
+        MediaAsset.objects.filter(pk=asset.pk).delete()
+        storage.objects_delete_prefix(asset_prefix(asset.pk))
+
+
 def asset_adopt(
     *, actor, key: str, kind: str, lesson: Lesson | None = None, filename: str = ""
 ) -> MediaAsset:

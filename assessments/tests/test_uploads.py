@@ -3,6 +3,7 @@ checked by media_delivery, handed in by their asset id, and downloaded through a
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from decimal import Decimal
@@ -314,3 +315,32 @@ def test_files_handed_in_through_the_old_form_stay_downloadable(in_tenant, learn
         assert http("GET", response["Location"]) == (200, PDF)
     finally:
         default_storage.delete(attempt.file.name)
+
+
+def test_files_never_handed_in_are_pruned_after_a_week(in_tenant, learner, assignment, cleanup):
+    from datetime import timedelta
+
+    from django.core.management import CommandError, call_command
+    from django.utils import timezone
+
+    course, lesson, _ = assignment
+    client = client_for(in_tenant, as_role="learner")
+    stale, _ = uploaded(client, course, lesson, cleanup, name="forgotten.pdf")
+    handed, _ = uploaded(client, course, lesson, cleanup, name="handed.pdf")
+    uploaded(client, course, lesson, cleanup, name="fresh.pdf")
+    overview = f"/assessments/{course.slug}/lessons/{lesson.pk}/"
+    assert client.post(overview, {"asset": handed["asset"]}).status_code == 302
+    AssignmentUpload.objects.filter(asset_id__in=[stale["asset"], handed["asset"]]).update(
+        created_at=timezone.now() - timedelta(days=8)
+    )
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("prune_assignment_uploads", schema="acme", days=0)
+    out = io.StringIO()
+    call_command("prune_assignment_uploads", schema="acme", stdout=out)
+    assert "acme: deleted 1 assignment file(s)" in out.getvalue()
+    connection.set_tenant(in_tenant)
+    assert set(MediaAsset.objects.values_list("filename", flat=True)) == {"handed.pdf", "fresh.pdf"}
+    with pytest.raises(storage.ObjectMissing):
+        storage.object_head(stale["fields"]["key"])
+    assert storage.object_head(handed["fields"]["key"])["size"] == len(PDF)
+    assert Attempt.objects.get().asset.filename == "handed.pdf"
