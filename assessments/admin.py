@@ -131,7 +131,7 @@ class AssessmentAdmin(StaffAdmin):
                 )
             },
         ),
-        ("Assignments", {"fields": ("accepts_text", "accepts_file")}),
+        ("Assignments", {"fields": ("accepts_text", "accepts_file", "max_file_mb")}),
         ("Questions", {"fields": ("question_list",)}),
     )
 

@@ -15,9 +15,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from courses.models import Course, Lesson
+from media_delivery.models import MediaAsset
 
 MAX_QUESTIONS_PER_ATTEMPT = 200
 MAX_TIME_LIMIT_MINUTES = 24 * 60
+#: The largest assignment file an assessment may allow (media_delivery's rule for submissions).
+MAX_SUBMISSION_MB = 50
 
 
 class AssessmentKind(models.TextChoices):
@@ -78,6 +81,12 @@ class Assessment(models.Model):
         default=True, help_text="Assignments: the learner may write an answer."
     )
     accepts_file = models.BooleanField(default=True, help_text="Assignments: the learner may upload a file.")
+    max_file_mb = models.PositiveSmallIntegerField(
+        "largest file (MB)",
+        default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_SUBMISSION_MB)],
+        help_text=f"Assignments: the largest file a learner may upload, at most {MAX_SUBMISSION_MB} MB.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -104,6 +113,10 @@ class Assessment(models.Model):
     @property
     def is_assignment(self) -> bool:
         return self.kind == AssessmentKind.ASSIGNMENT
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
 
     def clean(self) -> None:
         errors = {}
@@ -291,6 +304,11 @@ class Attempt(models.Model):
     max_score = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     passed = models.BooleanField(null=True, blank=True)
     text_answer = models.TextField(blank=True)
+    #: the handed-in file: a ready media asset uploaded straight to S3 for this assignment
+    asset = models.OneToOneField(
+        MediaAsset, null=True, blank=True, on_delete=models.PROTECT, related_name="submission"
+    )
+    #: files handed in through the form before direct uploads (still downloadable)
     file = models.FileField(upload_to="assessments/submissions/", blank=True)
     file_name = models.CharField(max_length=255, blank=True)
     rubric_scores = models.JSONField(default=dict, blank=True)
@@ -321,6 +339,27 @@ class Attempt(models.Model):
     @property
     def question_ids(self) -> list[int]:
         return [item["id"] for item in self.questions]
+
+
+class AssignmentUpload(models.Model):
+    """An upload the server issued for one learner's next submission to one assignment.
+
+    Handing in accepts only an asset issued here for the same learner and assignment,
+    once media_delivery has verified it (ready) and no other submission uses it.
+    """
+
+    asset = models.OneToOneField(
+        MediaAsset, primary_key=True, on_delete=models.CASCADE, related_name="assignment_upload"
+    )
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="uploads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["assessment", "user"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.assessment} · {self.asset_id}"
 
 
 class Answer(models.Model):

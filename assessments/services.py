@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -23,7 +24,15 @@ from enrollments.access import grading_decision, lesson_decision
 from enrollments.selectors import completed_lesson_ids, enrollment_get
 from enrollments.services import lesson_complete_graded
 from lms.celery import enqueue_on_commit
-from lms.uploads import MB
+from media_delivery.models import AssetKind, AssetStatus, MediaAsset
+from media_delivery.services import (
+    UploadRefused,
+    UploadTicket,
+    asset_discard,
+    upload_abort,
+    upload_finish,
+    upload_start,
+)
 from tenants.context import require_tenant, tenant_url
 
 from .grading import CENT, AnswerError, clean_response, grade, scaled
@@ -31,6 +40,7 @@ from .models import (
     MAX_QUESTIONS_PER_ATTEMPT,
     Answer,
     Assessment,
+    AssignmentUpload,
     Attempt,
     AttemptStatus,
     Choice,
@@ -39,9 +49,13 @@ from .models import (
 )
 from .signals import quiz_graded, quiz_submitted, send_on_commit
 
-# Submissions are sniffed by their first bytes (lms.uploads): PDF and images.
-SUBMISSION_TYPES = {"pdf", "png", "jpeg", "webp"}
-SUBMISSION_MAX_BYTES = 20 * MB
+# Assignment files: the content types a learner may declare; media_delivery checks that the
+# first bytes are that type (ADR 0041). Office documents are not accepted: a DOCX, XLSX and
+# PPTX are all ZIP files by their first bytes, so they cannot be told apart cheaply.
+SUBMISSION_CONTENT_TYPES = frozenset(
+    {"application/pdf", "image/png", "image/jpeg", "image/webp", "text/plain"}
+)
+SUBMISSION_TYPES_TEXT = "PDF, PNG, JPEG, WebP or plain text"
 # A request that takes this long to arrive after the deadline is still "on time" (network).
 DEADLINE_GRACE = timedelta(seconds=5)
 
@@ -368,41 +382,142 @@ def _settle(
 # --- Assignments ----------------------------------------------------------------------------
 
 
-def submission_file_store(*, attempt: Attempt, upload) -> None:
-    """Store an assignment's file under the tenant's prefix in the default storage (S3).
-
-    The one place that stores submissions: when media_delivery's presigned uploads land,
-    this becomes "verify the uploaded object and record its key".
-    """
-    attempt.file_name = (getattr(upload, "name", "") or "submission")[-255:]
-    attempt.file.save(f"{attempt.assessment_id}/{attempt.user_id}-{attempt.number}", upload, save=False)
-
-
-@transaction.atomic
-def assignment_submit(
-    *, user, course: Course, assessment: Assessment, text: str = "", upload=None, now: datetime | None = None
-) -> Attempt:
-    """Hand in an assignment (text and/or a checked file); it waits for a grader."""
-    now = now or timezone.now()
+def _require_open_assignment(*, user, course: Course, assessment: Assessment, now: datetime) -> list[Attempt]:
+    """The checks before anything is handed in or uploaded for it; returns the learner's
+    attempts, locked (the caller is in a transaction)."""
     if not assessment.is_assignment:
         raise AssessmentError("This is not an assignment.")
     _require_taking(user=user, course=course, assessment=assessment)
     refusal = availability_refusal(assessment, now)
     if refusal:
         raise AssessmentError(refusal)
-    text = (text or "").strip()
-    if not assessment.accepts_text:
-        text = ""
-    if not assessment.accepts_file:
-        upload = None
-    if not text and upload is None:
-        raise AssessmentError("Write your answer or attach a file before handing in.")
     mine = list(Attempt.objects.select_for_update().filter(assessment=assessment, user=user))
     if any(a.status == AttemptStatus.SUBMITTED for a in mine):
         raise AssessmentError("Your last submission is still waiting for a grade.")
     if attempts_left(assessment, len(mine)) == 0:
         raise AssessmentError(f"You have used all {assessment.attempts_allowed} submission(s) allowed.")
-    attempt = Attempt(
+    return mine
+
+
+@transaction.atomic
+def assignment_upload_start(
+    *,
+    user,
+    course: Course,
+    assessment: Assessment,
+    filename: str,
+    content_type: str,
+    size: int,
+    now: datetime | None = None,
+) -> UploadTicket:
+    """Issue a direct upload (presigned POST) for this learner's next submission of this assignment.
+
+    The same checks as handing in; the size and type limits are the assignment's, and S3
+    enforces them on the POST itself.
+    """
+    _require_open_assignment(user=user, course=course, assessment=assessment, now=now or timezone.now())
+    if not assessment.accepts_file:
+        raise AssessmentError("This assignment does not take files.")
+    try:
+        ticket = upload_start(
+            actor=user,
+            kind=AssetKind.SUBMISSION,
+            filename=filename,
+            content_type=content_type,
+            size=size,
+            max_bytes=assessment.max_file_bytes,
+            types=SUBMISSION_CONTENT_TYPES,
+        )
+    except UploadRefused as exc:
+        raise AssessmentError(str(exc)) from None
+    AssignmentUpload.objects.create(asset=ticket.asset, assessment=assessment, user=user)
+    return ticket
+
+
+def assignment_upload_get(*, user, assessment: Assessment, asset_id) -> MediaAsset:
+    """An upload issued to `user` for `assessment`; Http404 for any other (another learner's,
+    another assignment's, another tenant's, or one never issued)."""
+    upload = (
+        AssignmentUpload.objects.select_related("asset")
+        .filter(asset_id=asset_id, assessment=assessment, user_id=user.pk)
+        .first()
+    )
+    if upload is None:
+        raise Http404("No such upload.")
+    return upload.asset
+
+
+def assignment_upload_finish(*, user, asset: MediaAsset) -> MediaAsset:
+    """Verify what arrived in S3 (media_delivery: HEAD, size, first bytes): ready or rejected."""
+    return upload_finish(actor=user, asset=asset)
+
+
+def assignment_upload_abort(*, user, asset: MediaAsset) -> MediaAsset:
+    return upload_abort(actor=user, asset=asset)
+
+
+def assignment_uploads_prune(*, older_than: timedelta, now: datetime | None = None) -> int:
+    """Delete files uploaded for an assignment but never handed in, issued before `older_than`
+    ago (rows and objects). Returns how many. Handed-in files are never touched."""
+    cutoff = (now or timezone.now()) - older_than
+    stale = list(
+        MediaAsset.objects.filter(
+            assignment_upload__created_at__lt=cutoff, submission__isnull=True
+        ).select_related("assignment_upload")
+    )
+    for asset in stale:
+        asset_discard(actor=None, asset=asset)
+    return len(stale)
+
+
+def _submission_asset(*, user, assessment: Assessment, asset_id) -> MediaAsset:
+    """The ready asset this learner uploaded for this assignment, locked; AssessmentError otherwise."""
+    refused = AssessmentError("That file was not uploaded for this assignment: attach it again.")
+    upload = (
+        AssignmentUpload.objects.filter(asset_id=asset_id, assessment=assessment, user_id=user.pk)
+        .select_related("asset")
+        .first()
+        if asset_id
+        else None
+    )
+    if upload is None:
+        raise refused
+    asset = MediaAsset.objects.select_for_update().get(pk=upload.asset_id)
+    if asset.status == AssetStatus.PENDING:
+        raise AssessmentError("Your file has not finished uploading yet: wait for it, then hand in.")
+    if asset.status != AssetStatus.READY:
+        raise AssessmentError(f"Your file was not accepted: {asset.reason or 'upload it again.'}")
+    if Attempt.objects.filter(asset=asset).exists():
+        raise AssessmentError("That file was already handed in: attach it again for a new submission.")
+    if (asset.size or 0) > assessment.max_file_bytes or asset.content_type not in SUBMISSION_CONTENT_TYPES:
+        raise AssessmentError(
+            f"This assignment takes {SUBMISSION_TYPES_TEXT} files up to {assessment.max_file_mb} MB."
+        )
+    return asset
+
+
+@transaction.atomic
+def assignment_submit(
+    *,
+    user,
+    course: Course,
+    assessment: Assessment,
+    text: str = "",
+    asset_id=None,
+    now: datetime | None = None,
+) -> Attempt:
+    """Hand in an assignment (text and/or a file uploaded for it and verified); it waits for a grader."""
+    now = now or timezone.now()
+    mine = _require_open_assignment(user=user, course=course, assessment=assessment, now=now)
+    text = (text or "").strip()
+    if not assessment.accepts_text:
+        text = ""
+    if not assessment.accepts_file:
+        asset_id = None
+    if not text and not asset_id:
+        raise AssessmentError("Write your answer or attach a file before handing in.")
+    asset = _submission_asset(user=user, assessment=assessment, asset_id=asset_id) if asset_id else None
+    attempt = Attempt.objects.create(
         assessment=assessment,
         user=user,
         number=len(mine) + 1,
@@ -410,10 +525,9 @@ def assignment_submit(
         submitted_at=now,
         status=AttemptStatus.SUBMITTED,
         text_answer=text,
+        asset=asset,
+        file_name=asset.filename if asset else "",
     )
-    if upload is not None:
-        submission_file_store(attempt=attempt, upload=upload)
-    attempt.save()
     send_on_commit(
         quiz_submitted,
         sender=Attempt,

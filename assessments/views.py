@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from courses.selectors import course_get_published
 from enrollments.access import courses_for_grading, grading_decision, is_course_staff
-from lms.uploads import check_upload
+from media_delivery.delivery import signed_object_url
 
 from .certificates import certificate_verify
 from .models import Attempt, AttemptStatus, Certificate, Question, QuestionKind
@@ -36,11 +36,15 @@ from .selectors import (
     grading_queue,
 )
 from .services import (
-    SUBMISSION_MAX_BYTES,
-    SUBMISSION_TYPES,
+    SUBMISSION_CONTENT_TYPES,
+    SUBMISSION_TYPES_TEXT,
     AssessmentError,
     answers_save,
     assignment_submit,
+    assignment_upload_abort,
+    assignment_upload_finish,
+    assignment_upload_get,
+    assignment_upload_start,
     attempt_grade,
     attempt_start,
     attempt_submit,
@@ -50,6 +54,7 @@ from .services import (
 )
 
 MAX_ANSWER_BODY_BYTES = 64 * 1024
+MAX_UPLOAD_BODY_BYTES = 4096
 
 
 def _lesson_url(course, lesson_id) -> str:
@@ -66,15 +71,8 @@ def _attempt_url(course, attempt) -> str:
 
 class SubmissionForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), required=False, max_length=20_000)
-    file = forms.FileField(required=False, help_text="PDF, PNG, JPEG or WebP, up to 20 MB.")
-
-    def clean_file(self):
-        return check_upload(
-            self.cleaned_data.get("file"),
-            allowed=SUBMISSION_TYPES,
-            max_bytes=SUBMISSION_MAX_BYTES,
-            what="a submission",
-        )
+    #: the id of the file the page uploaded straight to storage (assignment-upload.js sets it)
+    asset = forms.UUIDField(required=False, widget=forms.HiddenInput(attrs={"data-asset-field": ""}))
 
 
 @login_required
@@ -99,7 +97,7 @@ def overview(request: HttpRequest, slug: str, lesson_id: int) -> HttpResponse:
                     course=course,
                     assessment=assessment,
                     text=form.cleaned_data["text"],
-                    upload=form.cleaned_data["file"],
+                    asset_id=form.cleaned_data["asset"],
                 )
             except AssessmentError as exc:
                 form.add_error(None, str(exc))
@@ -120,6 +118,8 @@ def overview(request: HttpRequest, slug: str, lesson_id: int) -> HttpResponse:
             "waiting": any(a.status == AttemptStatus.SUBMITTED for a in attempts),
             "form": form,
             "staff": is_course_staff(request.user, course),
+            "file_types": SUBMISSION_TYPES_TEXT,
+            "accept": ",".join(sorted(SUBMISSION_CONTENT_TYPES)),
         },
         status=400 if form.errors else 200,
     )
@@ -171,7 +171,7 @@ def attempt_page(request: HttpRequest, slug: str, attempt_id: int) -> HttpRespon
             else None,
             "left": attempts_left(attempt.assessment, len(attempts)),
             "file_url": reverse("assessments:attempt_file", kwargs={"slug": slug, "attempt_id": attempt.pk})
-            if attempt.file
+            if attempt.asset_id or attempt.file
             else "",
         },
     )
@@ -254,14 +254,114 @@ def submit(request: HttpRequest, slug: str, attempt_id: int) -> HttpResponse:
 
 @login_required
 def attempt_file(request: HttpRequest, slug: str, attempt_id: int) -> HttpResponse:
-    """An assignment's uploaded file, for its author or the course's graders: a short-lived signed URL."""
+    """An assignment's file, for its author or the course's graders: a redirect to a URL
+    signed for 5 minutes (media_delivery's signer). Anyone else: 404."""
     course = course_get_published(slug=slug)
-    attempt = Attempt.objects.filter(pk=attempt_id, assessment__lesson__module__course=course).first()
-    if attempt is None or not attempt.file:
+    attempt = (
+        Attempt.objects.select_related("asset")
+        .filter(pk=attempt_id, assessment__lesson__module__course=course)
+        .first()
+    )
+    if attempt is None or not (attempt.asset_id or attempt.file):
         raise Http404("No such file.")
     if attempt.user_id != request.user.pk and not grading_decision(request.user, course):
         raise Http404("No such file.")
-    return HttpResponseRedirect(default_storage.url(attempt.file.name))
+    if attempt.asset_id:
+        url = signed_object_url(attempt.asset.key, filename=attempt.asset.filename)
+    else:  # handed in through the form before direct uploads
+        url = default_storage.url(attempt.file.name)
+    response = HttpResponseRedirect(url)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- Assignment files: straight to S3 (ADR 0041) --------------------------------------------
+
+
+def _upload_refusal(message: str, status: int) -> JsonResponse:
+    response = _json_error(message, status)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _assignment_for_upload(request: HttpRequest, slug: str, lesson_id: int):
+    """(course, assessment) when the learner may take this assignment now; Http404 otherwise."""
+    course, _, assessment = assessment_get(course_slug=slug, lesson_id=lesson_id)
+    if (
+        assessment is None
+        or not assessment.is_assignment
+        or not take_decision(user=request.user, course=course, assessment=assessment).allowed
+    ):
+        raise Http404("No such assignment.")
+    return course, assessment
+
+
+@require_POST
+def upload_start_view(request: HttpRequest, slug: str, lesson_id: int) -> JsonResponse:
+    """{"filename", "content_type", "size"} -> a presigned POST for this assignment's next file."""
+    if not request.user.is_authenticated:
+        return _upload_refusal("Sign in to upload.", 403)
+    try:
+        course, assessment = _assignment_for_upload(request, slug, lesson_id)
+    except Http404:
+        return _upload_refusal("No such assignment.", 404)
+    if len(request.body) > MAX_UPLOAD_BODY_BYTES:
+        return _upload_refusal("The body must be a small JSON object.", 400)
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    if not isinstance(data, dict):
+        return _upload_refusal("The body must be a small JSON object.", 400)
+    size = data.get("size")
+    try:
+        ticket = assignment_upload_start(
+            user=request.user,
+            course=course,
+            assessment=assessment,
+            filename=str(data.get("filename", ""))[:255],
+            content_type=str(data.get("content_type", "")),
+            size=size if isinstance(size, int) and not isinstance(size, bool) else -1,
+        )
+    except AssessmentError as exc:
+        return _upload_refusal(str(exc), 400)
+    response = JsonResponse(ticket.as_json() | {"max_bytes": assessment.max_file_bytes}, status=201)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _upload_step(request: HttpRequest, slug: str, lesson_id: int, asset_id, step) -> JsonResponse:
+    if not request.user.is_authenticated:
+        return _upload_refusal("Sign in to upload.", 403)
+    try:
+        _, assessment = _assignment_for_upload(request, slug, lesson_id)
+        asset = assignment_upload_get(user=request.user, assessment=assessment, asset_id=asset_id)
+    except Http404:
+        return _upload_refusal("No such upload.", 404)
+    asset = step(user=request.user, asset=asset)
+    response = JsonResponse(
+        {
+            "asset": str(asset.pk),
+            "status": asset.status,
+            "reason": asset.reason,
+            "size": asset.size,
+            "filename": asset.filename,
+        },
+        status=422 if asset.status == "rejected" and step is assignment_upload_finish else 200,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+def upload_finish_view(request: HttpRequest, slug: str, lesson_id: int, asset_id) -> JsonResponse:
+    """Verify the file that arrived in storage: 200 ready, or 422 with the reason it was rejected."""
+    return _upload_step(request, slug, lesson_id, asset_id, assignment_upload_finish)
+
+
+@require_POST
+def upload_abort_view(request: HttpRequest, slug: str, lesson_id: int, asset_id) -> JsonResponse:
+    return _upload_step(request, slug, lesson_id, asset_id, assignment_upload_abort)
 
 
 # --- Staff: grading queue and gradebook -----------------------------------------------------
@@ -323,7 +423,7 @@ def grade(request: HttpRequest, attempt_id: int) -> HttpResponse:
             "file_url": reverse(
                 "assessments:attempt_file", kwargs={"slug": course.slug, "attempt_id": attempt.pk}
             )
-            if attempt.file
+            if attempt.asset_id or attempt.file
             else "",
         },
         status=400 if error else 200,

@@ -4,6 +4,8 @@ A file's name and the browser's content type are the uploader's claims; the firs
 are what the file is. Any app's forms use these.
 """
 
+import codecs
+
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
@@ -11,7 +13,8 @@ MB = 1024 * 1024
 
 
 def sniff_file_type(head: bytes) -> str | None:
-    """The type a file's first bytes announce: "mp4", "webm", "pdf", "png", "jpeg", "webp" or None."""
+    """The type a file's first bytes announce: "mp4", "webm", "pdf", "png", "jpeg", "webp",
+    "text" (UTF-8 with no control characters but tab, newline, CR, form feed) or None."""
     if head[4:8] == b"ftyp":
         return "mp4"  # ISO base media (MP4, M4V, MOV): the ftyp box comes first
     if head.startswith(b"\x1a\x45\xdf\xa3"):
@@ -24,7 +27,23 @@ def sniff_file_type(head: bytes) -> str | None:
         return "jpeg"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "webp"
+    if head and _is_text(head):
+        return "text"
     return None
+
+
+_TEXT_CONTROLS = frozenset(b"\t\n\r\x0c")
+
+
+def _is_text(head: bytes) -> bool:
+    """Plain UTF-8 text (a BOM allowed); a character cut at the end of `head` is forgiven."""
+    if any(byte < 0x20 and byte not in _TEXT_CONTROLS for byte in head) or b"\x7f" in head:
+        return False
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def check_upload(upload, *, allowed: set[str], max_bytes: int, what: str):

@@ -17,6 +17,7 @@ class AssetKind(models.TextChoices):
     DOCUMENT = "document", "PDF document"
     IMAGE = "image", "Image"
     FILE = "file", "File"
+    SUBMISSION = "submission", "Assignment file"
 
 
 class AssetStatus(models.TextChoices):

@@ -25,6 +25,7 @@ from enrollments.access import editing_decision
 
 from . import storage
 from .delivery import hls_cookies, rewrite_playlist, signed_object_url
+from .models import AssetKind
 from .selectors import asset_get_for_uploader, asset_get_for_viewer
 from .services import KIND_RULES, UploadRefused, upload_abort, upload_finish, upload_part_urls, upload_start
 from .signing import cloudfront_configured
@@ -162,6 +163,8 @@ def upload_start_view(request: HttpRequest) -> JsonResponse:
         )
         if lesson is None or not editing_decision(request.user, lesson.module.course):
             return _error("No such lesson.", 404)
+    if data.get("kind") == AssetKind.SUBMISSION:
+        return _error("Assignment files are uploaded from the assignment's page.")
     size = data.get("size")
     try:
         ticket = upload_start(

@@ -247,6 +247,7 @@ def _assessment_urls(route: str, objects: dict) -> list[str]:
             "lesson_id": objects.get("quiz_lesson", 1),
             "attempt_id": objects.get("attempt", 1),
             "code": objects.get("certificate_code", "X"),
+            "asset_id": objects.get("asset_id", "00000000-0000-0000-0000-000000000000"),
         }
         urls.append("/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=values: str(v[m.group(1)]), route))
     return sorted(set(urls))
