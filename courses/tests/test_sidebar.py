@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from courses.models import Lesson
-from courses.selectors import outline_for
+from courses.selectors import Outline, outline_for
 from courses.services import course_publish
 from courses.templatetags import course_ui
 from courses.tests.factories import lessons_of, make_course
@@ -47,3 +48,20 @@ def test_the_pre_rendered_sidebar_matches_a_fresh_one_in_every_state(in_tenant):
     assert (
         f'data-lesson-id="{ids[2]}"><a href="/learning/sidebar/lessons/{ids[2]}/" aria-current="page"' in html
     )
+
+
+def test_the_same_revision_id_in_two_tenants_keeps_two_sidebars(tenant, other_tenant):
+    """Revision ids repeat across schemas; the pre-rendered parts are keyed by the tenant's uuid."""
+
+    def outline(title):
+        lesson = {"id": 1, "title": title, "kind": "text", "is_preview": False}
+        module = {"id": 1, "title": "Module", "lessons": [lesson]}
+        return Outline(987654, {}, [module], [lesson], {1: lesson})
+
+    rendered = {}
+    for current, title in ((tenant, "Acme's lesson"), (other_tenant, "Globex's lesson")):
+        connection.set_tenant(current)
+        _render(outline(title), 0, set(), True)  # pre-render
+        rendered[current.slug] = _render(outline(title), 0, set(), True)
+    assert "Acme&#x27;s lesson" in rendered["acme"] and "Globex" not in rendered["acme"]
+    assert "Globex&#x27;s lesson" in rendered["globex"] and "Acme" not in rendered["globex"]
