@@ -33,6 +33,13 @@ class RoleBackend(ModelBackend):
             return None
         return super().authenticate(request, username=normalize_email(email), password=password)
 
+    def get_user(self, user_id):
+        """The signed-in person, from the cache (forgotten on every write to the user, ADR 0050)."""
+        from .cache import user_get_cached
+
+        user = user_get_cached(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
     def _role_permissions(self, user_obj) -> frozenset[str]:
         if not user_obj.is_active or user_obj.is_anonymous:
             return frozenset()

@@ -8,12 +8,26 @@ tenant's cache namespace like every other key (django_tenants.cache.make_key).
 
 from __future__ import annotations
 
+import copy
+import threading
+import time
+from collections import OrderedDict
+
 from django.core.cache import cache
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
+from tenants.context import current_tenant
+
 VERSION_KEY = "courses:version"
 ENTRY_SECONDS = 600
+# The per-process layer of cached_copy (ADR 0052): a few hundred entries, each trusted for at
+# most a minute and only while the tenant's version is the one it was read under.
+LOCAL_SECONDS = 60
+LOCAL_MAX = 256
+
+_local: OrderedDict[tuple[str, str], tuple[float, object]] = OrderedDict()
+_local_lock = threading.Lock()
 
 
 def courses_version() -> int:
@@ -45,6 +59,38 @@ def courses_changed(**_) -> None:
 
 def cached(name: str, loader, *parts):
     key = ":".join(["courses", str(courses_version()), name, *map(str, parts)])
+    return _through_cache(key, loader)
+
+
+def cached_copy(name: str, loader, *parts):
+    """cached() with a per-process layer in front, for single model instances (the course lookup).
+
+    The version is still read from the cache on every call, so a committed change is seen at
+    once; only the entry's GET and unpickling are saved. Keyed by the tenant's uuid (never
+    reused, unlike schema names). Each caller gets its own shallow copy, so setting an
+    attribute on the result never changes what the next request sees.
+    """
+    tenant = current_tenant()
+    key = ":".join(["courses", str(courses_version()), name, *map(str, parts)])
+    if tenant is None:
+        return _through_cache(key, loader)
+    local_key = (str(tenant.uuid), key)
+    now = time.monotonic()
+    with _local_lock:
+        hit = _local.get(local_key)
+        if hit is not None and hit[0] > now:
+            _local.move_to_end(local_key)
+            return copy.copy(hit[1])
+    value = _through_cache(key, loader)
+    with _local_lock:
+        _local[local_key] = (now + LOCAL_SECONDS, value)
+        _local.move_to_end(local_key)
+        while len(_local) > LOCAL_MAX:
+            _local.popitem(last=False)
+    return copy.copy(value)
+
+
+def _through_cache(key: str, loader):
     value = cache.get(key)
     if value is None:
         value = loader()

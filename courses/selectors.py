@@ -14,7 +14,7 @@ from django.http import Http404
 
 from tenants.context import current_tenant
 
-from .cache import cached
+from .cache import cached, cached_copy
 from .markdown import render_markdown
 from .models import Category, Course, CourseRevision, CourseStaff, CourseStaffRole, CourseStatus
 
@@ -60,7 +60,8 @@ def category_list_for_catalog() -> list[Category]:
 
 def course_get_published(*, slug: str) -> Course:
     """A course learners can know about (published or archived, not deleted); 404 otherwise."""
-    course = cached("published", lambda: _course_published_or_none(slug), slug)
+    # Every learner page and media request asks this: the per-process layer saves a GET (ADR 0052).
+    course = cached_copy("published", lambda: _course_published_or_none(slug), slug)
     if not course:
         raise Http404("No such course.")
     return course

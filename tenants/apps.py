@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class TenantsConfig(AppConfig):
     name = "tenants"
     verbose_name = "Tenants"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from .models import Domain, Tenant
+        from .routing import routing_changed
+
+        for model in (Tenant, Domain):
+            name = model.__name__
+            post_save.connect(routing_changed, sender=model, dispatch_uid=f"tenant-routing-save-{name}")
+            post_delete.connect(routing_changed, sender=model, dispatch_uid=f"tenant-routing-del-{name}")

@@ -6,11 +6,17 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django_tenants.middleware.main import TenantMainMiddleware
 
+from .routing import tenant_for_host
+
 # Answered on every host, known or not, suspended or not: load balancers probe it.
 ALWAYS_SERVED_PATHS = frozenset({"/healthz", "/healthz/"})
 
 
 class TenantMiddleware(TenantMainMiddleware):
+    def get_tenant(self, domain_model, hostname):
+        # Remembered per process, checked against a shared token on every request (ADR 0051).
+        return tenant_for_host(hostname)
+
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         response = super().process_request(request)
         if response is not None:

@@ -97,6 +97,52 @@ def _back_to_public():
     connection.set_schema_to_public()
 
 
+@pytest.fixture(scope="session")
+def _cache_writes_seen() -> Iterator[list]:
+    """(schema, user id) of every User write, and whether a Tenant or Domain was written."""
+    from django.db.models.signals import post_delete, post_save
+
+    from accounts.models import User
+    from tenants.models import Domain
+
+    seen: list = []
+
+    def user_written(sender, instance, **_):
+        seen.append((connection.schema_name, instance.pk))
+
+    def routing_written(sender, instance, **_):
+        seen.append(("routing", None))
+
+    for signal in (post_save, post_delete):
+        signal.connect(user_written, sender=User, weak=False, dispatch_uid="test-user-written")
+        for model in (Tenant, Domain):
+            signal.connect(
+                routing_written, sender=model, weak=False, dispatch_uid=f"test-routing-{model.__name__}"
+            )
+    yield seen
+
+
+@pytest.fixture(autouse=True)
+def _forget_cached_rows_written_by_the_test(_cache_writes_seen):
+    """A test's writes roll back without a signal: forget what the caches kept of them (ADR 0050, 0051)."""
+    yield
+    if not _cache_writes_seen:
+        return
+    from django.core.cache import cache
+
+    from accounts.cache import user_cache_key
+    from tenants.routing import routing_forget_local, routing_token_replace
+
+    for schema, user_id in _cache_writes_seen:
+        if schema == "routing":
+            routing_forget_local()
+            routing_token_replace()
+        else:
+            with schema_context(schema):
+                cache.delete(user_cache_key(user_id))
+    _cache_writes_seen.clear()
+
+
 def host_of(tenant: Tenant) -> str:
     return f"{tenant.slug}.localhost"
 

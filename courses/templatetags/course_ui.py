@@ -6,15 +6,19 @@ so the media-delivery work can swap them for its access-checked redirect here.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from pathlib import PurePosixPath
 
 from django import template
 from django.core.files.storage import default_storage
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from courses.embeds import embed_player_url
 from courses.models import Level
+from tenants.context import current_tenant
 
 register = template.Library()
 
@@ -129,6 +133,90 @@ def progress_bar(percent, label: str = "Course progress") -> SafeString:
     )
 
 
+def _sidebar_item(
+    lesson_id: int, title: str, icon: str, *, done: bool, current: bool, gate, opens: bool, url_prefix: str
+) -> str:
+    """One <li> of the sidebar; `title` is escaped already."""
+    classes = " ".join(c for c in ("is-current" if current else "", "is-done" if done else "") if c)
+    status = "✓" if done else icon
+    head = f'<li class="{classes}" data-lesson-id="{lesson_id}">'
+    if gate is not None and not current:
+        return (
+            f'{head}<span class="locked"><span class="status" aria-hidden="true">🔒</span>'
+            f'<span class="title">{title}'
+            f'<span class="lock-reason">{escape(gate.reason)}</span></span></span></li>'
+        )
+    if opens:
+        aria = ' aria-current="page"' if current else ""
+        hidden = '<span class="visually-hidden"> (completed)</span>' if done else ""
+        return (
+            f'{head}<a href="{url_prefix}{lesson_id}/"{aria}>'
+            f'<span class="status" aria-hidden="true">{status}</span>'
+            f'<span class="title">{title}{hidden}</span></a></li>'
+        )
+    return (
+        f'{head}<span class="locked"><span class="status" aria-hidden="true">{status}</span>'
+        f'<span class="title">{title}'
+        '<span class="visually-hidden"> (enroll to open)</span></span></span></li>'
+    )
+
+
+# The sidebar of a published revision, pre-rendered per process: a revision never changes,
+# and escaping a hundred titles and drawing a hundred icons on every lesson page cost more
+# than the rest of the sidebar (bench/profile_request.py, ADR 0052). Each lesson keeps its
+# <li> for the four common states (done or not, openable or not); the current lesson and
+# locked ones (reasons depend on the learner and the clock) are rendered per request.
+# Keyed by the tenant's uuid (never reused, unlike schema names), revision and URL prefix.
+_SIDEBAR_PARTS: OrderedDict[tuple[str, int, str], list] = OrderedDict()
+_SIDEBAR_PARTS_MAX = 64
+_sidebar_lock = threading.Lock()
+
+
+def _sidebar_parts(outline, url_prefix: str) -> list:
+    """[(module heading html, [(lesson id, title, icon, is preview, {(done, opens): li}), ...]), ...]."""
+
+    def build():
+        modules = []
+        for module in outline.modules:
+            items = []
+            for item in module["lessons"]:
+                lesson_id, title, icon = item["id"], str(escape(item["title"])), str(kind_icon(item["kind"]))
+                variants = {
+                    (done, opens): _sidebar_item(
+                        lesson_id,
+                        title,
+                        icon,
+                        done=done,
+                        current=False,
+                        gate=None,
+                        opens=opens,
+                        url_prefix=url_prefix,
+                    )
+                    for done in (False, True)
+                    for opens in (False, True)
+                }
+                items.append((lesson_id, title, icon, bool(item["is_preview"]), variants))
+            heading = f'<h3 class="contents-module">{escape(module["title"])}</h3><ol class="contents-list">'
+            modules.append((heading, items))
+        return modules
+
+    tenant = current_tenant()
+    if not outline.revision_id or tenant is None:  # a draft preview: built each time
+        return build()
+    key = (str(tenant.uuid), outline.revision_id, url_prefix)
+    with _sidebar_lock:
+        parts = _SIDEBAR_PARTS.get(key)
+        if parts is not None:
+            _SIDEBAR_PARTS.move_to_end(key)
+            return parts
+    parts = build()
+    with _sidebar_lock:
+        _SIDEBAR_PARTS[key] = parts
+        while len(_SIDEBAR_PARTS) > _SIDEBAR_PARTS_MAX:
+            _SIDEBAR_PARTS.popitem(last=False)
+    return parts
+
+
 @register.simple_tag
 def course_contents(
     outline, current_id, completed, url_name: str, slug: str, open_all: bool, locked=None
@@ -136,45 +224,33 @@ def course_contents(
     """The syllabus sidebar of the lesson player, built in Python.
 
     A course can have a hundred lessons; a template loop with a `{% url %}` per lesson
-    cost more than the rest of the page, so the lesson URL is reversed once and reused.
+    cost more than the rest of the page, so the lesson URL is reversed once and reused,
+    and the items of a published revision are pre-rendered once per process.
     """
-    from django.urls import reverse
-    from django.utils.html import escape
-
     url_prefix = reverse(url_name, args=[slug, 0])[: -len("0/")]
+    locked = locked or {}
     parts = []
-    for module in outline.modules:
-        parts.append(f'<h3 class="contents-module">{escape(module["title"])}</h3><ol class="contents-list">')
-        for item in module["lessons"]:
-            lesson_id = item["id"]
+    for heading, items in _sidebar_parts(outline, url_prefix):
+        parts.append(heading)
+        for lesson_id, title, icon, is_preview, variants in items:
             done = lesson_id in completed
-            current = lesson_id == current_id
-            classes = " ".join(c for c in ("is-current" if current else "", "is-done" if done else "") if c)
-            title = escape(item["title"])
-            status = "✓" if done else kind_icon(item["kind"])
-            parts.append(f'<li class="{classes}" data-lesson-id="{lesson_id}">')
-            gate = (locked or {}).get(lesson_id)
-            if gate is not None and not current:
+            opens = open_all or is_preview
+            gate = locked.get(lesson_id)
+            if lesson_id == current_id or gate is not None:
                 parts.append(
-                    f'<span class="locked"><span class="status" aria-hidden="true">🔒</span>'
-                    f'<span class="title">{title}'
-                    f'<span class="lock-reason">{escape(gate.reason)}</span></span></span>'
-                )
-            elif open_all or item["is_preview"]:
-                aria = ' aria-current="page"' if current else ""
-                hidden = '<span class="visually-hidden"> (completed)</span>' if done else ""
-                parts.append(
-                    f'<a href="{url_prefix}{lesson_id}/"{aria}>'
-                    f'<span class="status" aria-hidden="true">{status}</span>'
-                    f'<span class="title">{title}{hidden}</span></a>'
+                    _sidebar_item(
+                        lesson_id,
+                        title,
+                        icon,
+                        done=done,
+                        current=lesson_id == current_id,
+                        gate=gate,
+                        opens=opens,
+                        url_prefix=url_prefix,
+                    )
                 )
             else:
-                parts.append(
-                    f'<span class="locked"><span class="status" aria-hidden="true">{status}</span>'
-                    f'<span class="title">{title}'
-                    '<span class="visually-hidden"> (enroll to open)</span></span></span>'
-                )
-            parts.append("</li>")
+                parts.append(variants[(done, bool(opens))])
         parts.append("</ol>")
     return mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped above
 

@@ -1,0 +1,140 @@
+"""Profile one signed-in request in-process, with the benchmark server's settings.
+
+    .venv/bin/python -m bench.profile_request lesson     # the lesson page of lesson_page_rps
+    .venv/bin/python -m bench.profile_request media      # the redirect of media_redirect_rps
+    .venv/bin/python -m bench.profile_request minimal    # the baseline view
+
+The parent process (development settings) makes the benchmark data and a signed-in
+session, then runs a child with the production-like environment of `bench.common.gunicorn`
+that calls the WSGI application N times under cProfile and prints the top functions by
+cumulative and by own time, plus the SQL statements and cache calls of one request.
+Not a benchmark: it writes no result file. It is how the per-request overhead was found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _child(path: str, host: str, cookie: str, count: int, sort: str, limit: int) -> None:
+    import cProfile
+    import io
+    import pstats
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from lms.wsgi import application  # sets Django up with the child's settings
+
+    def environ() -> dict:
+        return {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": host,
+            "HTTP_COOKIE": cookie,
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(b""),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+        }
+
+    statuses = []
+
+    def start_response(status, headers, exc_info=None):
+        statuses.append(status)
+
+    def call() -> None:
+        body = application(environ(), start_response)
+        b"".join(body)
+        if hasattr(body, "close"):
+            body.close()
+
+    for _ in range(50):  # warm: connections, caches, template loaders
+        call()
+    with CaptureQueriesContext(connection) as queries:
+        call()
+    print(f"status {statuses[-1]}; SQL statements in one warm request: {len(queries.captured_queries)}")
+    for query in queries.captured_queries:
+        print("   ", query["sql"][:150])
+    import time
+
+    started = time.perf_counter()
+    for _ in range(count):
+        call()
+    elapsed = time.perf_counter() - started
+    print(f"{count} requests without the profiler: {1000 * elapsed / count:.3f} ms each")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(count):
+        call()
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    total = stats.total_tt
+    print(f"{count} requests, {1000 * total / count:.3f} ms each (in-process, under the profiler)")
+    stats.sort_stats(sort).print_stats(limit)
+
+
+def _prepare(which: str) -> tuple[str, str, str]:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")
+    django.setup()
+    from bench.common import BENCH_TENANT, signed_in_cookie
+
+    host = f"{BENCH_TENANT}.localhost"
+    learner = f"learner@{BENCH_TENANT}.test"
+    if which == "lesson":
+        from bench.lesson_page import lesson_path
+
+        path = lesson_path()
+    elif which == "media":
+        from django_tenants.utils import schema_context
+
+        from bench.common import bench_tenant_ensure
+        from bench.media_redirect import _asset
+
+        bench_tenant_ensure()
+        with schema_context(BENCH_TENANT):
+            path = f"/media/{_asset().pk}/"
+    else:
+        path = "/bench/minimal"
+    return path, host, signed_in_cookie(BENCH_TENANT, learner)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile_request")
+    parser.add_argument("which", choices=["lesson", "media", "minimal"])
+    parser.add_argument("-n", "--count", type=int, default=2000)
+    parser.add_argument("--sort", default="cumulative", help="pstats sort key (cumulative, tottime)")
+    parser.add_argument("--limit", type=int, default=45)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        spec = json.loads(args.child)
+        _child(spec["path"], spec["host"], spec["cookie"], args.count, args.sort, args.limit)
+        return 0
+    path, host, cookie = _prepare(args.which)
+    from bench.common import production_env
+
+    spec = json.dumps({"path": path, "host": host, "cookie": cookie})
+    cmd = [sys.executable, "-m", "bench.profile_request", args.which, "-n", str(args.count)]
+    cmd += ["--sort", args.sort, "--limit", str(args.limit), "--child", spec]
+    return subprocess.run(cmd, cwd=ROOT, env=production_env(), check=False).returncode
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    raise SystemExit(main())

@@ -1,0 +1,56 @@
+"""The per-process layer of the published-course lookup never outlives a change (ADR 0052)."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.http import Http404
+from django.test.utils import CaptureQueriesContext
+
+from courses.selectors import course_get_published
+from courses.services import course_archive, course_delete
+from courses.tests.factories import make_course
+
+User = get_user_model()
+
+
+def test_a_deleted_course_is_gone_on_the_next_lookup(in_tenant):
+    admin = User.objects.get(email="admin@acme.test")
+    course = make_course(slug="lookup-deleted")
+    assert course_get_published(slug="lookup-deleted").pk == course.pk
+    with CaptureQueriesContext(connection) as queries:
+        assert course_get_published(slug="lookup-deleted").pk == course.pk
+    assert not queries.captured_queries  # remembered
+    course_delete(actor=admin, course=course)
+    with pytest.raises(Http404):
+        course_get_published(slug="lookup-deleted")
+
+
+def test_an_archived_course_shows_its_new_status_at_once(in_tenant):
+    admin = User.objects.get(email="admin@acme.test")
+    course = make_course(slug="lookup-archived")
+    assert course_get_published(slug="lookup-archived").status == "published"
+    course_archive(actor=admin, course=course)
+    assert course_get_published(slug="lookup-archived").status == "archived"
+
+
+def test_each_caller_gets_its_own_course_object(in_tenant):
+    make_course(slug="lookup-copy")
+    first = course_get_published(slug="lookup-copy")
+    first.title = "Changed in memory"
+    second = course_get_published(slug="lookup-copy")
+    assert second is not first
+    assert second.title != "Changed in memory"
+
+
+def test_the_same_slug_in_two_tenants_gives_each_its_own_course(tenant, other_tenant):
+    connection.set_tenant(tenant)
+    acme_course = make_course(slug="lookup-shared-slug", title="Acme's course")
+    assert course_get_published(slug="lookup-shared-slug").title == "Acme's course"
+    connection.set_tenant(other_tenant)
+    with pytest.raises(Http404):  # globex has no such course, whatever acme's process remembers
+        course_get_published(slug="lookup-shared-slug")
+    globex_course = make_course(slug="lookup-shared-slug", title="Globex's course")
+    found = course_get_published(slug="lookup-shared-slug")
+    assert (found.pk, found.title) == (globex_course.pk, "Globex's course")
+    connection.set_tenant(tenant)
+    assert course_get_published(slug="lookup-shared-slug").title == acme_course.title

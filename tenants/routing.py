@@ -1,0 +1,108 @@
+"""Hostname -> tenant, remembered in each process and checked against one shared token (ADR 0051).
+
+Every request starts by finding its tenant from the Host header. The answer changes only
+when a Tenant or Domain row is written (created, renamed, suspended, resumed, deleted),
+and all of those are `save()`/`delete()` calls. So each process keeps the answers it has
+looked up, tagged with the routing token it read from the cache, and trusts them only
+while the cache still holds that token. Any write to a Tenant or Domain replaces the
+token (at once, and again after commit), which makes every process look the host up in
+PostgreSQL again on its next request: a suspended tenant answers 403 on the next request
+in every process.
+
+The token is a random string, not a counter: if Redis loses its data, the new token can
+never equal one a process remembered. If the cache cannot be reached, nothing is
+remembered and every request reads the database, as before.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import uuid
+from collections import OrderedDict
+from contextlib import nullcontext
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from .models import Domain, Tenant
+
+logger = logging.getLogger(__name__)
+
+TOKEN_KEY = "tenant-routing:token"  # noqa: S105 - a cache key, not a secret
+LOCAL_MAX = 1024
+
+_local: OrderedDict[str, tuple[str, Tenant]] = OrderedDict()
+_lock = threading.Lock()
+
+
+def _in_public():
+    """The cache key function puts the active schema in every key: the token lives in public's."""
+    if connection.schema_name == get_public_schema_name():
+        return nullcontext()  # the middleware's case: no switching back and forth
+    return schema_context(get_public_schema_name())
+
+
+def _token() -> str | None:
+    """The current routing token (made if missing); None when the cache is unreachable."""
+    with _in_public():
+        try:
+            token = cache.get(TOKEN_KEY)
+            if token is None:
+                cache.add(TOKEN_KEY, uuid.uuid4().hex, None)
+                token = cache.get(TOKEN_KEY)
+            return token
+        except Exception:
+            logger.warning("tenants.routing_cache_unavailable", exc_info=True)
+            return None
+
+
+def tenant_for_host(hostname: str) -> Tenant:
+    """The tenant serving `hostname`; Domain.DoesNotExist if none does.
+
+    Each caller gets its own copy, so a request that changes attributes of its tenant
+    (without saving) never changes what the next request sees.
+    """
+    token = _token()
+    if token is not None:
+        with _lock:
+            hit = _local.get(hostname)
+        if hit is not None and hit[0] == token:
+            return copy.copy(hit[1])
+    tenant = Domain.objects.select_related("tenant").get(domain=hostname).tenant
+    if token is not None:
+        with _lock:
+            _local[hostname] = (token, tenant)
+            _local.move_to_end(hostname)
+            while len(_local) > LOCAL_MAX:
+                _local.popitem(last=False)
+    return copy.copy(tenant)
+
+
+def routing_token_replace() -> None:
+    """A new token: every process looks every host up again on its next request."""
+    with _in_public():
+        try:
+            cache.set(TOKEN_KEY, uuid.uuid4().hex, None)
+        except Exception:
+            # Without a token nothing is trusted (see _token), so a failed write is safe only
+            # if the old token is gone too: try to delete it, and say so loudly.
+            logger.error("tenants.routing_token_not_replaced", exc_info=True)
+            try:
+                cache.delete(TOKEN_KEY)
+            except Exception:
+                logger.error("tenants.routing_token_not_deleted", exc_info=True)
+
+
+def routing_changed(**_) -> None:
+    """Signal receiver for Tenant and Domain writes: every process looks hosts up again."""
+    routing_token_replace()
+    transaction.on_commit(routing_token_replace)
+
+
+def routing_forget_local() -> None:
+    """Drop this process's remembered hosts (tests)."""
+    with _lock:
+        _local.clear()
