@@ -517,17 +517,24 @@ def assignment_submit(
     if not text and not asset_id:
         raise AssessmentError("Write your answer or attach a file before handing in.")
     asset = _submission_asset(user=user, assessment=assessment, asset_id=asset_id) if asset_id else None
-    attempt = Attempt.objects.create(
-        assessment=assessment,
-        user=user,
-        number=len(mine) + 1,
-        started_at=now,
-        submitted_at=now,
-        status=AttemptStatus.SUBMITTED,
-        text_answer=text,
-        asset=asset,
-        file_name=asset.filename if asset else "",
-    )
+    try:
+        with transaction.atomic():
+            attempt = Attempt.objects.create(
+                assessment=assessment,
+                user=user,
+                number=len(mine) + 1,
+                started_at=now,
+                submitted_at=now,
+                status=AttemptStatus.SUBMITTED,
+                text_answer=text,
+                asset=asset,
+                file_name=asset.filename if asset else "",
+            )
+    except IntegrityError:
+        # Two hand-ins at the same moment (two tabs): the first one counts, this one changes nothing.
+        raise AssessmentError(
+            "This assignment was just handed in from another tab or window; it is waiting for a grade."
+        ) from None
     send_on_commit(
         quiz_submitted,
         sender=Attempt,

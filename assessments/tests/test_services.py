@@ -344,3 +344,17 @@ def test_passing_a_quiz_opens_the_lesson_that_requires_it(in_tenant, learner):
     attempt = attempt_start(user=learner, course=course, assessment=assessment)
     attempt_submit(user=learner, attempt=attempt, answers=answers_for(assessment))
     assert opens()
+
+
+def test_two_hand_ins_racing_for_the_same_attempt_number_refuse_the_second(in_tenant, learner, monkeypatch):
+    from assessments import services
+    from assessments.models import Attempt
+
+    course, _, assessment = make_assessed_course(slug="racing", kind=AssessmentKind.ASSIGNMENT)
+    enrollment_create(user=learner, course=course)
+    first = services.assignment_submit(user=learner, course=course, assessment=assessment, text="Tab one.")
+    # The second tab read "no attempts yet" before the first one committed.
+    monkeypatch.setattr(services, "_require_open_assignment", lambda **kwargs: [])
+    with pytest.raises(AssessmentError, match="just handed in from another tab"):
+        services.assignment_submit(user=learner, course=course, assessment=assessment, text="Tab two.")
+    assert list(Attempt.objects.filter(assessment=assessment, user=learner)) == [first]

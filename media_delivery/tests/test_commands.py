@@ -121,3 +121,12 @@ def test_system_check_refuses_a_half_configured_or_unusable_cloudfront(settings,
     _signer_for.cache_clear()
     assert [e.id for e in cloudfront_settings()] == ["media_delivery.E002"]
     _signer_for.cache_clear()
+
+
+def test_media_audit_knows_every_tenant_file_field_including_apps_above_it():
+    from media_delivery.management.commands.media_audit import _tenant_file_fields
+
+    fields = {f"{field.model._meta.label}.{field.name}" for field in _tenant_file_fields()}
+    assert {"courses.Course.cover", "courses.Lesson.video", "courses.Lesson.document"} <= fields
+    # Older assignment files and certificate PDFs are owned, not orphans.
+    assert {"assessments.Attempt.file", "assessments.Certificate.file"} <= fields

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.apps import apps
+from django.conf import settings
+from django.db import models
 from django.utils import timezone
 
-from courses.models import Course, Lesson
 from media_delivery import storage
 from media_delivery.models import AssetStatus, MediaAsset
 from tenants.context import storage_prefix
@@ -14,6 +16,17 @@ from tenants.models import Tenant
 STALE_PENDING = timedelta(days=1)
 
 
+def _tenant_file_fields() -> list[models.FileField]:
+    tenant_apps = set(settings.TENANT_APPS) - set(settings.SHARED_APPS)
+    return [
+        field
+        for model in apps.get_models()
+        if model._meta.app_label in tenant_apps
+        for field in model._meta.concrete_fields
+        if isinstance(field, models.FileField)
+    ]
+
+
 def audit(tenant: Tenant) -> dict[str, list[str]]:
     """Objects under the tenant's prefix that nothing points at, and rows whose object is gone."""
     prefix = storage_prefix(tenant)
@@ -21,10 +34,13 @@ def audit(tenant: Tenant) -> dict[str, list[str]]:
     assets = list(MediaAsset.objects.values_list("pk", "key", "status", "created_at"))
     asset_folders = {f"{prefix}media/{pk}/" for pk, *_ in assets}
     owned = {key for _, key, status, _ in assets if status != AssetStatus.REJECTED}
-    # Files that model fields name directly (covers, lesson files, the logo) are not orphans.
-    named = {prefix + name for name in Course.objects.exclude(cover="").values_list("cover", flat=True)}
-    for video, document in Lesson.objects.values_list("video", "document"):
-        named |= {prefix + name for name in (video, document) if name}
+    # Files that a model's file field names directly (covers, lesson files, older assignment
+    # files, certificate PDFs, the logo) are not orphans. Every tenant model's file fields are
+    # read from the app registry, so an app added later (above this one) is covered too.
+    named = set()
+    for field in _tenant_file_fields():
+        names = field.model._base_manager.exclude(**{field.name: ""}).values_list(field.name, flat=True)
+        named |= {prefix + name for name in names if name}
     if getattr(tenant, "logo", None):
         named.add(prefix + tenant.logo.name)
     orphans = sorted(
