@@ -9,11 +9,11 @@ so this app stays self-contained (accounts imports nothing above it).
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.http import Http404
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.admin_site import tenant_admin_site
+from courses.admin import NotFoundMixin
 from courses.models import Course, Lesson, LessonKind
 from enrollments.access import courses_for_editing, editing_decision
 
@@ -30,7 +30,7 @@ from .models import (
 )
 
 
-class StaffAdmin(admin.ModelAdmin):
+class StaffAdmin(NotFoundMixin, admin.ModelAdmin):
     """Open to tenant admins and instructors; rows limited to the courses they may edit."""
 
     course_path = "course"
@@ -66,12 +66,6 @@ class StaffAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .filter(**{f"{self.course_path}__in": courses_for_editing(request.user).alive()})
         )
-
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404("No such object here.")
-        return obj
 
 
 class StaffInline:

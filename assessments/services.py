@@ -173,6 +173,18 @@ def attempt_start(*, user, course: Course, assessment: Assessment, now: datetime
         return Attempt.objects.get(assessment=assessment, user=user, status=AttemptStatus.IN_PROGRESS)
 
 
+def _attempt_event(attempt: Attempt) -> dict:
+    """What every quiz event says about its attempt (assessments.signals' payload, plus the user)."""
+    assessment = attempt.assessment
+    return {
+        "course_id": assessment.lesson.module.course_id,
+        "lesson_id": assessment.lesson_id,
+        "assessment_id": assessment.pk,
+        "attempt_id": attempt.pk,
+        "user_id": attempt.user_id,
+    }
+
+
 # --- Answering ------------------------------------------------------------------------------
 
 
@@ -303,16 +315,7 @@ def _finish(
     _upsert(list(answers.values()))
     attempt.status = AttemptStatus.SUBMITTED
     attempt.save(update_fields=["submitted_at", "status"])
-    assessment = attempt.assessment
-    send_on_commit(
-        quiz_submitted,
-        sender=Attempt,
-        course_id=assessment.lesson.module.course_id,
-        lesson_id=assessment.lesson_id,
-        assessment_id=assessment.pk,
-        attempt_id=attempt.pk,
-        user_id=attempt.user_id,
-    )
+    send_on_commit(quiz_submitted, sender=Attempt, **_attempt_event(attempt))
     if not needs_person:
         _settle(attempt, graded_by=None, now=now, questions=questions, answers=answers)
 
@@ -367,11 +370,7 @@ def _settle(
     send_on_commit(
         quiz_graded,
         sender=Attempt,
-        course_id=course.pk,
-        lesson_id=assessment.lesson_id,
-        assessment_id=assessment.pk,
-        attempt_id=attempt.pk,
-        user_id=attempt.user_id,
+        **_attempt_event(attempt),
         score=float(attempt.score),
         max_score=float(attempt.max_score),
         passed=attempt.passed,
@@ -535,15 +534,7 @@ def assignment_submit(
         raise AssessmentError(
             "This assignment was just handed in from another tab or window; it is waiting for a grade."
         ) from None
-    send_on_commit(
-        quiz_submitted,
-        sender=Attempt,
-        course_id=course.pk,
-        lesson_id=assessment.lesson_id,
-        assessment_id=assessment.pk,
-        attempt_id=attempt.pk,
-        user_id=user.pk,
-    )
+    send_on_commit(quiz_submitted, sender=Attempt, **_attempt_event(attempt))
     return attempt
 
 
