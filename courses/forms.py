@@ -46,7 +46,9 @@ class CategoryAdminForm(forms.ModelForm):
         self.fields["parent"].help_text = "Leave empty for a top-level category. Categories nest one level."
 
 
-class StaffUserChoiceField(forms.ModelChoiceField):
+class PersonChoiceField(forms.ModelChoiceField):
+    """A person shown as "Full Name (email)", or the e-mail alone when there is no name."""
+
     def label_from_instance(self, obj) -> str:
         return f"{obj.full_name} ({obj.email})" if obj.full_name else obj.email
 
@@ -57,7 +59,7 @@ class CourseStaffForm(forms.ModelForm):
     class Meta:
         model = CourseStaff
         fields = ("user", "role")
-        field_classes = {"user": StaffUserChoiceField}
+        field_classes = {"user": PersonChoiceField}
         labels = {"user": "Person"}
 
     def __init__(self, *args, **kwargs):

@@ -15,15 +15,11 @@ from django.utils import timezone
 
 from accounts.admin_site import tenant_admin_site
 from accounts.audit import audit_record
+from courses.forms import PersonChoiceField
 from courses.permissions import courses_for_staff
 
 from .models import Enrollment, EnrollmentStatus
 from .services import SETTABLE_STATUSES, EnrollmentError, enrollment_decide, enrollment_set_access
-
-
-class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
-        return f"{obj.full_name} ({obj.email})" if obj.full_name else obj.email
 
 
 class EnrollmentAddForm(forms.ModelForm):
