@@ -664,3 +664,68 @@ def _with(obj, **fields):
     for name, value in fields.items():
         setattr(obj, name, value)
     return obj
+
+
+def _builder_routes():
+    """The course builder's own endpoints (admin URLs taking a course id), from the URL resolver."""
+    from django.urls import URLPattern, URLResolver
+
+    def walk(patterns, prefix=""):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                yield from walk(entry.url_patterns, prefix + str(entry.pattern))
+            elif isinstance(entry, URLPattern):
+                yield prefix + str(entry.pattern)
+
+    return [
+        route for route in walk(tenant_admin_site.urls[0]) if "<int:course_id>/" in route and "_id>" in route
+    ]
+
+
+def test_the_builder_endpoints_refuse_another_courses_modules_lessons_and_revisions(world, in_tenant):
+    import re
+
+    a, b = world["a"], world["b"]
+    routes = _builder_routes()
+    assert any("module_id" in r for r in routes) and any("lesson_id" in r for r in routes), routes
+    client = client_for(in_tenant, as_role="instructor")
+    own = {"course_id": a["course"].pk, "module_id": a["module"].pk, "lesson_id": a["text"].pk}
+    foreign = {
+        "course_id": b["course"].pk,
+        "module_id": b["module"].pk,
+        "lesson_id": b["text"].pk,
+        "revision_id": b["revision"].pk,
+    }
+    before = fingerprint()
+    for route in routes:
+        params = re.findall(r"<int:(\w+)>", route)
+        # Course B itself, and course A with every other id taken from course B.
+        for values in (foreign, {**foreign, "course_id": own["course_id"]}):
+            if values["course_id"] == own["course_id"] and params == ["course_id"]:
+                continue  # course A's own endpoint: nothing of B's in the address
+            url = "/admin/" + re.sub(r"<int:(\w+)>", lambda m, v=values: str(v[m.group(1)]), route)
+            response = client.post(url, {"direction": "up", "summary": "x"})
+            assert response.status_code in (403, 404), url
+            assert SECRET not in response.content.decode(), url
+    assert fingerprint() == before
+
+
+def test_the_upload_api_and_page_refuse_another_courses_lesson(world, in_tenant):
+    import json
+
+    a, b = world["a"], world["b"]
+    client = client_for(in_tenant, as_role="instructor")
+    before = fingerprint()
+    body = {"kind": "document", "filename": "notes.pdf", "content_type": "application/pdf", "size": 1000}
+    refused = client.post(
+        "/media/uploads/", data=json.dumps({**body, "lesson": b["text"].pk}), content_type="application/json"
+    )
+    assert refused.status_code == 404 and refused["Content-Type"].startswith("application/")
+    assert SECRET not in refused.content.decode()
+    assert fingerprint() == before
+    assert client.get(f"/media/upload/?lesson={b['text'].pk}").status_code == 404
+    allowed = client.post(
+        "/media/uploads/", data=json.dumps({**body, "lesson": a["text"].pk}), content_type="application/json"
+    )
+    assert allowed.status_code == 201, allowed.content
+    assert MediaAsset.objects.filter(lesson=a["text"], filename="notes.pdf").exists()
