@@ -729,3 +729,20 @@ def test_the_upload_api_and_page_refuse_another_courses_lesson(world, in_tenant)
     )
     assert allowed.status_code == 201, allowed.content
     assert MediaAsset.objects.filter(lesson=a["text"], filename="notes.pdf").exists()
+
+
+def test_a_staff_enrollment_is_refused_in_a_course_the_person_does_not_teach(world):
+    """The admin's add form lists only the person's courses; its write checks the course itself."""
+    from django.core.exceptions import PermissionDenied
+
+    from enrollments.admin import EnrollmentAddForm
+
+    newcomer = User.objects.create_user(email="newcomer@acme.test", password="x-pass-2026")
+    form = EnrollmentAddForm(data={"user": newcomer.pk, "course": world["b"]["course"].pk})
+    assert form.is_valid(), form.errors
+    with pytest.raises(PermissionDenied):
+        form.save_enrollment(actor=world["instructor"])
+    assert not Enrollment.objects.filter(user=newcomer).exists()
+    form = EnrollmentAddForm(data={"user": newcomer.pk, "course": world["a"]["course"].pk})
+    assert form.is_valid(), form.errors
+    assert form.save_enrollment(actor=world["instructor"]).course == world["a"]["course"]
