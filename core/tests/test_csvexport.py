@@ -54,3 +54,18 @@ def test_the_response_is_a_csv_attachment_with_a_safe_file_name():
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="report-x-Set-Cookie-a-b.csv"'
     assert list(csv.reader(io.StringIO(response.content.decode()))) == [["'=h"], ["'+r"]]
+
+
+def test_no_module_but_this_one_writes_csv():
+    """Every export goes through core.csvexport (one guard, no gaps between copies)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    skip = {"node_modules", ".venv", ".data", "tests", "migrations", ".git"}
+    writers = [
+        path.relative_to(root).as_posix()
+        for path in root.rglob("*.py")
+        if not skip & set(path.relative_to(root).parts)
+        and ("csv.writer" in (text := path.read_text(encoding="utf-8")) or "csv.DictWriter" in text)
+    ]
+    assert writers == ["core/csvexport.py"]
