@@ -6,7 +6,6 @@ see answers 404, exactly like an object of another tenant.
 
 from __future__ import annotations
 
-import csv
 import json
 
 from django import forms
@@ -19,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.csvexport import csv_response
 from courses.selectors import course_get_published
 from enrollments.access import courses_for_grading, grading_decision, is_course_staff
 from media_delivery.delivery import signed_object_url
@@ -437,35 +437,23 @@ def gradebook_view(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("No such gradebook.")
     book = gradebook(course=course)
     if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="gradebook-{course.slug}.csv"'
-        writer = csv.writer(response)
-        writer.writerow(
-            ["Learner", "E-mail", *(f"{a.lesson.title} (of {a.max_score})" for a in book.assessments)]
+        return csv_response(
+            filename=f"gradebook-{course.slug}.csv",
+            header=["Learner", "E-mail", *(f"{a.lesson.title} (of {a.max_score})" for a in book.assessments)],
+            rows=(
+                [user.full_name, user.email, *(_cell_text(cell) for cell in cells)]
+                for user, cells in book.rows
+            ),
         )
-        for user, cells in book.rows:
-            writer.writerow(
-                [
-                    _csv_safe(user.full_name),
-                    _csv_safe(user.email),
-                    *(_cell_text(cell) for cell in cells),
-                ]
-            )
-        return response
     return render(request, "assessments/gradebook.html", {"course": course, "book": book})
 
 
-def _csv_safe(value: str) -> str:
-    # A cell starting with = + - @ is a formula to spreadsheet programs.
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
-def _cell_text(attempt) -> str:
+def _cell_text(attempt):
     if attempt is None:
         return ""
     if attempt.status == AttemptStatus.SUBMITTED:
         return "waiting for grading"
-    return f"{attempt.score}"
+    return attempt.score  # a number: written as it is
 
 
 # --- Certificates ---------------------------------------------------------------------------

