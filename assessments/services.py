@@ -26,6 +26,7 @@ from enrollments.services import lesson_complete_graded
 from lms.celery import enqueue_on_commit
 from media_delivery.models import AssetKind, AssetStatus, MediaAsset
 from media_delivery.services import (
+    UploadAlreadyFinished,
     UploadRefused,
     UploadTicket,
     asset_discard,
@@ -450,8 +451,14 @@ def assignment_upload_get(*, user, assessment: Assessment, asset_id) -> MediaAss
 
 
 def assignment_upload_finish(*, user, asset: MediaAsset) -> MediaAsset:
-    """Verify what arrived in S3 (media_delivery: HEAD, size, first bytes): ready or rejected."""
-    return upload_finish(actor=user, asset=asset)
+    """Verify what arrived in S3 (media_delivery: HEAD, size, first bytes): ready or rejected.
+
+    A second finish verifies nothing again (the grant was used): the asset as it stands.
+    """
+    try:
+        return upload_finish(actor=user, asset=asset)
+    except UploadAlreadyFinished:
+        return asset
 
 
 def assignment_upload_abort(*, user, asset: MediaAsset) -> MediaAsset:
