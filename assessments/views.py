@@ -317,7 +317,8 @@ def submit(request: HttpRequest, slug: str, attempt_id: int) -> HttpResponse:
                 "Your other answers are saved.",
             )
             return redirect(here)
-    if attempt.status == AttemptStatus.IN_PROGRESS and request.POST.get("confirm") != "1":
+    out_of_time = attempt.deadline is not None and timezone.now() > attempt.deadline
+    if attempt.status == AttemptStatus.IN_PROGRESS and request.POST.get("confirm") != "1" and not out_of_time:
         attempts = attempts_of(user=request.user, assessment=attempt.assessment)
         items = _with_errors(attempt_items(attempt))
         return render(

@@ -243,3 +243,20 @@ def test_the_autosave_of_another_tenant_is_404(quiz, in_tenant, other_tenant):
             f"/assessments/{course.slug}/attempts/{attempt.pk}/submit/", {"form": "attempt"}
         )
     assert response.status_code == 404 and summary.status_code == 404
+
+
+def test_the_timers_hand_in_after_the_deadline_skips_the_summary(in_tenant, learner):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    course, _, assessment = make_assessed_course(slug="ran-out", time_limit_minutes=1)
+    enrollment_create(user=learner, course=course)
+    attempt = attempt_start(
+        user=learner, course=course, assessment=assessment, now=timezone.now() - timedelta(minutes=2)
+    )
+    client = client_for(in_tenant, as_role="learner")
+    done = client.post(f"/assessments/{course.slug}/attempts/{attempt.pk}/submit/", {"form": "attempt"})
+    assert done.status_code == 302
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.GRADED and attempt.submitted_at == attempt.deadline

@@ -302,7 +302,7 @@ def test_essay_waits_for_a_grader_who_scores_it_and_the_learner_gets_an_email(
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["learner@acme.test"]
-    assert "75.00 of 100.00" in message.body and "Good start." in message.body
+    assert "Score: 75 of 100 (passed)" in message.body and "Good start." in message.body
     assert f"/assessments/essayed/attempts/{attempt.pk}/" in message.body
     with pytest.raises(AssessmentError, match="already graded"):
         attempt_grade(actor=instructor, attempt=attempt, question_points={str(essay.pk): "0"})
