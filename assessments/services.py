@@ -8,6 +8,7 @@ with a fixed clock; views pass nothing and get timezone.now().
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -196,21 +197,25 @@ def _questions_of(attempt: Attempt) -> dict[int, Question]:
     return {q.pk: q for q in Question.objects.filter(pk__in=attempt.question_ids)}
 
 
+def _clean_one(attempt: Attempt, questions: dict[int, Question], key, raw) -> tuple[Question, dict]:
+    """(question, stored response) for one answer sent by the learner; AssessmentError if it is bad."""
+    try:
+        question = questions[int(key)]
+    except (KeyError, ValueError, TypeError):
+        raise AssessmentError("That question is not part of this attempt.") from None
+    choice_ids = next(item["choices"] for item in attempt.questions if item["id"] == question.pk)
+    try:
+        return question, clean_response(kind=question.kind, raw=raw, choice_ids=choice_ids)
+    except AnswerError as exc:
+        raise AssessmentError(f"Question {attempt.question_ids.index(question.pk) + 1}: {exc}") from exc
+
+
 def _cleaned(attempt: Attempt, questions: dict[int, Question], answers: dict) -> dict[int, dict]:
     """{question id: stored response} for answers sent by the learner; AssessmentError if any is bad."""
-    choice_ids = {item["id"]: item["choices"] for item in attempt.questions}
     cleaned = {}
     for key, raw in answers.items():
-        try:
-            question = questions[int(key)]
-        except (KeyError, ValueError, TypeError):
-            raise AssessmentError("That question is not part of this attempt.") from None
-        try:
-            cleaned[question.pk] = clean_response(
-                kind=question.kind, raw=raw, choice_ids=choice_ids[question.pk]
-            )
-        except AnswerError as exc:
-            raise AssessmentError(f"Question {attempt.question_ids.index(question.pk) + 1}: {exc}") from exc
+        question, response = _clean_one(attempt, questions, key, raw)
+        cleaned[question.pk] = response
     return cleaned
 
 
@@ -236,18 +241,80 @@ def _lock_open(attempt: Attempt, user) -> Attempt:
     return attempt
 
 
+@dataclass(frozen=True)
+class AnswersSaved:
+    """What one autosave stored: each question is saved on its own (ADR 0085)."""
+
+    #: ids of the questions whose answers were stored as given
+    saved: list[int] = field(default_factory=list)
+    #: question id (or the key sent, when it names no question of the attempt) -> the sentence to
+    #: show at that question; a number that could not be read is kept as typed, not as an answer
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _unreadable(question: Question, raw) -> dict | None:
+    """What is kept of a refused answer so a reload shows it with its error: the text the
+    learner typed into a numeric field. Other refusals (a choice not offered) come from a
+    tampered page, not from typing, and keep nothing."""
+    if question.kind != QuestionKind.NUMERIC or not isinstance(raw, dict):
+        return None
+    typed = raw.get("value")
+    return {"typed": typed[:40]} if isinstance(typed, str) and typed.strip() else None
+
+
 @transaction.atomic
-def answers_save(*, user, attempt: Attempt, answers: dict, now: datetime | None = None) -> Attempt:
-    """Save some answers of an open attempt as the learner goes ({question id: response})."""
+def answers_save(*, user, attempt: Attempt, answers: dict, now: datetime | None = None) -> AnswersSaved:
+    """Save some answers of an open attempt as the learner goes ({question id: response}).
+
+    Each answer stands alone: one that cannot be stored is reported under its question and
+    never keeps the others from being saved. Refusals of the whole attempt (submitted, time
+    up, someone else's) raise AssessmentError and change nothing.
+    """
     now = now or timezone.now()
     attempt = _lock_open(attempt, user)
     if attempt.status != AttemptStatus.IN_PROGRESS:
         raise AssessmentError("This attempt was already submitted; its answers can no longer change.")
     if attempt.deadline and now > attempt.deadline + DEADLINE_GRACE:
         raise AssessmentError("Time is up: answers given after the deadline are not saved.")
-    cleaned = _cleaned(attempt, _questions_of(attempt), answers)
-    _upsert([Answer(attempt=attempt, question_id=q, response=r, saved_at=now) for q, r in cleaned.items()])
-    return attempt
+    questions = _questions_of(attempt)
+    rows, saved, errors = [], [], {}
+    for key, raw in answers.items():
+        try:
+            question, response = _clean_one(attempt, questions, key, raw)
+        except AssessmentError as exc:
+            errors[str(key)] = str(exc)
+            question = questions.get(int(key)) if str(key).isdigit() else None
+            kept = _unreadable(question, raw) if question is not None else None
+            if kept is not None:
+                rows.append(Answer(attempt=attempt, question_id=question.pk, response=kept, saved_at=now))
+            continue
+        rows.append(Answer(attempt=attempt, question_id=question.pk, response=response, saved_at=now))
+        saved.append(question.pk)
+    _upsert(rows)
+    return AnswersSaved(saved=saved, errors=errors)
+
+
+def answer_error(question: Question, response: dict) -> str:
+    """The sentence to show at a question whose saved answer could not be read ('' if none)."""
+    if "typed" in response and "value" not in response:
+        try:
+            clean_response(kind=question.kind, raw={"value": response["typed"]}, choice_ids=[])
+        except AnswerError as exc:
+            return str(exc)
+        return "Type your answer again."
+    return ""
+
+
+def answered(question: Question, response: dict) -> bool:
+    """Whether a saved response answers its question (an unreadable number does not)."""
+    kind = question.kind
+    if kind in (QuestionKind.SINGLE,):
+        return response.get("choice") is not None
+    if kind == QuestionKind.MULTIPLE:
+        return bool(response.get("choices"))
+    if kind in (QuestionKind.TRUE_FALSE, QuestionKind.NUMERIC):
+        return "value" in response
+    return bool(str(response.get("text", "")).strip())
 
 
 @transaction.atomic

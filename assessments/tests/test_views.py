@@ -31,7 +31,7 @@ def quiz(in_tenant, learner):
 
 
 def _form_data(assessment, right=True) -> dict:
-    data = {}
+    data = {"form": "attempt"}
     for question_id, response in answers_for(assessment, right=right).items():
         value = next(iter(response.values()))
         data[f"q{question_id}"] = [str(v) for v in value] if isinstance(value, list) else str(value).lower()
@@ -58,11 +58,14 @@ def test_lesson_page_links_to_the_quiz_and_the_learner_takes_it(
     assert take.status_code == 200 and "Capital of France?" in body and "data-answers-url" in body
     form = _form_data(assessment)
     with django_assert_max_num_queries(25):  # not one query per question
-        done = client.post(f"/assessments/{course.slug}/attempts/{attempt.pk}/submit/", form)
+        summary = client.post(f"/assessments/{course.slug}/attempts/{attempt.pk}/submit/", form)
+    assert summary.status_code == 200 and "You answered all 5 questions." in summary.content.decode()
+    with django_assert_max_num_queries(25):
+        done = client.post(f"/assessments/{course.slug}/attempts/{attempt.pk}/submit/", {"confirm": "1"})
     assert done.status_code == 302
     result = client.get(done["Location"]).content.decode()
-    assert "Score: 100.00 of 100.00. You passed!" in result
-    assert "data-score>100" in result and "right answer" in result  # AFTER_LAST: shown after passing
+    assert "Handed in. You passed with 100 of 100 (5 of 5 points)." in result
+    assert "data-score>100 of 100" in result and "right answer" in result  # AFTER_LAST: shown after passing
     again = client.post(
         f"/assessments/{course.slug}/attempts/{attempt.pk}/submit/", _form_data(assessment, False)
     )
@@ -90,8 +93,9 @@ def test_autosave_api_saves_answers_and_refuses_bad_input_with_json_errors(quiz,
     assert post("not json").status_code == 400
     assert post({"answers": []}).status_code == 400
     wrong_choice = post({"answers": {str(single.pk): {"choice": other_choice.pk}}})
-    assert wrong_choice.status_code == 400 and "does not belong" in wrong_choice.json()["error"]
-    assert post({"answers": {"999999": {"choice": 1}}}).status_code == 400
+    assert wrong_choice.status_code == 422 and "does not belong" in wrong_choice.json()["error"]
+    assert wrong_choice.json()["errors"].keys() == {str(single.pk)}
+    assert post({"answers": {"999999": {"choice": 1}}}).json()["errors"].keys() == {"999999"}
     huge = post({"answers": {str(single.pk): {"text": "x" * 70_000}}})
     assert huge.status_code == 413
     assert Answer.objects.get(attempt=attempt).response == {"choice": single.choices.first().pk}
@@ -99,7 +103,7 @@ def test_autosave_api_saves_answers_and_refuses_bad_input_with_json_errors(quiz,
     instructor = client_for(in_tenant, as_role="instructor")
     assert instructor.post(url, "{}", content_type="application/json").status_code == 404
     assert instructor.get(f"/assessments/{course.slug}/attempts/{attempt.pk}/").status_code == 404
-    client.post(f"/assessments/{course.slug}/attempts/{attempt.pk}/submit/")
+    client.post(f"/assessments/{course.slug}/attempts/{attempt.pk}/submit/", {"confirm": "1"})
     closed = post({"answers": {str(single.pk): {"choice": single.choices.last().pk}}})
     assert closed.status_code == 409 and "already submitted" in closed.json()["error"]
 

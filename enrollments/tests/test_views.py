@@ -183,12 +183,15 @@ def test_each_lesson_kind_renders_its_player(in_tenant, client, learner):
 
     for lesson_id, label in ((quiz, "Quiz"), (assignment, "Assignment")):
         page = client.get(lesson_url("kinds", lesson_id)).content.decode()
-        assert f"Open the {label.lower()}" in page and "Mark complete" not in page
+        # No assessment set up for these lessons yet: the panel says so (no dead link).
+        assert f"This {label.lower()} is not ready yet." in page and "Mark complete" not in page
 
 
 def test_lesson_page_queries_do_not_grow_with_the_course(client, learner, django_assert_max_num_queries):
     counts = []
-    for slug, modules, lessons in (("big", 10, 10), ("small", 1, 2)):
+    # Both courses stay unfinished after two completions: a finished course's pages also look
+    # up the certificate (test_a_finished_courses_lesson_page_adds_only_the_certificate_lookup).
+    for slug, modules, lessons in (("big", 10, 10), ("small", 1, 3)):
         course = build_course(slug=slug, modules=modules, lessons=lessons)
         enrollment_create(user=learner, course=course)
         ids = lesson_ids(course)
