@@ -309,6 +309,17 @@ if not DEBUG:
     # /healthz is probed by load balancers over plain HTTP inside the network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# --- Sign-in throttle (accounts/throttle.py, ADR 0070) ---------------------------
+# Per site, per account and per address: FREE attempts (account, address) on each surface,
+# then each further one waits BASE_SECONDS, doubling up to the cap. Nobody is locked out.
+SIGNIN_THROTTLE = {
+    "FREE": {"signin": (5, 20), "reset-request": (3, 10), "reset-confirm": (5, 20), "invitation": (5, 20)},
+    "BASE_SECONDS": env.float("SIGNIN_THROTTLE_BASE_SECONDS", default=1.0),
+    "ACCOUNT_CAP_SECONDS": env.float("SIGNIN_THROTTLE_ACCOUNT_CAP_SECONDS", default=900.0),
+    "ADDRESS_CAP_SECONDS": env.float("SIGNIN_THROTTLE_ADDRESS_CAP_SECONDS", default=60.0),
+    "FORGET_SECONDS": 24 * 3600,  # a counter left alone this long starts again at zero
+}
+
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
