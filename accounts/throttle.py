@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+from redis import RedisError
 from redis.commands.core import Script
 
 from tenants.context import current_tenant, tenant_key
@@ -40,6 +42,8 @@ INVITATION = "invitation"
 
 # Seconds since the epoch; tests replace it to move time without sleeping.
 clock: Callable[[], float] = time.time
+
+logger = logging.getLogger(__name__)
 
 
 class Throttled(Exception):
@@ -166,7 +170,12 @@ def attempt(*, scope: str, account: str | None, address: str) -> None:
     args = [clock(), config["BASE_SECONDS"], config["FORGET_SECONDS"]]
     for counter in counters:
         args += [counter.free, counter.cap]
-    wait = float(_run(_ATTEMPT, [c.key for c in counters], args))
+    try:
+        wait = float(_run(_ATTEMPT, [c.key for c in counters], args))
+    except RedisError:
+        # Fail open, like every cache read here: a Redis outage must not stop everyone signing in.
+        logger.warning("throttle.unavailable scope=%s", scope, exc_info=True)
+        return
     if wait > 0:
         raise Throttled(wait)
 
@@ -176,4 +185,7 @@ def succeeded(*, scope: str, account: str | None, address: str) -> None:
     keys = [_key(scope, "address", address)]
     if account:
         keys.append(_key(scope, "account", account))
-    _run(_SUCCEEDED, keys, [])
+    try:
+        _run(_SUCCEEDED, keys, [])
+    except RedisError:
+        logger.warning("throttle.unavailable scope=%s", scope, exc_info=True)

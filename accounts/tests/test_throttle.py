@@ -239,3 +239,16 @@ def _settings() -> dict:
     from django.conf import settings
 
     return settings.SIGNIN_THROTTLE
+
+
+def test_a_redis_outage_lets_people_sign_in_unthrottled(tenant, monkeypatch):
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+    with monkeypatch.context() as patch, schema_context(tenant.schema_name):
+        patch.setattr(cache._cache, "get_client", lambda *args, **kwargs: dead)
+        for _ in range(FREE + 2):
+            throttle.attempt(scope=throttle.SIGNIN, account="learner@acme.test", address="192.0.2.60")
+        throttle.succeeded(scope=throttle.SIGNIN, account="learner@acme.test", address="192.0.2.60")
