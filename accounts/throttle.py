@@ -4,8 +4,9 @@ Each surface (`scope`: sign-in, reset request, reset confirm, invitation) keeps 
 counters per site: one per account (the e-mail, or the reset link's user) and one per
 client address. An attempt is counted *before* it is checked, in one atomic Redis
 script with the test "must this wait?", so a burst of parallel guesses cannot slip
-through between the check and the count. A successful attempt takes itself off the
-address counter and clears the account counter.
+through between the check and the count. A successful attempt clears the account
+counter, and takes itself and the wait it set off the address counter: waits there
+follow failures, never a crowd of good sign-ins from one school's address.
 
 Once a counter passes its free attempts, the next attempt waits BASE seconds, and every
 further one twice as long as the last, up to a cap. Nobody is locked out: after the
@@ -62,19 +63,20 @@ class _Counter:
     key: str
     free: int
     cap: float
+    ttl: int
+    sliding: bool  # every attempt renews the ttl (accounts), or it runs from the first (addresses)
 
 
 # KEYS: the counters (hashes with fields n = attempts counted, until = epoch seconds).
-# ARGV: now, base, forget, then per key: free, cap.
+# ARGV: now, base, then per key: free, cap, ttl, sliding (1 or 0).
 # Returns 0 and counts the attempt on every counter, or returns the longest wait (as a
 # string, seconds) and counts nothing.
 _ATTEMPT = """
 local now = tonumber(ARGV[1])
 local base = tonumber(ARGV[2])
-local forget = tonumber(ARGV[3])
 local wait = 0
 for i, key in ipairs(KEYS) do
-  local free = tonumber(ARGV[2 + 2 * i])
+  local free = tonumber(ARGV[4 * i - 1])
   local n = tonumber(redis.call('HGET', key, 'n') or '0')
   if n >= free then
     local until_ = tonumber(redis.call('HGET', key, 'until') or '0')
@@ -83,23 +85,25 @@ for i, key in ipairs(KEYS) do
 end
 if wait > 0 then return tostring(wait) end
 for i, key in ipairs(KEYS) do
-  local free = tonumber(ARGV[2 + 2 * i])
-  local cap = tonumber(ARGV[3 + 2 * i])
+  local free = tonumber(ARGV[4 * i - 1])
+  local cap = tonumber(ARGV[4 * i])
+  local ttl = tonumber(ARGV[4 * i + 1])
   local n = redis.call('HINCRBY', key, 'n', 1)
   if n >= free then
-    local delay = math.min(base * 2 ^ (n - free), cap)
-    redis.call('HSET', key, 'until', tostring(now + delay))
+    redis.call('HSET', key, 'until', tostring(now + math.min(base * 2 ^ (n - free), cap)))
   end
-  redis.call('EXPIRE', key, forget)
+  if ARGV[4 * i + 2] == '1' or redis.call('TTL', key) < 0 then redis.call('EXPIRE', key, ttl) end
 end
 return 0
 """
 
-# KEYS[1]: the address counter (one attempt off), KEYS[2] if given: the account counter (deleted).
+# KEYS[1]: the address counter, KEYS[2] if given: the account counter.
+# The account's counter goes; the address loses this attempt and the wait it set, so
+# waits there follow failures only and a crowd of good sign-ins never queues.
 _SUCCEEDED = """
 if redis.call('HGET', KEYS[1], 'n') then
   local n = redis.call('HINCRBY', KEYS[1], 'n', -1)
-  if n <= 0 then redis.call('DEL', KEYS[1]) end
+  if n <= 0 then redis.call('DEL', KEYS[1]) else redis.call('HDEL', KEYS[1], 'until') end
 end
 if KEYS[2] then redis.call('DEL', KEYS[2]) end
 return 0
@@ -152,11 +156,24 @@ def _key(scope: str, kind: str, value: str) -> str:
 def _counters(scope: str, account: str | None, address: str) -> list[_Counter]:
     config = _config()
     account_free, address_free = config["FREE"][scope]
-    counters = [_Counter(_key(scope, "address", address), address_free, config["ADDRESS_CAP_SECONDS"])]
-    if account:
-        counters.insert(
-            0, _Counter(_key(scope, "account", account), account_free, config["ACCOUNT_CAP_SECONDS"])
+    counters = [
+        _Counter(
+            _key(scope, "address", address),
+            address_free,
+            config["ADDRESS_CAP_SECONDS"],
+            config["ADDRESS_WINDOW_SECONDS"],
+            sliding=False,
         )
+    ]
+    if account:
+        account_counter = _Counter(
+            _key(scope, "account", account),
+            account_free,
+            config["ACCOUNT_CAP_SECONDS"],
+            config["ACCOUNT_FORGET_SECONDS"],
+            sliding=True,
+        )
+        counters.insert(0, account_counter)
     return counters
 
 
@@ -167,9 +184,9 @@ def attempt(*, scope: str, account: str | None, address: str) -> None:
     """
     config = _config()
     counters = _counters(scope, account, address)
-    args = [clock(), config["BASE_SECONDS"], config["FORGET_SECONDS"]]
+    args = [clock(), config["BASE_SECONDS"]]
     for counter in counters:
-        args += [counter.free, counter.cap]
+        args += [counter.free, counter.cap, counter.ttl, int(counter.sliding)]
     try:
         wait = float(_run(_ATTEMPT, [c.key for c in counters], args))
     except RedisError:

@@ -317,7 +317,10 @@ SIGNIN_THROTTLE = {
     "BASE_SECONDS": env.float("SIGNIN_THROTTLE_BASE_SECONDS", default=1.0),
     "ACCOUNT_CAP_SECONDS": env.float("SIGNIN_THROTTLE_ACCOUNT_CAP_SECONDS", default=900.0),
     "ADDRESS_CAP_SECONDS": env.float("SIGNIN_THROTTLE_ADDRESS_CAP_SECONDS", default=60.0),
-    "FORGET_SECONDS": 24 * 3600,  # a counter left alone this long starts again at zero
+    # An account's counter is forgotten after this long without attempts; an address's counts
+    # from its first attempt, so a busy shared address (a school) starts afresh every window.
+    "ACCOUNT_FORGET_SECONDS": 24 * 3600,
+    "ADDRESS_WINDOW_SECONDS": 3600,
 }
 
 if TESTING:

@@ -119,6 +119,31 @@ def test_a_spray_over_many_accounts_is_slowed_per_address(tenant, clock):
     assert _sign_in(tenant, "learner@acme.test", PASSWORD, "198.51.100.77").status_code == 302
 
 
+def test_after_a_good_sign_in_the_next_person_behind_the_address_does_not_wait(tenant, clock):
+    spray = "203.0.113.67"
+    for n in range(ADDRESS_FREE):
+        _sign_in(tenant, f"person{n}@acme.test", "Summer2026!", spray)
+    assert _wait_of(_sign_in(tenant, "instructor@acme.test", PASSWORD, spray)) == 1
+    clock.advance(1)
+    assert _sign_in(tenant, "instructor@acme.test", PASSWORD, spray).status_code == 302
+    assert _sign_in(tenant, "admin@acme.test", PASSWORD, spray).status_code == 302
+    # The failures still count: the next wrong one sets a longer wait.
+    assert _sign_in(tenant, "person0@acme.test", "Autumn2026!", spray).status_code == 200
+    assert _wait_of(_sign_in(tenant, "learner@acme.test", PASSWORD, spray)) == 2
+
+
+def test_address_counters_run_from_their_first_attempt_and_account_counters_from_their_last(tenant, clock):
+    client = cache._cache.get_client(None, write=True)
+    _sign_in(tenant, "learner@acme.test", "nope", "192.0.2.70")
+    (address_key,) = client.scan_iter(match="*:throttle:signin:address:*")
+    (account_key,) = client.scan_iter(match="*:throttle:signin:account:*")
+    assert 3500 < client.ttl(address_key) <= 3600 and 86000 < client.ttl(account_key) <= 86400
+    client.expire(address_key, 100)
+    client.expire(account_key, 100)
+    _sign_in(tenant, "learner@acme.test", "nope", "192.0.2.70")
+    assert client.ttl(address_key) <= 100 and client.ttl(account_key) > 86000
+
+
 def test_successful_sign_ins_from_one_address_never_wait(tenant, clock):
     for _ in range(ADDRESS_FREE + 5):
         assert _sign_in(tenant, "learner@acme.test", PASSWORD, "192.0.2.10").status_code == 302
