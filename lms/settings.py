@@ -314,9 +314,9 @@ if not DEBUG:
 # then each further one waits BASE_SECONDS, doubling up to the cap. Nobody is locked out.
 SIGNIN_THROTTLE = {
     "FREE": {"signin": (5, 20), "reset-request": (3, 10), "reset-confirm": (5, 20), "invitation": (5, 20)},
-    "BASE_SECONDS": env.float("SIGNIN_THROTTLE_BASE_SECONDS", default=1.0),
-    "ACCOUNT_CAP_SECONDS": env.float("SIGNIN_THROTTLE_ACCOUNT_CAP_SECONDS", default=900.0),
-    "ADDRESS_CAP_SECONDS": env.float("SIGNIN_THROTTLE_ADDRESS_CAP_SECONDS", default=60.0),
+    "BASE_SECONDS": 1.0,
+    "ACCOUNT_CAP_SECONDS": 900.0,
+    "ADDRESS_CAP_SECONDS": 60.0,
     # An account's counter is forgotten after this long without attempts; an address's counts
     # from its first attempt, so a busy shared address (a school) starts afresh every window.
     "ACCOUNT_FORGET_SECONDS": 24 * 3600,
