@@ -17,11 +17,14 @@ WORKDIR /app
 
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin lms
 
-# Dependencies first, in their own layer: it is rebuilt only when pyproject.toml changes.
+# Dependencies first, in their own layer: it is rebuilt only when pyproject.toml or the lock
+# changes. Only the runtime dependencies (no dev tools, no SeaweedFS), at the versions pinned
+# in requirements/lock.txt (`make lock`), the set the test suite ran with.
 COPY pyproject.toml ./
+COPY requirements/lock.txt requirements/lock.txt
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
         > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt \
+    && pip install -c requirements/lock.txt -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
 COPY . .
