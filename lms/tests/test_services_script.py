@@ -8,6 +8,7 @@ is touched, and a throwaway PostgreSQL cluster of its own that refuses logins.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -219,17 +220,14 @@ def test_a_fresh_checkout_runs_its_own_seaweedfs_with_its_own_keys_on_loopback_o
         keys = json.loads((data / "seaweedfs" / "credentials.json").read_text())
         assert keys["access_key"] != settings.S3_ACCESS_KEY_ID
 
-        import boto3
-        from botocore.config import Config
-
-        client = boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id=keys["access_key"],
-            aws_secret_access_key=keys["secret_key"],
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-        )
+        # The script's own S3 client, with the keys this data dir made.
+        spec = importlib.util.spec_from_file_location("services_under_test", ROOT / "scripts" / "services.py")
+        services = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = services  # its dataclasses look themselves up there
+        spec.loader.exec_module(services)
+        s3 = services.S3({"S3_ENDPOINT_URL": endpoint, "S3_BUCKET": "lms-media"})
+        s3.access_key, s3.secret_key = keys["access_key"], keys["secret_key"]
+        client = s3.client()
         assert "lms-media" in [bucket["Name"] for bucket in client.list_buckets()["Buckets"]]
 
         # Master, volume server, filer (HTTP and gRPC) and S3: every socket on loopback.
