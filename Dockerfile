@@ -32,7 +32,7 @@ COPY --from=frontend /app/node_modules ./node_modules
 # collectstatic only imports the settings; the values below satisfy the DEBUG=False checks
 # and are not used at run time.
 RUN pip install --no-deps . \
-    && DEBUG=False SECRET_KEY=collectstatic-only-not-a-secret ALLOWED_HOSTS=localhost \
+    && DEBUG=False SECRET_KEY=collectstatic-only-not-a-secret ALLOWED_HOSTS=localhost LMS_BASE_DOMAIN=localhost \
        DATABASE_URL=postgres://build@127.0.0.1:5432/build \
        python manage.py collectstatic --noinput
 
