@@ -91,3 +91,10 @@ def test_a_copy_of_env_example_as_env_changes_no_setting():
     with_copy = _settings_with(copied)
     assert with_copy == without
     assert with_copy["SECRET_KEY"] not in ("''", "None")
+
+
+def test_env_example_sets_nothing_until_a_line_is_uncommented():
+    active = [
+        line for line in (ROOT / ".env.example").read_text().splitlines() if re.match(r"^\s*[A-Z_]+=", line)
+    ]
+    assert active == [], "write new settings in .env.example as '# NAME=default'"
