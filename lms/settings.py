@@ -6,6 +6,7 @@ project-local PostgreSQL, Redis and S3). Development defaults are safe; with
 DEBUG=False the values that must be chosen for production are required.
 """
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -45,7 +46,12 @@ if not DEBUG and SECRET_KEY == _DEV_SECRET:
     raise ImproperlyConfigured("SECRET_KEY is the development key; generate a new one for production.")
 
 # Tenants live at <slug>.<LMS_BASE_DOMAIN>; the bare base domain is the operator site.
-LMS_BASE_DOMAIN = env.str("LMS_BASE_DOMAIN", default="localhost").lower()
+LMS_BASE_DOMAIN = _required("LMS_BASE_DOMAIN", "localhost").strip().lower()
+if not re.fullmatch(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*", LMS_BASE_DOMAIN):
+    raise ImproperlyConfigured(
+        f"LMS_BASE_DOMAIN must be a bare host name such as lms.example.com (no scheme, port, "
+        f"path or leading dot), not {LMS_BASE_DOMAIN!r}."
+    )
 # Used only to build absolute links in e-mails and command output.
 LMS_SITE_SCHEME = env.str("LMS_SITE_SCHEME", default="http" if DEBUG else "https")
 LMS_SITE_PORT = env.str("LMS_SITE_PORT", default="8000" if DEBUG else "")
