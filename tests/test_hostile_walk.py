@@ -28,7 +28,8 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_tenants.utils import schema_context
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from accounts.models import AuditEntry
@@ -182,7 +183,7 @@ HOSTILE_BY_CONVERTER = {
     "int": ["0", "99999999999999999999"],
     "slug": ["x" * 10_000],
     "str": ["%ED%A0%80", "x" * 10_000, "..%5c360p.m3u8"],
-    "path": ["abc", "-1", "99999999999999999999"],
+    "path": ["abc", "99999999999999999999"],
     "uuid": [str(uuid.UUID(int=0))],
     "re": ["x" * 10_000],
 }
@@ -192,12 +193,15 @@ LONG = "x" * 10_000
 EDGE_QUERIES = ["q=%00&start=%00"]
 HOSTILE_QUERIES = [
     "q=%ED%A0%80&o=%ED%A0%80&next=%ED%A0%80",
-    "q=" + LONG + "&category=" + LONG + "&start=9999-12-31&end=0001-01-01&export=daily&p=-1&o=abc",
+    "q="
+    + LONG
+    + "&category="
+    + LONG
+    + "&start=9999-12-31&end=0001-01-01&export=at-risk&p=-1&o=abc&download=1&all=",
     "start=0001-01-01&end=9999-12-31&format=json&page=99999999999999999999&o=-1.99999&id__exact=abc"
     "&pk__in=1,x&status__exact="
     + LONG
     + "&issued_at__year=0&e=1&_popup=1&_to_field=password&next=//evil.test",
-    "export=at-risk&start=2024-01-01&end=2023-01-01&download=1&_changelist_filters=%25&all=&q=%25%5C%27",
 ]
 ADMIN_PAGE_QUERIES = [
     HOSTILE_QUERIES[0],
@@ -444,7 +448,7 @@ def _client(host: str, user=None) -> Client:
 
 
 def _edge(walk: Walk, url: str) -> None:
-    """What the edge refuses before routing (so, for every role alike): sent once per pattern."""
+    """What the edge refuses before routing, whoever asks: to every page, and to the admin once."""
     for query in EDGE_QUERIES:
         walk.send("get", f"{url}?{query}")
     walk.send("get", f"{url}%00")
@@ -458,7 +462,7 @@ def _walk_urlconf(walk: Walk, routes: list[str], objects: dict, *, relogin, edge
     for route in routes:
         urls = urls_for(route, objects)
         valid = urls[0]
-        if edge:
+        if edge or not route.startswith("admin/"):
             _edge(walk, valid)
         if route.startswith("admin/") and not staff:
             # The admin site refuses people without admin access before any admin view runs.
@@ -487,7 +491,9 @@ ROLES = ["admin", "instructor", "learner", None]
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_no_tenant_url_answers_5xx_to_hostile_input(tenant, acme_objects, role):
+def test_no_tenant_url_answers_5xx_to_hostile_input(settings, tenant, acme_objects, role):
+    if role is None:
+        settings.DEBUG = True  # the demo's settings: still our error pages, never Django's debug pages
     User = get_user_model()
     with schema_context(tenant.schema_name):
         user = User.objects.get(email=f"{role}@acme.test") if role else None
@@ -601,17 +607,17 @@ def test_generated_json_bodies_never_answer_5xx(tenant, acme_objects):
             walks.append(Walk(_client(host_of(tenant), user), role))
     urls = [urls_for(route, acme_objects)[0] for route in sorted(JSON_ROUTES)]
 
-    @settings(
+    @hypothesis_settings(
         max_examples=JSON_EXAMPLES,
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
-    @given(document=_documents(acme_objects["question_ids"]), deep=st.sampled_from([0, 1, 3, 40, 900]))
+    @given(document=_documents(acme_objects["question_ids"]), deep=st.sampled_from([0, 1, 3, 40, 1200]))
     def post_everywhere(document, deep):
-        for _ in range(deep):  # sometimes wrap the document far deeper than any endpoint expects
-            document = [document] if deep % 2 else {"answers": document}
-        body = json.dumps(document)
+        # Sometimes wrapped far deeper than any endpoint expects (by hand: json.dumps would recurse).
+        opening, closing = ("[", "]") if deep % 2 else ('{"answers": ', "}")
+        body = opening * deep + json.dumps(document) + closing * deep
         for walk in walks:
             for url in urls:
                 walk.send("post", url, data=body, content_type="application/json")
