@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import time
 
 from django.contrib.auth.decorators import login_required
@@ -11,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
+from core.csvexport import csv_response
 from core.http import json_body, json_text
 from courses.models import Course
 from courses.selectors import outline_for
@@ -127,14 +127,7 @@ CSV_TABLES = {
 
 
 def _csv(filename: str, header: list[str], rows: list[list]) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        # A cell starting with = + - @ would run as a formula in a spreadsheet.
-        writer.writerow([f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v for v in row])
-    return response
+    return csv_response(filename=filename, header=header, rows=rows)
 
 
 def _daily_rows(daily: dict) -> list[list]:

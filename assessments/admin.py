@@ -9,6 +9,8 @@ so this app stays self-contained (accounts imports nothing above it).
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
@@ -27,6 +29,19 @@ from .models import (
     Question,
     QuestionPool,
     RubricCriterion,
+)
+from .services import (
+    AssessmentError,
+    assessment_reference_problems,
+    assessment_save,
+    certificate_settings_problems,
+    certificate_settings_save,
+    pool_draw_problems,
+    pool_draw_save,
+    question_pool_problems,
+    question_pool_save,
+    question_reference_problems,
+    question_save,
 )
 
 
@@ -56,9 +71,14 @@ class StaffAdmin(NotFoundMixin, admin.ModelAdmin):
         return self.has_change_permission(request, obj)
 
     def course_of(self, obj) -> Course:
+        obj = self._stored(obj)
         for part in self.course_path.split("__"):
             obj = getattr(obj, part)
         return obj
+
+    def _stored(self, obj):
+        """The row as stored: after a refused post the form has already changed the instance."""
+        return self.model.objects.get(pk=obj.pk) if obj.pk else obj
 
     def get_queryset(self, request):
         return (
@@ -66,6 +86,35 @@ class StaffAdmin(NotFoundMixin, admin.ModelAdmin):
             .get_queryset(request)
             .filter(**{f"{self.course_path}__in": courses_for_editing(request.user).alive()})
         )
+
+    # Every reference the form sets is checked by the app's service (ADR 0065): in the form, so
+    # a refusal is an error on the page, and again when saving, so nothing else can skip it.
+
+    def reference_problems(self, *, actor, obj) -> list[str]:
+        return []
+
+    def service_save(self, *, actor, obj) -> None:
+        raise NotImplementedError(f"{type(self).__name__} writes through a service")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        model_admin, actor = self, request.user
+
+        def _post_clean(self):
+            form._post_clean(self)
+            if not self._errors:
+                for problem in model_admin.reference_problems(actor=actor, obj=self.instance):
+                    self.add_error(None, problem)
+
+        return type(form.__name__, (form,), {"_post_clean": _post_clean})
+
+    def save_model(self, request, obj, form, change):
+        try:
+            self.service_save(actor=request.user, obj=obj)
+        except AssessmentError as exc:
+            # The form ran the same checks; this is a change that raced it (the admin's
+            # transaction rolls everything back).
+            raise PermissionDenied(str(exc)) from exc
 
 
 class StaffInline:
@@ -87,11 +136,40 @@ class StaffInline:
         return self._staff(request)
 
 
+class PoolDrawFormSet(BaseInlineFormSet):
+    """The assessment's draws: every bank must be of the assessment's course (checked by the service)."""
+
+    actor = None
+
+    def clean(self):
+        super().clean()
+        assessment = self.instance
+        if any(self.errors) or not assessment.lesson_id:
+            return
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if data.get("pool") is None or data.get("DELETE"):
+                continue
+            for problem in pool_draw_problems(actor=self.actor, assessment=assessment, pool=data["pool"]):
+                raise ValidationError(problem)
+
+
 class PoolDrawInline(StaffInline, admin.TabularInline):
     model = PoolDraw
+    formset = PoolDrawFormSet
     extra = 0
     verbose_name = "draw from a question bank"
     verbose_name_plural = "draw N random questions from question banks"
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # Banks of the courses the person may edit; once the assessment exists, of its course only.
+        pools = QuestionPool.objects.filter(course__in=courses_for_editing(request.user).alive())
+        if obj is not None and obj.pk:
+            pools = pools.filter(course_id=obj.course_id)
+        if "pool" in formset.form.base_fields:
+            formset.form.base_fields["pool"].queryset = pools
+        return type(formset.__name__, (formset,), {"actor": request.user})
 
 
 class RubricInline(StaffInline, admin.TabularInline):
@@ -140,13 +218,28 @@ class AssessmentAdmin(StaffAdmin):
         if db_field.name == "lesson":
             kwargs["queryset"] = Lesson.objects.alive().filter(
                 kind__in=[LessonKind.QUIZ, LessonKind.ASSIGNMENT],
+                module__deleted_at__isnull=True,
                 module__course__in=courses_for_editing(request.user).alive(),
             )
-        if db_field.name == "pool":
-            kwargs["queryset"] = QuestionPool.objects.filter(
-                course__in=courses_for_editing(request.user).alive()
-            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def reference_problems(self, *, actor, obj) -> list[str]:
+        return assessment_reference_problems(actor=actor, assessment=obj)
+
+    def service_save(self, *, actor, obj) -> None:
+        assessment_save(actor=actor, assessment=obj)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not PoolDraw:
+            return super().save_formset(request, form, formset, change)
+        try:
+            for draw in formset.save(commit=False):
+                pool_draw_save(actor=request.user, draw=draw)
+        except AssessmentError as exc:
+            raise PermissionDenied(str(exc)) from exc
+        for draw in formset.deleted_objects:
+            draw.delete()
+        return None
 
     @admin.display(description="Questions")
     def question_list(self, obj):
@@ -199,6 +292,7 @@ class QuestionAdmin(StaffAdmin):
         )
 
     def course_of(self, obj) -> Course:
+        obj = self._stored(obj)
         return obj.pool.course if obj.pool_id else obj.assessment.lesson.module.course
 
     @admin.display(description="In")
@@ -214,6 +308,12 @@ class QuestionAdmin(StaffAdmin):
         if db_field.name == "pool":
             kwargs["queryset"] = QuestionPool.objects.filter(course__in=allowed)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def reference_problems(self, *, actor, obj) -> list[str]:
+        return question_reference_problems(actor=actor, question=obj)
+
+    def service_save(self, *, actor, obj) -> None:
+        question_save(actor=actor, question=obj)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -249,6 +349,12 @@ class QuestionPoolAdmin(StaffAdmin):
             kwargs["queryset"] = courses_for_editing(request.user).alive()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def reference_problems(self, *, actor, obj) -> list[str]:
+        return question_pool_problems(actor=actor, pool=obj)
+
+    def service_save(self, *, actor, obj) -> None:
+        question_pool_save(actor=actor, pool=obj)
+
     @admin.display(description="Questions in this bank")
     def question_list(self, obj):
         if obj is None or not obj.pk:
@@ -276,6 +382,12 @@ class CertificateSettingsAdmin(StaffAdmin):
         if db_field.name == "course":
             kwargs["queryset"] = courses_for_editing(request.user).alive()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def reference_problems(self, *, actor, obj) -> list[str]:
+        return certificate_settings_problems(actor=actor, settings=obj)
+
+    def service_save(self, *, actor, obj) -> None:
+        certificate_settings_save(actor=actor, settings=obj)
 
 
 @admin.register(Certificate, site=tenant_admin_site)

@@ -68,21 +68,91 @@ def clean_response(*, kind: str, raw, choice_ids: list[int]) -> dict:
         if value in (None, ""):
             return {}
         if isinstance(value, bool) or not isinstance(value, int | float | str) or len(str(value)) > 40:
-            raise AnswerError("Enter a number, e.g. 3.14.")
-        number = parse_number(str(value))
-        if number is None:
-            raise AnswerError("Enter a number, e.g. 3.14.")
-        return {"value": str(number)}
+            raise AnswerError(NOT_A_NUMBER)
+        typed = str(value).strip()
+        number = read_number(typed)
+        stored = {"value": str(number)}
+        if typed != stored["value"]:
+            stored["typed"] = typed  # shown back as the learner wrote it ("2,7", not "2.7")
+        return stored
     raise AnswerError("This question cannot be answered.")
+
+
+NOT_A_NUMBER = "Enter a number, e.g. 3.14 or 3,14."
+_GROUPING_SPACES = (" ", "\u00a0", "\u202f", "\u2009")  # space, no-break, narrow no-break, thin
+
+
+def _grouped(integer: str, separator: str) -> str | None:
+    """'1,234,567' with separator ',' -> '1234567'; None unless every group after the first has 3 digits."""
+    groups = integer.split(separator)
+    head, rest = groups[0], groups[1:]
+    if not (1 <= len(head) <= 3 and head.isdigit()) or not all(len(g) == 3 and g.isdigit() for g in rest):
+        return None
+    return "".join(groups)
+
+
+def read_number(text: str) -> Decimal:
+    """A number as a learner types it, with '.' or ',' as the decimal separator (ADR 0085).
+
+    Tenants have no locale setting, so both separators are read, when it is unambiguous which
+    one is meant: a single '.' is a decimal point (as before); a single ',' is a decimal comma
+    unless it could be a thousands separator ('1,234'), which is refused with a question; with
+    both, the last one is the decimal separator and the other groups thousands ('1.234,5').
+    AnswerError with a sentence for the learner otherwise.
+    """
+    s = str(text).strip().replace("\u2212", "-")  # the typographic minus sign
+    for space in _GROUPING_SPACES:
+        s = s.replace(space, "'")
+    sign = ""
+    if s[:1] in ("-", "+"):
+        sign, s = s[0], s[1:]
+    if "'" in s:  # spaces (or apostrophes) group thousands: "1 234,5"
+        integer, _, fraction = s.partition("," if "," in s else ".")
+        ungrouped = _grouped(integer, "'")
+        if ungrouped is None:
+            raise AnswerError(NOT_A_NUMBER)
+        s = ungrouped + ("," + fraction if "," in s else "." + fraction if "." in s else "")
+    commas, dots = s.count(","), s.count(".")
+    if commas and dots:
+        decimal_sep = "," if s.rfind(",") > s.rfind(".") else "."
+        group_sep = "." if decimal_sep == "," else ","
+        integer, _, fraction = s.rpartition(decimal_sep)
+        ungrouped = _grouped(integer, group_sep)
+        if ungrouped is None or s.count(decimal_sep) != 1:
+            raise AnswerError(NOT_A_NUMBER)
+        s = f"{ungrouped}.{fraction}"
+    elif commas == 1:
+        integer, _, fraction = s.partition(",")
+        thousands = len(fraction) == 3 and fraction.isdigit() and _grouped(integer, ",") is not None
+        if thousands and integer[:1] != "0":
+            whole, point = integer + fraction, f"{integer}.{fraction}"
+            raise AnswerError(
+                f"Is that {whole} or {point}? Write it without a thousands separator: {whole} or {point}."
+            )
+        s = f"{integer}.{fraction}"
+    elif commas > 1 or dots > 1:
+        separator = "," if commas else "."
+        ungrouped = _grouped(s, separator)
+        if ungrouped is None:
+            raise AnswerError(NOT_A_NUMBER)
+        s = ungrouped
+    if s.startswith("."):
+        s = "0" + s
+    try:
+        number = Decimal(sign + s)
+    except (InvalidOperation, ValueError):
+        raise AnswerError(NOT_A_NUMBER) from None
+    # Finite and of a sensible size: '1e999999' is a number, but not an answer to anything here.
+    if not number.is_finite() or abs(number.adjusted()) > 30:
+        raise AnswerError(NOT_A_NUMBER)
+    return number
 
 
 def parse_number(text: str) -> Decimal | None:
     try:
-        number = Decimal(text.strip())
-    except (InvalidOperation, ValueError):
+        return read_number(text)
+    except AnswerError:
         return None
-    # Finite and of a sensible size: '1e999999' is a number, but not an answer to anything here.
-    return number if number.is_finite() and abs(number.adjusted()) <= 30 else None
 
 
 def _normalize(text: str, case_sensitive: bool) -> str:
@@ -134,3 +204,11 @@ def scaled(raw: Decimal, raw_max: Decimal, max_score: Decimal) -> Decimal:
     if raw_max <= 0:
         return Decimal(max_score).quantize(CENT)
     return (Decimal(raw) / Decimal(raw_max) * Decimal(max_score)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def number_text(value) -> str:
+    """A score or points as people write them: 7.00 -> '7', 7.50 -> '7.5', 7.25 -> '7.25'."""
+    if value is None:
+        return ""
+    number = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP).normalize()
+    return f"{number:f}"

@@ -18,6 +18,8 @@ from .models import (
     Assessment,
     Attempt,
     AttemptStatus,
+    Certificate,
+    CertificateSettings,
     Choice,
     GradePolicy,
     Question,
@@ -165,3 +167,18 @@ def gradebook(*, course: Course) -> Gradebook:
                 cells.append(max(done, key=lambda a: (a.score, a.number)))
         rows.append((enrollment.user, cells))
     return Gradebook(assessments, rows)
+
+
+def course_certificate(*, user, course: Course) -> dict:
+    """{"certificates": whether the course awards one, "certificate": the learner's valid one or None}.
+
+    Issuing runs after the enrollment completes (a Celery task), so a learner who has just
+    finished may see certificates=True and certificate=None for a moment: "being prepared".
+    """
+    enabled = CertificateSettings.objects.filter(course=course, enabled=True).exists()
+    certificate = (
+        Certificate.objects.filter(user_id=user.pk, course=course, revoked_at__isnull=True).first()
+        if enabled
+        else None
+    )
+    return {"certificates": enabled, "certificate": certificate}

@@ -8,6 +8,7 @@ with a fixed clock; views pass nothing and get timezone.now().
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -18,14 +19,15 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.tasks import email_send_task
-from courses.models import Course
+from courses.models import Course, Lesson
 from courses.selectors import outline_for
-from enrollments.access import grading_decision, lesson_decision
+from enrollments.access import editing_decision, grading_decision, lesson_decision
 from enrollments.selectors import completed_lesson_ids, enrollment_get
 from enrollments.services import lesson_complete_graded
 from lms.celery import enqueue_on_commit
 from media_delivery.models import AssetKind, AssetStatus, MediaAsset
 from media_delivery.services import (
+    UploadAlreadyFinished,
     UploadRefused,
     UploadTicket,
     asset_discard,
@@ -43,9 +45,12 @@ from .models import (
     AssignmentUpload,
     Attempt,
     AttemptStatus,
+    CertificateSettings,
     Choice,
+    PoolDraw,
     Question,
     QuestionKind,
+    QuestionPool,
 )
 from .signals import quiz_graded, quiz_submitted, send_on_commit
 
@@ -192,21 +197,25 @@ def _questions_of(attempt: Attempt) -> dict[int, Question]:
     return {q.pk: q for q in Question.objects.filter(pk__in=attempt.question_ids)}
 
 
+def _clean_one(attempt: Attempt, questions: dict[int, Question], key, raw) -> tuple[Question, dict]:
+    """(question, stored response) for one answer sent by the learner; AssessmentError if it is bad."""
+    try:
+        question = questions[int(key)]
+    except (KeyError, ValueError, TypeError):
+        raise AssessmentError("That question is not part of this attempt.") from None
+    choice_ids = next(item["choices"] for item in attempt.questions if item["id"] == question.pk)
+    try:
+        return question, clean_response(kind=question.kind, raw=raw, choice_ids=choice_ids)
+    except AnswerError as exc:
+        raise AssessmentError(f"Question {attempt.question_ids.index(question.pk) + 1}: {exc}") from exc
+
+
 def _cleaned(attempt: Attempt, questions: dict[int, Question], answers: dict) -> dict[int, dict]:
     """{question id: stored response} for answers sent by the learner; AssessmentError if any is bad."""
-    choice_ids = {item["id"]: item["choices"] for item in attempt.questions}
     cleaned = {}
     for key, raw in answers.items():
-        try:
-            question = questions[int(key)]
-        except (KeyError, ValueError, TypeError):
-            raise AssessmentError("That question is not part of this attempt.") from None
-        try:
-            cleaned[question.pk] = clean_response(
-                kind=question.kind, raw=raw, choice_ids=choice_ids[question.pk]
-            )
-        except AnswerError as exc:
-            raise AssessmentError(f"Question {attempt.question_ids.index(question.pk) + 1}: {exc}") from exc
+        question, response = _clean_one(attempt, questions, key, raw)
+        cleaned[question.pk] = response
     return cleaned
 
 
@@ -232,18 +241,80 @@ def _lock_open(attempt: Attempt, user) -> Attempt:
     return attempt
 
 
+@dataclass(frozen=True)
+class AnswersSaved:
+    """What one autosave stored: each question is saved on its own (ADR 0085)."""
+
+    #: ids of the questions whose answers were stored as given
+    saved: list[int] = field(default_factory=list)
+    #: question id (or the key sent, when it names no question of the attempt) -> the sentence to
+    #: show at that question; a number that could not be read is kept as typed, not as an answer
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _unreadable(question: Question, raw) -> dict | None:
+    """What is kept of a refused answer so a reload shows it with its error: the text the
+    learner typed into a numeric field. Other refusals (a choice not offered) come from a
+    tampered page, not from typing, and keep nothing."""
+    if question.kind != QuestionKind.NUMERIC or not isinstance(raw, dict):
+        return None
+    typed = raw.get("value")
+    return {"typed": typed[:40]} if isinstance(typed, str) and typed.strip() else None
+
+
 @transaction.atomic
-def answers_save(*, user, attempt: Attempt, answers: dict, now: datetime | None = None) -> Attempt:
-    """Save some answers of an open attempt as the learner goes ({question id: response})."""
+def answers_save(*, user, attempt: Attempt, answers: dict, now: datetime | None = None) -> AnswersSaved:
+    """Save some answers of an open attempt as the learner goes ({question id: response}).
+
+    Each answer stands alone: one that cannot be stored is reported under its question and
+    never keeps the others from being saved. Refusals of the whole attempt (submitted, time
+    up, someone else's) raise AssessmentError and change nothing.
+    """
     now = now or timezone.now()
     attempt = _lock_open(attempt, user)
     if attempt.status != AttemptStatus.IN_PROGRESS:
         raise AssessmentError("This attempt was already submitted; its answers can no longer change.")
     if attempt.deadline and now > attempt.deadline + DEADLINE_GRACE:
         raise AssessmentError("Time is up: answers given after the deadline are not saved.")
-    cleaned = _cleaned(attempt, _questions_of(attempt), answers)
-    _upsert([Answer(attempt=attempt, question_id=q, response=r, saved_at=now) for q, r in cleaned.items()])
-    return attempt
+    questions = _questions_of(attempt)
+    rows, saved, errors = [], [], {}
+    for key, raw in answers.items():
+        try:
+            question, response = _clean_one(attempt, questions, key, raw)
+        except AssessmentError as exc:
+            errors[str(key)] = str(exc)
+            question = questions.get(int(key)) if str(key).isdigit() else None
+            kept = _unreadable(question, raw) if question is not None else None
+            if kept is not None:
+                rows.append(Answer(attempt=attempt, question_id=question.pk, response=kept, saved_at=now))
+            continue
+        rows.append(Answer(attempt=attempt, question_id=question.pk, response=response, saved_at=now))
+        saved.append(question.pk)
+    _upsert(rows)
+    return AnswersSaved(saved=saved, errors=errors)
+
+
+def answer_error(question: Question, response: dict) -> str:
+    """The sentence to show at a question whose saved answer could not be read ('' if none)."""
+    if "typed" in response and "value" not in response:
+        try:
+            clean_response(kind=question.kind, raw={"value": response["typed"]}, choice_ids=[])
+        except AnswerError as exc:
+            return str(exc)
+        return "Type your answer again."
+    return ""
+
+
+def answered(question: Question, response: dict) -> bool:
+    """Whether a saved response answers its question (an unreadable number does not)."""
+    kind = question.kind
+    if kind in (QuestionKind.SINGLE,):
+        return response.get("choice") is not None
+    if kind == QuestionKind.MULTIPLE:
+        return bool(response.get("choices"))
+    if kind in (QuestionKind.TRUE_FALSE, QuestionKind.NUMERIC):
+        return "value" in response
+    return bool(str(response.get("text", "")).strip())
 
 
 @transaction.atomic
@@ -447,8 +518,14 @@ def assignment_upload_get(*, user, assessment: Assessment, asset_id) -> MediaAss
 
 
 def assignment_upload_finish(*, user, asset: MediaAsset) -> MediaAsset:
-    """Verify what arrived in S3 (media_delivery: HEAD, size, first bytes): ready or rejected."""
-    return upload_finish(actor=user, asset=asset)
+    """Verify what arrived in S3 (media_delivery: HEAD, size, first bytes): ready or rejected.
+
+    A second finish verifies nothing again (the grant was used): the asset as it stands.
+    """
+    try:
+        return upload_finish(actor=user, asset=asset)
+    except UploadAlreadyFinished:
+        return asset
 
 
 def assignment_upload_abort(*, user, asset: MediaAsset) -> MediaAsset:
@@ -634,3 +711,160 @@ def _notify_graded(attempt: Attempt, course: Course) -> None:
     subject = render_to_string("assessments/email/graded_subject.txt", context).strip()
     body = render_to_string("assessments/email/graded_body.txt", context)
     enqueue_on_commit(email_send_task, to=attempt.user.email, subject=subject, body=body)
+
+
+# --- Authoring: every reference stays inside one course (ADR 0065) ---------------------------
+#
+# The admin's choices offer only objects of courses the person may edit; these checks are the
+# rule itself, run by the admin forms (a field error) and again by the writes below (a refusal
+# that changes nothing), for creating and changing alike. Messages never name the object
+# refused: it may belong to a course the person may not see.
+
+OTHER_COURSE_POOL = "That question bank belongs to another course: draw only from this course's banks."
+NOT_EDITABLE = "Choose a {what} of a course you may edit."
+
+
+def _editable(actor, course_id: int | None) -> bool:
+    """May `actor` edit this (not deleted) course?"""
+    course = Course.objects.alive().filter(pk=course_id).first() if course_id is not None else None
+    return course is not None and bool(editing_decision(actor, course))
+
+
+def _stored_course_id(model, pk, path: str) -> int | None:
+    return model.objects.filter(pk=pk).values_list(path, flat=True).first() if pk else None
+
+
+def assessment_reference_problems(*, actor, assessment: Assessment) -> list[str]:
+    """Why `assessment` (new or changed) cannot be saved with the lesson it names, as sentences."""
+    if not assessment.lesson_id:
+        return []
+    lesson = Lesson.objects.select_related("module").filter(pk=assessment.lesson_id).first()
+    if (
+        lesson is None
+        or lesson.is_deleted
+        or lesson.module.is_deleted
+        or not _editable(actor, lesson.module.course_id)
+    ):
+        return [NOT_EDITABLE.format(what="lesson")]
+    course_id = lesson.module.course_id
+    before = _stored_course_id(Assessment, assessment.pk, "lesson__module__course_id")
+    if assessment.pk and before != course_id:
+        if not _editable(actor, before):
+            return ["Only this course's instructors and the organization's admins can change it."]
+        if PoolDraw.objects.filter(assessment_id=assessment.pk).exclude(pool__course_id=course_id).exists():
+            return [
+                "This assessment draws from question banks of its current course: remove those draws "
+                "and save before moving it to a lesson of another course."
+            ]
+    return []
+
+
+def pool_draw_problems(*, actor, assessment: Assessment, pool: QuestionPool) -> list[str]:
+    """Why `assessment` may not draw from `pool` (empty when it may)."""
+    course_id = (
+        Lesson.objects.filter(pk=assessment.lesson_id).values_list("module__course_id", flat=True).first()
+    )
+    if course_id is None or not _editable(actor, course_id):
+        return [NOT_EDITABLE.format(what="lesson")]
+    if pool.course_id != course_id:
+        return [OTHER_COURSE_POOL]
+    return []
+
+
+def question_reference_problems(*, actor, question: Question) -> list[str]:
+    """Why `question` cannot be saved where it says it belongs (its assessment or its bank)."""
+    if question.assessment_id:
+        course_id = _stored_course_id(Assessment, question.assessment_id, "lesson__module__course_id")
+        what = "quiz or assignment"
+    elif question.pool_id:
+        course_id = _stored_course_id(QuestionPool, question.pool_id, "course_id")
+        what = "question bank"
+    else:
+        return []
+    if not _editable(actor, course_id):
+        return [NOT_EDITABLE.format(what=what)]
+    if question.pk:
+        stored = (
+            Question.objects.filter(pk=question.pk)
+            .values_list("assessment__lesson__module__course_id", "pool__course_id")
+            .first()
+        )
+        before = (stored[0] or stored[1]) if stored else None
+        if before is not None and not _editable(actor, before):
+            return ["Only this course's instructors and the organization's admins can change it."]
+    return []
+
+
+def question_pool_problems(*, actor, pool: QuestionPool) -> list[str]:
+    """Why the question bank cannot be saved in the course it names."""
+    if not pool.course_id:
+        return []
+    if not _editable(actor, pool.course_id):
+        return [NOT_EDITABLE.format(what="course")]
+    before = _stored_course_id(QuestionPool, pool.pk, "course_id")
+    if pool.pk and before != pool.course_id:
+        if not _editable(actor, before):
+            return ["Only this course's instructors and the organization's admins can change it."]
+        if pool.draws.exclude(assessment__lesson__module__course_id=pool.course_id).exists():
+            return [
+                "Assessments of its current course draw from this bank: remove those draws before "
+                "moving it to another course."
+            ]
+    return []
+
+
+def certificate_settings_problems(*, actor, settings: CertificateSettings) -> list[str]:
+    if not settings.course_id:
+        return []
+    if not _editable(actor, settings.course_id):
+        return [NOT_EDITABLE.format(what="course")]
+    before = _stored_course_id(CertificateSettings, settings.pk, "course_id")
+    if settings.pk and before != settings.course_id and not _editable(actor, before):
+        return ["Only this course's instructors and the organization's admins can change it."]
+    return []
+
+
+def _refuse(problems: list[str]) -> None:
+    if problems:
+        raise AssessmentError(problems[0])
+
+
+@transaction.atomic
+def assessment_save(*, actor, assessment: Assessment) -> Assessment:
+    """Create or change an assessment (the admin's form has validated its own fields)."""
+    _refuse(assessment_reference_problems(actor=actor, assessment=assessment))
+    assessment.save()
+    return assessment
+
+
+@transaction.atomic
+def pool_draw_save(*, actor, draw: PoolDraw) -> PoolDraw:
+    """Create or change "draw N questions from this bank" of an assessment."""
+    _refuse(pool_draw_problems(actor=actor, assessment=draw.assessment, pool=draw.pool))
+    if draw.pk:
+        stored = PoolDraw.objects.filter(pk=draw.pk).values_list("assessment_id", flat=True).first()
+        if stored != draw.assessment_id:
+            raise AssessmentError("A draw stays with its assessment.")
+    draw.save()
+    return draw
+
+
+@transaction.atomic
+def question_save(*, actor, question: Question) -> Question:
+    _refuse(question_reference_problems(actor=actor, question=question))
+    question.save()
+    return question
+
+
+@transaction.atomic
+def question_pool_save(*, actor, pool: QuestionPool) -> QuestionPool:
+    _refuse(question_pool_problems(actor=actor, pool=pool))
+    pool.save()
+    return pool
+
+
+@transaction.atomic
+def certificate_settings_save(*, actor, settings: CertificateSettings) -> CertificateSettings:
+    _refuse(certificate_settings_problems(actor=actor, settings=settings))
+    settings.save()
+    return settings

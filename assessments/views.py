@@ -6,7 +6,7 @@ see answers 404, exactly like an object of another tenant.
 
 from __future__ import annotations
 
-import csv
+from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
@@ -14,16 +14,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.csvexport import csv_response
 from core.http import json_body
 from courses.selectors import course_get_published
 from enrollments.access import courses_for_grading, grading_decision, is_course_staff
+from enrollments.models import EnrollmentStatus
+from enrollments.selectors import enrollment_get
 from media_delivery.delivery import signed_object_url
 
 from .certificates import certificate_verify
+from .grading import number_text
 from .models import Attempt, AttemptStatus, Certificate, Question, QuestionKind
 from .selectors import (
     answers_visible,
@@ -32,6 +37,7 @@ from .selectors import (
     attempt_get_own,
     attempt_items,
     attempts_of,
+    course_certificate,
     gradebook,
     grading_queue,
 )
@@ -39,6 +45,8 @@ from .services import (
     SUBMISSION_CONTENT_TYPES,
     SUBMISSION_TYPES_TEXT,
     AssessmentError,
+    answer_error,
+    answered,
     answers_save,
     assignment_submit,
     assignment_upload_abort,
@@ -142,6 +150,42 @@ def start(request: HttpRequest, slug: str, lesson_id: int) -> HttpResponse:
     return redirect(_attempt_url(course, attempt))
 
 
+def _with_errors(items: list) -> list:
+    """The attempt's items, each with the sentence to show at it if its saved answer cannot be read."""
+    for item in items:
+        item.error = answer_error(item.question, item.response)
+        item.shown = item.response.get("typed", item.response.get("value", ""))
+    return items
+
+
+def _points(items: list) -> tuple[Decimal, Decimal]:
+    """(points earned, points possible) of a graded attempt's questions."""
+    earned = sum((i.answer.points for i in items if i.answer and i.answer.points is not None), Decimal(0))
+    return earned, sum((i.question.points for i in items), Decimal(0))
+
+
+def score_sentence(attempt: Attempt, items: list | None = None) -> str:
+    """'7 of 10', or '70 of 100 (7 of 10 points)' when the scale is not the points."""
+    text = f"{number_text(attempt.score)} of {number_text(attempt.max_score)}"
+    if items:
+        earned, possible = _points(items)
+        if possible and possible != attempt.max_score:
+            text += f" ({number_text(earned)} of {number_text(possible)} point{pluralize(possible)})"
+    return text
+
+
+def _course_finished(request: HttpRequest, course, attempt: Attempt) -> dict | None:
+    """For an attempt whose pass completed the course: what the page says about it and the certificate."""
+    if not attempt.passed:
+        return None
+    enrollment = enrollment_get(user=request.user, course=course)
+    if enrollment is None or enrollment.status != EnrollmentStatus.COMPLETED:
+        return None
+    return {"title": course.published_revision.card.get("title", course.title)} | course_certificate(
+        user=request.user, course=course
+    )
+
+
 @login_required
 def attempt_page(request: HttpRequest, slug: str, attempt_id: int) -> HttpResponse:
     """An open attempt to answer, or the result of a submitted one."""
@@ -155,6 +199,8 @@ def attempt_page(request: HttpRequest, slug: str, attempt_id: int) -> HttpRespon
         )
     attempts = attempts_of(user=request.user, assessment=attempt.assessment)
     attempt = next(a for a in attempts if a.pk == attempt.pk)
+    items = _with_errors(attempt_items(attempt))
+    graded = attempt.status == AttemptStatus.GRADED
     return render(
         request,
         "assessments/attempt.html",
@@ -163,13 +209,16 @@ def attempt_page(request: HttpRequest, slug: str, attempt_id: int) -> HttpRespon
             "assessment": attempt.assessment,
             "lesson": attempt.assessment.lesson,
             "attempt": attempt,
-            "items": attempt_items(attempt),
+            "items": items,
             "open": attempt.status == AttemptStatus.IN_PROGRESS,
             "show_answers": answers_visible(attempt, attempts),
             "seconds_left": max(0, int((attempt.deadline - now).total_seconds()))
             if attempt.deadline
             else None,
             "left": attempts_left(attempt.assessment, len(attempts)),
+            "score": score_sentence(attempt, items) if graded else "",
+            "pass_mark": number_text(attempt.assessment.passing_score),
+            "finished": _course_finished(request, course, attempt) if graded else None,
             "file_url": reverse("assessments:attempt_file", kwargs={"slug": slug, "attempt_id": attempt.pk})
             if attempt.asset_id or attempt.file
             else "",
@@ -202,7 +251,11 @@ def _json_error(message: str, status: int) -> JsonResponse:
 
 @require_POST
 def answers_view(request: HttpRequest, slug: str, attempt_id: int) -> JsonResponse:
-    """Autosave: {"answers": {question id: response}} for an open attempt -> {"saved": n}."""
+    """Autosave: {"answers": {question id: response}} for an open attempt.
+
+    -> 200 {"saved": n, "saved_ids": [...]}; when some answers cannot be stored, 422 with the
+    same and "errors": {question id: sentence}; every other answer of the request is saved.
+    """
     if not request.user.is_authenticated:
         return _json_error("Sign in to answer.", 403)
     try:
@@ -217,31 +270,95 @@ def answers_view(request: HttpRequest, slug: str, attempt_id: int) -> JsonRespon
     if not isinstance(answers, dict):
         return _json_error('The body must be {"answers": {question id: answer}}.', 400)
     try:
-        answers_save(user=request.user, attempt=attempt, answers=answers)
+        result = answers_save(user=request.user, attempt=attempt, answers=answers)
     except AssessmentError as exc:
         status = 409 if attempt.status != AttemptStatus.IN_PROGRESS or "Time is up" in str(exc) else 400
         return _json_error(str(exc), status)
-    return JsonResponse({"saved": len(answers), "at": timezone.now().isoformat()})
+    body = {"saved": len(result.saved), "saved_ids": result.saved, "at": timezone.now().isoformat()}
+    if result.errors:
+        # 422: the body was read and the other answers are saved; these were not (ADR 0085).
+        first = next(iter(result.errors.values()))
+        return JsonResponse(body | {"errors": result.errors, "error": first}, status=422)
+    return JsonResponse(body)
+
+
+def _hand_in_summary(attempt: Attempt, items: list, used: int) -> dict:
+    """What the learner is told before handing in: what is unanswered, what cannot be read, what is left."""
+    unanswered = [i.number for i in items if not answered(i.question, i.response)]
+    return {
+        "answered": len(items) - len(unanswered),
+        "unanswered": unanswered,
+        "unreadable": [i.number for i in items if i.error],
+        "left_after": attempts_left(attempt.assessment, used),
+    }
 
 
 @require_POST
 @login_required
 def submit(request: HttpRequest, slug: str, attempt_id: int) -> HttpResponse:
+    """Hand in: the form's answers are saved first (each on its own), then a summary asks to
+    confirm (unanswered questions, attempts left); `confirm=1` hands in."""
     course = course_get_published(slug=slug)
     attempt = attempt_get_own(user=request.user, course=course, attempt_id=attempt_id)
     here = _attempt_url(course, attempt)
-    try:
-        attempt, submitted_now = attempt_submit(
-            user=request.user, attempt=attempt, answers=_answers_from_form(request, attempt)
+    if attempt.status == AttemptStatus.IN_PROGRESS and request.POST.get("form") == "attempt":
+        try:
+            answers = _answers_from_form(request, attempt)
+            saved = answers_save(user=request.user, attempt=attempt, answers=answers)
+        except AssessmentError:
+            saved = None  # handed in meanwhile or out of time: attempt_submit decides below
+        if saved is not None and saved.errors:
+            messages.error(
+                request,
+                f"{' '.join(saved.errors.values())} Nothing was handed in; correct it and hand in again. "
+                "Your other answers are saved.",
+            )
+            return redirect(here)
+    out_of_time = attempt.deadline is not None and timezone.now() > attempt.deadline
+    if attempt.status == AttemptStatus.IN_PROGRESS and request.POST.get("confirm") != "1" and not out_of_time:
+        attempts = attempts_of(user=request.user, assessment=attempt.assessment)
+        items = _with_errors(attempt_items(attempt))
+        return render(
+            request,
+            "assessments/hand_in.html",
+            {
+                "course": course,
+                "assessment": attempt.assessment,
+                "lesson": attempt.assessment.lesson,
+                "attempt": attempt,
+                "total": len(items),
+                "seconds_left": max(0, int((attempt.deadline - timezone.now()).total_seconds()))
+                if attempt.deadline
+                else None,
+            }
+            | _hand_in_summary(attempt, items, len(attempts)),
         )
+    try:
+        attempt, submitted_now = attempt_submit(user=request.user, attempt=attempt)
     except AssessmentError as exc:
         messages.error(request, f"{exc} Nothing was handed in; correct it and submit again.")
         return redirect(here)
     if not submitted_now:
         messages.info(request, "This attempt was already handed in; its result is below.")
     elif attempt.status == AttemptStatus.GRADED:
-        verdict = "You passed!" if attempt.passed else "You did not pass this time."
-        messages.success(request, f"Handed in. Score: {attempt.score} of {attempt.max_score}. {verdict}")
+        score = score_sentence(attempt, attempt_items(attempt))
+        if attempt.passed:
+            messages.success(request, f"Handed in. You passed with {score}.")
+        else:
+            used = len(attempts_of(user=request.user, assessment=attempt.assessment))
+            left = attempts_left(attempt.assessment, used)
+            tries = (
+                "You have no attempts left."
+                if left == 0
+                else "You can try again."
+                if left is None
+                else f"You have {left} attempt{pluralize(left)} left."
+            )
+            messages.warning(
+                request,
+                f"Handed in. You did not pass this time: {score}; the pass mark is "
+                f"{number_text(attempt.assessment.passing_score)}. {tries}",
+            )
     else:
         messages.success(
             request, "Handed in. Some answers are graded by your instructor; you will get an e-mail."
@@ -431,35 +548,23 @@ def gradebook_view(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("No such gradebook.")
     book = gradebook(course=course)
     if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="gradebook-{course.slug}.csv"'
-        writer = csv.writer(response)
-        writer.writerow(
-            ["Learner", "E-mail", *(f"{a.lesson.title} (of {a.max_score})" for a in book.assessments)]
+        return csv_response(
+            filename=f"gradebook-{course.slug}.csv",
+            header=["Learner", "E-mail", *(f"{a.lesson.title} (of {a.max_score})" for a in book.assessments)],
+            rows=(
+                [user.full_name, user.email, *(_cell_text(cell) for cell in cells)]
+                for user, cells in book.rows
+            ),
         )
-        for user, cells in book.rows:
-            writer.writerow(
-                [
-                    _csv_safe(user.full_name),
-                    _csv_safe(user.email),
-                    *(_cell_text(cell) for cell in cells),
-                ]
-            )
-        return response
     return render(request, "assessments/gradebook.html", {"course": course, "book": book})
 
 
-def _csv_safe(value: str) -> str:
-    # A cell starting with = + - @ is a formula to spreadsheet programs.
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
-def _cell_text(attempt) -> str:
+def _cell_text(attempt):
     if attempt is None:
         return ""
     if attempt.status == AttemptStatus.SUBMITTED:
         return "waiting for grading"
-    return f"{attempt.score}"
+    return attempt.score  # a number: written as it is
 
 
 # --- Certificates ---------------------------------------------------------------------------

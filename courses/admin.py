@@ -42,8 +42,10 @@ from .services import (
     course_delete,
     course_restore,
     course_staff_set,
+    lesson_save,
+    lesson_set_prerequisites,
+    module_save,
     module_set_prerequisites,
-    next_position,
 )
 
 SOFT_DELETE_TEMPLATE = "admin/courses/soft_delete_confirmation.html"
@@ -373,13 +375,19 @@ class ModuleAdmin(NotFoundMixin, BackToBuilderMixin, SoftDeleteMixin, admin.Mode
         course_id = str(form.initial.get("course") or "") if form is not None else ""
         return courses_for_staff(request.user).filter(pk=course_id).first() if course_id.isdigit() else None
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.position = next_position(Module.objects.alive().filter(course=obj.course))
-        super().save_model(request, obj, form, change)
+        # The service checks the course (one the person may edit) for adding and changing.
+        try:
+            module_save(actor=request.user, module=obj)
+        except CourseError as exc:
+            raise PermissionDenied(str(exc)) from exc
 
     def save_related(self, request, form, formsets, change):
-        # Prerequisites go through the service (loop check, audit), not the form's save_m2m.
+        # Prerequisites go through the service (same course, loop check, audit), not save_m2m.
         wanted = form.cleaned_data.pop("prerequisites", None)
         super().save_related(request, form, formsets, change)
         if wanted is not None and set(wanted) != set(form.instance.prerequisites.all()):
@@ -452,7 +460,7 @@ class LessonAdmin(NotFoundMixin, BackToBuilderMixin, SoftDeleteMixin, admin.Mode
             # A lesson moves between the modules of its own course, not to another course.
             field = form.base_fields["module"]
             field.queryset = field.queryset.filter(course_id=obj.module.course_id)
-        return form
+        return type(form.__name__, (form,), {"actor": request.user})
 
     def course_id_of(self, obj) -> int:
         return obj.module.course_id
@@ -464,9 +472,22 @@ class LessonAdmin(NotFoundMixin, BackToBuilderMixin, SoftDeleteMixin, admin.Mode
         return courses_for_staff(request.user).filter(modules__pk=module_id).first()
 
     def save_model(self, request, obj, form, change):
-        if not change or "module" in form.changed_data:
-            obj.position = next_position(Lesson.objects.alive().filter(module=obj.module).exclude(pk=obj.pk))
-        super().save_model(request, obj, form, change)
+        # The service checks the module (of a course the person may edit, the lesson's own
+        # course when it moves) for adding and changing.
+        try:
+            lesson_save(actor=request.user, lesson=obj, moved=change and "module" in form.changed_data)
+        except CourseError as exc:
+            raise PermissionDenied(str(exc)) from exc
+
+    def save_related(self, request, form, formsets, change):
+        # Prerequisites go through the service (same course, loop check), not the form's save_m2m.
+        wanted = form.cleaned_data.pop("prerequisites", None)
+        super().save_related(request, form, formsets, change)
+        if wanted is not None and set(wanted) != set(form.instance.prerequisites.all()):
+            try:
+                lesson_set_prerequisites(actor=request.user, lesson=form.instance, prerequisites=list(wanted))
+            except CourseError as exc:
+                raise PermissionDenied(str(exc)) from exc
 
     def response_add(self, request, obj, post_url_continue=None):
         response = super().response_add(request, obj, post_url_continue)

@@ -150,9 +150,28 @@ class CourseAdminForm(forms.ModelForm):
 
 class PrerequisitesCheck:
     """Runs the service's prerequisite check (same course, no loops) in clean(), so a refused
-    choice is a field error. `parent_field` is the object the form's instance belongs to."""
+    choice is a field error. `parent_field` is the object the form's instance belongs to.
+
+    The choices are the lessons of the form's course, and only when `actor` (set by the admin)
+    may edit that course: a course named in the address (?course=, ?module=) or posted by
+    someone else never lists its lessons (ADR 0065).
+    """
 
     parent_field = ""
+    actor = None
+
+    def _chosen(self, name: str):
+        """The id of `name` as posted (bound form) or given in the address (initial)."""
+        value = self.data.get(self.add_prefix(name)) if self.is_bound else self.initial.get(name)
+        value = str(getattr(value, "pk", value) or "")
+        return int(value) if value.isdigit() else None
+
+    def editable_course_id(self, course_id):
+        from .permissions import courses_for_staff
+
+        if course_id is None or self.actor is None:
+            return None
+        return courses_for_staff(self.actor).alive().filter(pk=course_id).values_list("pk", flat=True).first()
 
     def prerequisite_problems(self, wanted) -> list[str]:
         raise NotImplementedError
@@ -180,7 +199,7 @@ class ModuleAdminForm(PrerequisitesCheck, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "prerequisites" in self.fields:
             # Lessons of the same course, outside this module.
-            course_id = self.instance.course_id or _initial_id(self.initial.get("course"))
+            course_id = self.editable_course_id(self.instance.course_id or self._chosen("course"))
             choices = Lesson.objects.alive().filter(
                 module__course_id=course_id, module__deleted_at__isnull=True
             )
@@ -195,10 +214,6 @@ class ModuleAdminForm(PrerequisitesCheck, forms.ModelForm):
         from .services import module_prerequisite_problems
 
         return module_prerequisite_problems(module=self.instance, prerequisites=wanted)
-
-
-def _initial_id(value):
-    return getattr(value, "pk", value)
 
 
 class ModuleQuickAddForm(forms.ModelForm):
@@ -252,10 +267,13 @@ class LessonAdminForm(PrerequisitesCheck, forms.ModelForm):
             if self.instance.module_id:
                 course_id = self.instance.module.course_id
             else:
-                initial = self.initial.get("module")
-                initial_id = getattr(initial, "pk", initial)
-                course_id = Module.objects.filter(pk=initial_id).values_list("course_id", flat=True).first()
-            choices = Lesson.objects.alive().filter(module__course_id=course_id).select_related("module")
+                module_id = self._chosen("module")
+                course_id = Module.objects.filter(pk=module_id).values_list("course_id", flat=True).first()
+            choices = (
+                Lesson.objects.alive()
+                .filter(module__course_id=self.editable_course_id(course_id), module__deleted_at__isnull=True)
+                .select_related("module")
+            )
             if self.instance.pk:
                 choices = choices.exclude(pk=self.instance.pk)
             self.fields["prerequisites"].queryset = choices.order_by("module__position", "position")

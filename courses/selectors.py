@@ -15,7 +15,7 @@ from django.http import Http404
 from tenants.context import current_tenant
 
 from .cache import cached, cached_copy
-from .markdown import render_markdown
+from .markdown import SANITIZER_VERSION, render_markdown
 from .models import Category, Course, CourseRevision, CourseStaff, CourseStaffRole, CourseStatus
 
 SNAPSHOT_CACHE_SECONDS = 24 * 3600
@@ -168,7 +168,7 @@ def outline_for(course: Course) -> Outline:
             if outline is not None:
                 _LOCAL_OUTLINES.move_to_end(local_key)
                 return outline
-    key = f"course-outline:{revision_id}"
+    key = f"course-outline:{revision_id}:md{SANITIZER_VERSION}"
     outline = cache.get(key)
     if outline is None:
         snapshot = CourseRevision.objects.values_list("snapshot", flat=True).get(pk=revision_id)

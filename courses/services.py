@@ -305,6 +305,10 @@ def _loop_message(titles: dict[int, str], what: str, start: int, target: int) ->
     )
 
 
+# Never names the lesson: it may be of a course the person may not see (ADR 0065).
+OTHER_COURSE_LESSON = "A lesson of another course was chosen; prerequisites come from this course."
+
+
 def prerequisite_problems(*, lesson: Lesson, prerequisites) -> list[str]:
     """Why these prerequisites cannot be set on `lesson` (empty when they can)."""
     course_id = lesson.module.course_id
@@ -314,7 +318,7 @@ def prerequisite_problems(*, lesson: Lesson, prerequisites) -> list[str]:
         if other.pk == lesson.pk:
             problems.append(f"'{lesson.title}' cannot require itself.")
         elif other.module.course_id != course_id:
-            problems.append(f"'{other.title}' is in another course; prerequisites come from this course.")
+            problems.append(OTHER_COURSE_LESSON)
     if problems or lesson.pk is None:
         return problems
     # The course's prerequisite graph with the proposed edges: is `lesson` reachable from them?
@@ -338,7 +342,7 @@ def module_prerequisite_problems(*, module: Module, prerequisites) -> list[str]:
     wanted = list(prerequisites)
     for other in wanted:
         if other.module.course_id != module.course_id:
-            problems.append(f"'{other.title}' is in another course; prerequisites come from this course.")
+            problems.append(OTHER_COURSE_LESSON)
         elif module.pk is not None and other.module_id == module.pk:
             problems.append(
                 f"'{other.title}' is in this module: a module can only require lessons outside it."
@@ -359,6 +363,70 @@ def module_prerequisite_problems(*, module: Module, prerequisites) -> list[str]:
         return []
     titles = dict(Lesson.objects.filter(module__course_id=module.course_id).values_list("pk", "title"))
     return [_loop_message(titles, f"module '{module.title}'", loop[0], loop[1])]
+
+
+# --- modules and lessons: created and changed inside a course the person may edit (ADR 0065) ---
+
+
+def module_problems(*, actor, module: Module) -> list[str]:
+    """Why `module` (new or changed) cannot be saved in the course it names."""
+    if not module.course_id:
+        return []
+    course = Course.objects.alive().filter(pk=module.course_id).first()
+    if course is None or actor is None or not may_edit(actor, course):
+        return ["Choose a course you may edit."]
+    if module.pk:
+        before = Module.objects.filter(pk=module.pk).values_list("course_id", flat=True).first()
+        if before != module.course_id:
+            return ["A module stays in its course: add a new module to the other course instead."]
+    return []
+
+
+def lesson_problems(*, actor, lesson: Lesson) -> list[str]:
+    """Why `lesson` (new or changed) cannot be saved in the module it names."""
+    if not lesson.module_id:
+        return []
+    module = Module.objects.filter(pk=lesson.module_id).select_related("course").first()
+    if (
+        module is None
+        or module.is_deleted
+        or module.course.is_deleted
+        or actor is None
+        or not may_edit(actor, module.course)
+    ):
+        return ["Choose a module of a course you may edit."]
+    if lesson.pk:
+        before = Lesson.objects.filter(pk=lesson.pk).values_list("module__course_id", flat=True).first()
+        if before != module.course_id:
+            return ["A lesson moves between the modules of its own course, not to another course."]
+    return []
+
+
+@transaction.atomic
+def module_save(*, actor, module: Module) -> Module:
+    """Create a module at the end of its course, or save changes to one."""
+    problems = module_problems(actor=actor, module=module)
+    if problems:
+        raise CourseError(problems[0], problems)
+    if module.pk is None:
+        Course.objects.select_for_update().get(pk=module.course_id)  # one new position at a time
+        module.position = next_position(Module.objects.alive().filter(course_id=module.course_id))
+    module.save()
+    return module
+
+
+@transaction.atomic
+def lesson_save(*, actor, lesson: Lesson, moved: bool = False) -> Lesson:
+    """Create a lesson at the end of its module, or save changes (`moved`: to another module)."""
+    problems = lesson_problems(actor=actor, lesson=lesson)
+    if problems:
+        raise CourseError(problems[0], problems)
+    if lesson.pk is None or moved:
+        lesson.position = next_position(
+            Lesson.objects.alive().filter(module_id=lesson.module_id).exclude(pk=lesson.pk)
+        )
+    lesson.save()
+    return lesson
 
 
 @transaction.atomic

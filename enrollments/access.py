@@ -47,6 +47,8 @@ class Decision:
     action: str = ""
     #: for a drip-locked lesson: when it opens
     opens_at: datetime | None = None
+    #: for a lesson gate: the prerequisite lesson ids not completed yet (what to do first)
+    requires: tuple[int, ...] = ()
 
     def __bool__(self) -> bool:
         # A refusal is falsy: write `gate if gate is not None else ALLOW`, never `gate or ALLOW`.
@@ -162,9 +164,9 @@ def lesson_gate(
     if lesson.get("gate_days"):
         after_enrolling = (enrollment.enrolled_at or now) + timedelta(days=lesson["gate_days"])
         opens_at = max(opens_at, after_enrolling) if opens_at else after_enrolling
-    if opens_at and now < opens_at:
-        return Decision(False, f"This lesson unlocks on {_when(opens_at)}.", "wait", opens_at)
     missing = [pid for pid in lesson.get("prerequisites", ()) if pid not in completed]
+    if opens_at and now < opens_at:
+        return Decision(False, f"This lesson unlocks on {_when(opens_at)}.", "wait", opens_at, tuple(missing))
     if missing:
         # A quiz lesson counts as completed only once passed: say "pass" for those.
         name = (titles or {}).get
@@ -175,7 +177,7 @@ def lesson_gate(
         parts = [f"Complete {_listed(others)}"] if others else []
         if quizzes:
             parts.append(f"{'pass' if parts else 'Pass'} {_listed(quizzes)}")
-        return Decision(False, " and ".join(parts) + " first.", "")
+        return Decision(False, " and ".join(parts) + " first.", "", requires=tuple(missing))
     return None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -56,6 +57,10 @@ class EnrollmentAddForm(forms.ModelForm):
             super().validate_unique()
 
     def save_enrollment(self, *, actor) -> Enrollment:
+        course = self.cleaned_data["course"]
+        if not courses_for_staff(actor).alive().filter(pk=course.pk).exists():
+            # The course choices list only these; this is the write's own check (ADR 0065).
+            raise PermissionDenied("Only the course's staff can enroll people in it.")
         now = timezone.now()
         with transaction.atomic():
             enrollment = Enrollment.objects.create(

@@ -84,6 +84,14 @@ class LessonProgress(models.Model):
     percent = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
     time_spent_seconds = models.PositiveIntegerField(default=0)
     last_position_seconds = models.PositiveIntegerField(default=0)
+    # Video: what the server counted from heartbeats (never what the player claims), ADR 0076.
+    watched_seconds = models.FloatField(
+        default=0, help_text="Seconds of video watched, as the server counted them from heartbeats."
+    )
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="When the last heartbeat came.")
+    heartbeat_position = models.FloatField(
+        null=True, blank=True, help_text="The video position (seconds) the last heartbeat reported."
+    )
     started_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from courses.models import Course
 from courses.selectors import Outline, course_get_published, outline_for
 
-from .access import Decision, lesson_decision
+from .access import Decision, lesson_decision, locked_lessons
 from .cache import learner_state
 from .models import Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
 
@@ -51,21 +51,56 @@ def completed_lesson_ids(*, user, course: Course) -> set[int]:
     return _completed_ids(learner_state(user=user, course=course)[1])
 
 
-def continue_lesson_id(*, outline: Outline, enrollment: Enrollment | None, completed: set[int]) -> int | None:
-    """Where "continue" goes: the last lesson opened if unfinished, else the next unfinished one."""
+def continue_lesson_id(
+    *,
+    outline: Outline,
+    enrollment: Enrollment | None,
+    completed: set[int],
+    locked: dict[int, Decision] | None = None,
+) -> int | None:
+    """Where "continue" goes: the last lesson opened if unfinished, else the next unfinished one,
+    never a lesson the learner may not open yet (`locked`, from `access.locked_lessons`).
+
+    None when every unfinished lesson is still locked (the caller says what opens when, see
+    `first_locked`); a finished course goes back to its first lesson for review.
+    """
+    locked = locked or {}
     if not outline.lessons:
         return None
     start = 0
     if enrollment is not None and enrollment.last_lesson_id in outline.by_id:
         last = outline.by_id[enrollment.last_lesson_id]
-        if last["id"] not in completed:
+        if last["id"] not in completed and last["id"] not in locked:
             return last["id"]
         start = last["index"]
     ordered = outline.lessons[start:] + outline.lessons[:start]
-    for lesson in ordered:
-        if lesson["id"] not in completed:
+    unfinished = [lesson for lesson in ordered if lesson["id"] not in completed]
+    for lesson in unfinished:
+        if lesson["id"] not in locked:
             return lesson["id"]
-    return outline.lessons[0]["id"]
+    if unfinished:
+        return None
+    return next((lesson["id"] for lesson in outline.lessons if lesson["id"] not in locked), None)
+
+
+def first_locked(*, outline: Outline, completed: set[int], locked: dict[int, Decision]):
+    """(lesson, refusal) of the first unfinished lesson still locked, in reading order; None if none."""
+    for lesson in outline.lessons:
+        if lesson["id"] in locked and lesson["id"] not in completed:
+            return lesson, locked[lesson["id"]]
+    return None
+
+
+def open_neighbour(
+    *, outline: Outline, lesson_id: int, locked: dict[int, Decision], step: int
+) -> dict | None:
+    """The nearest lesson before (step -1) or after (step 1) this one that the learner may open."""
+    index = outline.lesson(lesson_id)["index"] + step
+    while 0 <= index < len(outline.lessons):
+        if outline.lessons[index]["id"] not in locked:
+            return outline.lessons[index]
+        index += step
+    return None
 
 
 @dataclass
@@ -77,8 +112,13 @@ class LessonPage:
     decision: Decision
     progress: LessonProgress | None
     completed: set[int]
+    #: the nearest lessons before and after this one that the learner may open (locks skipped)
     previous: dict | None
     next: dict | None
+    #: lesson id -> refusal, for the lessons the learner's schedule or prerequisites keep closed
+    locked: dict[int, Decision]
+    #: (lesson, refusal) of the lesson right after this one when it is locked (Next skipped it)
+    next_locked: tuple[dict, Decision] | None
 
 
 def lesson_page_get(*, user, course_slug: str, lesson_id: int) -> LessonPage:
@@ -102,5 +142,20 @@ def lesson_page_get(*, user, course_slug: str, lesson_id: int) -> LessonPage:
     progress = (
         next((row for row in rows if row.lesson_id == lesson["id"]), None) if decision.allowed else None
     )
-    previous, following = outline.neighbours(lesson["id"])
-    return LessonPage(course, outline, lesson, enrollment, decision, progress, completed, previous, following)
+    locked = locked_lessons(
+        user=user, course=course, outline=outline, enrollment=enrollment, completed=completed
+    )
+    _, following = outline.neighbours(lesson["id"])
+    return LessonPage(
+        course,
+        outline,
+        lesson,
+        enrollment,
+        decision,
+        progress,
+        completed,
+        open_neighbour(outline=outline, lesson_id=lesson["id"], locked=locked, step=-1),
+        open_neighbour(outline=outline, lesson_id=lesson["id"], locked=locked, step=1),
+        locked,
+        (following, locked[following["id"]]) if following and following["id"] in locked else None,
+    )

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from datetime import datetime
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -13,9 +18,11 @@ from courses.selectors import Outline, outline_for
 from .access import enrollment_decision, lesson_decision
 from .models import Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
 
-# A video counts as watched once the learner has seen this share of it.
-VIDEO_COMPLETE_PERCENT = 90
+# The player sends a heartbeat every 15 s while playing (and on pause, end, leaving): a longer
+# gap means it was not playing all along, so no heartbeat covers more than this much time.
 MAX_HEARTBEAT_SECONDS = 60
+# Network jitter between two heartbeats, in seconds (ADR 0076).
+HEARTBEAT_TOLERANCE_SECONDS = 2.0
 
 
 class EnrollmentError(Exception):
@@ -221,11 +228,62 @@ def _mark_completed(progress: LessonProgress) -> None:
     progress.save()
 
 
+def video_duration_source_set(source: Callable[[dict], float | None]) -> None:
+    """Where the transcoder's measured duration of a lesson's video comes from.
+
+    media_delivery knows it, and sits above this app in the import layers, so it registers
+    its lookup when it loads (media_delivery.apps) instead of this module importing it.
+    """
+    global _video_duration
+    _video_duration = source
+
+
+def _no_measured_duration(lesson: dict) -> float | None:
+    return None
+
+
+_video_duration: Callable[[dict], float | None] = _no_measured_duration
+
+
+def _watched_since_last_heartbeat(
+    progress: LessonProgress, *, position: float, claimed: float, now: datetime
+) -> float:
+    """Seconds of watching this heartbeat may add: the least of what the player claims, how far
+    the position moved since the last heartbeat, and what the wall-clock time since then allows
+    (the bound that matters: no sequence of heartbeats adds up to more than real time)."""
+    if progress.heartbeat_at is not None:
+        since, last_position = progress.heartbeat_at, progress.heartbeat_position or 0.0
+    else:  # the first heartbeat: measured from when the learner first opened the lesson
+        since, last_position = progress.started_at, float(progress.last_position_seconds)
+    elapsed = min(max((now - since).total_seconds(), 0.0), MAX_HEARTBEAT_SECONDS)
+    # The tolerance (network jitter) never exceeds the time that passed: a burst of
+    # heartbeats within a second adds up to about a second, not a tolerance each.
+    allowed = elapsed * settings.VIDEO_MAX_PLAYBACK_RATE + min(HEARTBEAT_TOLERANCE_SECONDS, elapsed)
+    # Ahead of the last heartbeat: no more than the distance. At or behind it, the learner went
+    # back (to watch again, say) and played from somewhere before `position`.
+    moved = position - last_position if position > last_position else position
+    return max(0.0, min(claimed, moved, allowed))
+
+
 @transaction.atomic
 def video_progress_record(
-    *, user, course: Course, lesson_id: int, position: float, duration: float, watched_seconds: float
+    *,
+    user,
+    course: Course,
+    lesson_id: int,
+    position: float,
+    duration: float,
+    watched_seconds: float,
+    now: datetime | None = None,
 ) -> LessonProgress:
-    """A player heartbeat: where the learner is, how long the video is, seconds watched since the last one."""
+    """A player heartbeat: where the learner is, and the seconds watched since the last one.
+
+    The server counts the watching itself (ADR 0076): each heartbeat adds at most the
+    wall-clock time since the previous one and at most how far the position moved; the
+    lesson completes once the count reaches VIDEO_COMPLETE_PERCENT of the duration the
+    transcoder measured. The player's `duration` is never believed; without a measured
+    duration the watching is counted but does not complete the lesson.
+    """
     outline = outline_for(course)
     lesson = outline.lesson(lesson_id)
     if lesson["kind"] != LessonKind.VIDEO:
@@ -236,12 +294,25 @@ def video_progress_record(
     progress, enrollment = _progress_for(user=user, course=course, lesson=lesson, outline=outline)
     if enrollment is None or not enrollment.opens_lessons:
         return progress
-    progress.last_position_seconds = int(min(position, duration or position))
-    progress.time_spent_seconds += int(min(watched_seconds, MAX_HEARTBEAT_SECONDS))
-    if duration > 0:
-        progress.percent = max(progress.percent, min(100, round(100 * position / duration)))
-    if progress.percent >= VIDEO_COMPLETE_PERCENT:
-        _mark_completed(progress)
+    now = now or timezone.now()  # read after the row lock: concurrent heartbeats queue up
+    measured = _video_duration(lesson)
+    if measured is not None and measured > 0:
+        position = min(position, measured)
+    else:
+        measured = None
+    added = _watched_since_last_heartbeat(progress, position=position, claimed=watched_seconds, now=now)
+    progress.watched_seconds += added
+    progress.time_spent_seconds += round(added)
+    progress.heartbeat_at, progress.heartbeat_position = now, position
+    progress.last_position_seconds = int(position)
+    if measured is not None:
+        progress.percent = max(
+            progress.percent, min(100, math.floor(100 * progress.watched_seconds / measured))
+        )
+        if progress.watched_seconds >= measured * settings.VIDEO_COMPLETE_PERCENT / 100:
+            _mark_completed(progress)
+        else:
+            progress.save()
     else:
         progress.save()
     _touch(enrollment, lesson["id"], outline)

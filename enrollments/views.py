@@ -28,8 +28,10 @@ from .selectors import (
     completed_lesson_ids,
     continue_lesson_id,
     enrollment_get,
+    first_locked,
     lesson_page_get,
     my_enrollments,
+    open_neighbour,
 )
 from .services import EnrollmentError, enrollment_create, lesson_complete, lesson_open, video_progress_record
 
@@ -118,13 +120,18 @@ def my_learning(request: HttpRequest) -> HttpResponse:
     enrollments = my_enrollments(user=request.user)
     active = [e for e in enrollments if e.status == EnrollmentStatus.ACTIVE]
     resume = active[0] if active else None  # most recently active first
-    resume_lesson = None
+    resume_lesson = resume_waiting = None
     if resume is not None:
         # The lesson the Continue button will open, so the card names the same one.
         outline = outline_for(resume.course)
         completed = completed_lesson_ids(user=request.user, course=resume.course)
-        lesson_id = continue_lesson_id(outline=outline, enrollment=resume, completed=completed)
+        locked = locked_lessons(
+            user=request.user, course=resume.course, outline=outline, enrollment=resume, completed=completed
+        )
+        lesson_id = continue_lesson_id(outline=outline, enrollment=resume, completed=completed, locked=locked)
         resume_lesson = outline.by_id.get(lesson_id) if lesson_id else None
+        if resume_lesson is None:
+            resume_waiting = first_locked(outline=outline, completed=completed, locked=locked)
     return render(
         request,
         "enrollments/my_learning.html",
@@ -135,6 +142,7 @@ def my_learning(request: HttpRequest) -> HttpResponse:
             "completed": [e for e in enrollments if e.status == EnrollmentStatus.COMPLETED],
             "resume": resume,
             "resume_lesson": resume_lesson,
+            "resume_waiting": resume_waiting,
         },
     )
 
@@ -147,12 +155,18 @@ def lesson_continue(request: HttpRequest, slug: str) -> HttpResponse:
     if not _opens_lessons(enrollment) and not is_course_staff(request.user, course):
         return redirect("courses:detail", slug=course.slug)
     outline = outline_for(course)
-    lesson_id = continue_lesson_id(
-        outline=outline,
-        enrollment=enrollment,
-        completed=completed_lesson_ids(user=request.user, course=course),
+    completed = completed_lesson_ids(user=request.user, course=course)
+    locked = locked_lessons(
+        user=request.user, course=course, outline=outline, enrollment=enrollment, completed=completed
     )
+    lesson_id = continue_lesson_id(outline=outline, enrollment=enrollment, completed=completed, locked=locked)
     if lesson_id is None:
+        waiting = first_locked(outline=outline, completed=completed, locked=locked)
+        if waiting is not None:
+            lesson, gate = waiting
+            messages.info(
+                request, f"You have done every lesson open to you. '{lesson['title']}': {gate.reason}"
+            )
         return redirect("courses:detail", slug=course.slug)
     return redirect(_lesson_url(course.slug, lesson_id))
 
@@ -161,15 +175,29 @@ def lesson_continue(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _locked(request: HttpRequest, page: LessonPage, reason: str, action: str) -> HttpResponse:
+    """The lock page: why, what to do first (linked), when it opens, and where to go meanwhile."""
+    outline, decision = page.outline, page.decision
+    first = [outline.by_id[pid] for pid in decision.requires if pid in outline.by_id]
+    meanwhile = None
+    if _opens_lessons(page.enrollment):
+        target = continue_lesson_id(
+            outline=outline, enrollment=page.enrollment, completed=page.completed, locked=page.locked
+        )
+        if target is not None and target != page.lesson["id"] and target not in {p["id"] for p in first}:
+            meanwhile = outline.by_id[target]
     return render(
         request,
         "enrollments/lesson_locked.html",
         {
             "course": page.course,
-            "info": page.outline.course,
+            "info": outline.course,
             "lesson": page.lesson,
             "reason": reason,
             "action": action,
+            "opens_at": decision.opens_at if not decision.allowed else None,
+            "first": first,
+            "completed": page.completed,
+            "meanwhile": meanwhile,
         },
         status=403,
     )
@@ -219,13 +247,8 @@ def lesson_detail(request: HttpRequest, slug: str, lesson_id: int) -> HttpRespon
             "enrolled": enrolled,
             "staff": staff,
             "enrolled_or_staff": enrolled or staff,
-            "locked": locked_lessons(
-                user=user,
-                course=course,
-                outline=page.outline,
-                enrollment=page.enrollment,
-                completed=page.completed,
-            ),
+            "locked": page.locked,
+            "next_locked": page.next_locked,
             "percent": percent,
             "is_complete": lesson["id"] in page.completed,
             "can_complete": enrolled and lesson["kind"] in SELF_COMPLETED_KINDS,
@@ -260,8 +283,17 @@ def lesson_complete_view(request: HttpRequest, slug: str, lesson_id: int) -> Htt
         title = outline.course["title"]
         messages.success(request, f"Congratulations! You have completed {title}.")
         return redirect(here)
-    messages.success(request, f"Lesson completed: {lesson['title']}.")
-    _, following = outline.neighbours(lesson["id"])
+    # On to the next lesson the learner may open now (this completion may have unlocked some).
+    completed = completed_lesson_ids(user=request.user, course=course)
+    locked = locked_lessons(
+        user=request.user, course=course, outline=outline, enrollment=after, completed=completed
+    )
+    following = open_neighbour(outline=outline, lesson_id=lesson["id"], locked=locked, step=1)
+    _, right_after = outline.neighbours(lesson["id"])
+    note = ""
+    if right_after is not None and right_after["id"] in locked:
+        note = f" '{right_after['title']}': {locked[right_after['id']].reason}"
+    messages.success(request, f"Lesson completed: {lesson['title']}.{note}")
     return redirect(_lesson_url(course.slug, following["id"]) if following else here)
 
 

@@ -252,6 +252,12 @@ ANALYTICS_CLAIM_IDLE_MS = env.int("ANALYTICS_CLAIM_IDLE_MS", default=30_000)
 # Dedupe ids are kept this long (longer than any event can be redelivered or replayed).
 ANALYTICS_DEDUPE_DAYS = env.int("ANALYTICS_DEDUPE_DAYS", default=30)
 
+# --- Video completion (ADR 0076) ------------------------------------------------
+# A video lesson completes when the watching the server counted from heartbeats reaches this
+# share of the duration the transcoder measured; playback up to this speed counts in full.
+VIDEO_COMPLETE_PERCENT = env.int("VIDEO_COMPLETE_PERCENT", default=90)
+VIDEO_MAX_PLAYBACK_RATE = env.float("VIDEO_MAX_PLAYBACK_RATE", default=2.0)
+
 # --- S3 media -----------------------------------------------------------------
 S3_ENDPOINT_URL = env.str("S3_ENDPOINT_URL", default="http://127.0.0.1:8333")
 S3_ACCESS_KEY_ID = env.str("S3_ACCESS_KEY_ID", default="")

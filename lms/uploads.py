@@ -5,6 +5,10 @@ are what the file is. Any app's forms use these.
 """
 
 import codecs
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from urllib.parse import quote
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
@@ -63,3 +67,91 @@ def check_upload(upload, *, allowed: set[str], max_bytes: int, what: str):
             f"This file is not a {names} file (whatever its name says). Upload {what} as {names}."
         )
     return upload
+
+
+# --- How a stored file is served -----------------------------------------------------------
+#
+# The server, never the uploader, decides the Content-Type and Content-Disposition a stored
+# file is served with: from the type its bytes announce when it is stored, and from its key's
+# extension (which the storage layer makes agree with those bytes) when a URL is signed.
+# Only the types below are ever shown inline; HTML, SVG, XML and anything unknown are not in
+# the table, so they can only ever be downloaded (ADR 0060).
+
+
+@dataclass(frozen=True)
+class ServedType:
+    extension: str
+    content_type: str
+    inline: bool
+
+
+SERVED_TYPES: dict[str, ServedType] = {
+    "pdf": ServedType(".pdf", "application/pdf", True),
+    "png": ServedType(".png", "image/png", True),
+    "jpeg": ServedType(".jpg", "image/jpeg", True),
+    "webp": ServedType(".webp", "image/webp", True),
+    "mp4": ServedType(".mp4", "video/mp4", True),
+    "webm": ServedType(".webm", "video/webm", True),
+    # Plain text is downloaded: without nosniff (which S3 cannot send) a browser may guess.
+    "text": ServedType(".txt", "text/plain; charset=utf-8", False),
+}
+UNKNOWN_TYPE = ServedType(".bin", "application/octet-stream", False)
+
+#: extensions the server itself writes (HLS renditions, captions) besides the sniffed ones
+_RENDITION_TYPES: dict[str, ServedType] = {
+    ".ts": ServedType(".ts", "video/mp2t", True),
+    ".m3u8": ServedType(".m3u8", "application/vnd.apple.mpegurl", True),
+    ".vtt": ServedType(".vtt", "text/vtt; charset=utf-8", True),
+}
+_EXTENSION_KINDS = {
+    ".pdf": "pdf",
+    ".png": "png",
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".webp": "webp",
+    ".mp4": "mp4",
+    ".m4v": "mp4",
+    ".mov": "mp4",
+    ".webm": "webm",
+    ".txt": "text",
+}
+
+
+def served_type_of_bytes(head: bytes) -> tuple[str | None, ServedType]:
+    """(sniffed kind, how a file starting with `head` is served)."""
+    kind = sniff_file_type(head)
+    return kind, SERVED_TYPES.get(kind, UNKNOWN_TYPE)
+
+
+def served_type_of_name(name: str) -> ServedType:
+    """How the object called `name` is served, from its extension (see name_for_bytes)."""
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix in _RENDITION_TYPES:
+        return _RENDITION_TYPES[suffix]
+    return SERVED_TYPES.get(_EXTENSION_KINDS.get(suffix, ""), UNKNOWN_TYPE)
+
+
+def name_for_bytes(name: str, head: bytes) -> str:
+    """`name` with an extension that tells the truth about the bytes: kept when it already
+    names the sniffed type, replaced by the type's own extension otherwise (`cv.html` holding
+    a PDF becomes `cv.pdf`; an SVG becomes `logo.txt`; unknown bytes `.bin`)."""
+    kind, served = served_type_of_bytes(head)
+    path = PurePosixPath(name)
+    if kind is not None and _EXTENSION_KINDS.get(path.suffix.lower()) == kind:
+        return name
+    stem = path.stem or "file"
+    return str(path.with_name(stem + served.extension))
+
+
+def content_disposition(served: ServedType, *, filename: str = "", download: bool = False) -> str:
+    """`inline` for a type safe to show, else (or when asked) `attachment` with the file name
+    as an ASCII fallback plus its UTF-8 form (RFC 6266)."""
+    if served.inline and not download:
+        return "inline"
+    if not filename:
+        return "attachment"
+    name = re.sub(r'[\x00-\x1f\x7f"\\;/]', "", PurePosixPath(filename.replace("\\", "/")).name)
+    ascii_name = name.encode("ascii", "ignore").decode() or f"download{served.extension}"
+    if ascii_name == name:
+        return f'attachment; filename="{ascii_name}"'
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -29,6 +29,8 @@ class MediaAssetAdmin(admin.ModelAdmin):
         "reason",
         "size",
         "content_type",
+        "verified_etag",
+        "grant_expires_at",
         "duration_seconds",
         "transcode_status",
         "transcode_error",

@@ -12,7 +12,7 @@ import re
 import time
 from collections import OrderedDict
 from threading import Lock
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 
@@ -29,10 +29,19 @@ def signed_object_url(key: str, *, filename: str | None = None, now: float | Non
     now = time.time() if now is None else now
     expires = expiry_for(now)
     if cloudfront_configured():
-        url = f"https://{settings.CLOUDFRONT_DOMAIN}/{quote(key)}"
-        if filename:
-            disposition = quote(f'attachment; filename="{filename.replace(chr(34), "")}"', safe="")
-            url += f"?response-content-disposition={disposition}"
+        # CloudFront serves the object's stored metadata (set by the server when it stored or
+        # verified the object); the same response-* pins travel along for an origin request
+        # policy that forwards them to S3 (ADR 0060).
+        headers = storage.response_headers(
+            key, filename=filename or key.rsplit("/", 1)[-1], download=bool(filename)
+        )
+        url = f"https://{settings.CLOUDFRONT_DOMAIN}/{quote(key)}?" + urlencode(
+            {
+                "response-content-type": headers["ResponseContentType"],
+                "response-content-disposition": headers["ResponseContentDisposition"],
+            },
+            quote_via=quote,
+        )
         return cloudfront_signer().signed_url(url, expires=expires)
     cache_key = (key, filename, expires)
     with _S3_LOCK:

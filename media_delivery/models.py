@@ -45,6 +45,15 @@ class MediaAsset(models.Model):
     size = models.BigIntegerField(null=True, blank=True)
     content_type = models.CharField(max_length=100, blank=True)
     upload_id = models.CharField(max_length=255, blank=True, help_text="Open multipart upload, if any.")
+    # The upload grant (ADR 0061): the browser may write `upload_key` only, until
+    # `grant_expires_at`; finishing copies the verified version to `key`, which no grant names.
+    upload_key = models.CharField(
+        max_length=512, blank=True, help_text="Where the browser's upload lands (never served)."
+    )
+    grant_expires_at = models.DateTimeField(null=True, blank=True)
+    verified_etag = models.CharField(
+        max_length=100, blank=True, help_text="ETag of the object at `key` when it was verified."
+    )
     duration_seconds = models.FloatField(null=True, blank=True)
     poster_key = models.CharField(max_length=512, blank=True)
     hls_prefix = models.CharField(

@@ -159,3 +159,18 @@ def asset_get_for_uploader(*, user, asset_id) -> MediaAsset:
 def lesson_asset(*, name: str) -> MediaAsset | None:
     """The ready asset of the active tenant's object `name` (a lesson's file field value)."""
     return MediaAsset.objects.filter(key=storage_prefix() + name, status=AssetStatus.READY).first()
+
+
+def lesson_video_duration(lesson: dict) -> float | None:
+    """Seconds of the video a (published) lesson shows, as the transcoder measured them; None
+    while it is not measured (not transcoded yet, or transcoding failed). enrollments asks this
+    to decide video completion (registered in apps.py; ADR 0076)."""
+    name = (lesson or {}).get("video") or ""
+    if not name:
+        return None
+    duration = (
+        MediaAsset.objects.filter(key=storage_prefix() + name, status=AssetStatus.READY)
+        .values_list("duration_seconds", flat=True)
+        .first()
+    )
+    return duration or None

@@ -9,9 +9,13 @@ The upload API other apps use (assessments' assignment files, ADR 0033):
    for with `upload_part_urls`.
 2. The browser sends the bytes straight to S3 (static/js/uploader.js does this).
 3. `upload_finish(actor=, asset=)` HEADs the object, checks its size and sniffs its first
-   bytes (lms.uploads.sniff_file_type), and marks the asset ready, or rejected with the
-   reason (and deletes the object). A ready video is queued for transcoding.
+   bytes (lms.uploads.sniff_file_type), copies exactly that version (by ETag) to the asset's
+   final key with the Content-Type and Content-Disposition the server decides, records the
+   ETag and size, and marks the asset ready; or rejected with the reason (and deletes the
+   object). A ready video is queued for transcoding. A second finish is refused.
 
+The browser's grant (presigned POST, 10 minutes, or part URLs) names only the upload key;
+the final key is named by no grant, so what was verified is what is served (ADR 0061).
 `upload_abort` cancels. An asset that is not ready is never served.
 """
 
@@ -22,6 +26,7 @@ import math
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import PurePosixPath
 
 from django.db import transaction
@@ -29,14 +34,14 @@ from django.utils import timezone
 
 from courses.models import Lesson
 from lms.celery import enqueue_on_commit
-from lms.uploads import MB, sniff_file_type
+from lms.uploads import MB, content_disposition, served_type_of_bytes
 from tenants.context import storage_prefix
 
 from . import storage
 from .models import AssetKind, AssetStatus, MediaAsset, TranscodeStatus
 
 GB = 1024 * MB
-UPLOAD_URL_TTL = 3600  # seconds a browser has to send the file (per ticket / part URL)
+UPLOAD_URL_TTL = 600  # seconds a browser has to send the file (per ticket / part URL)
 MULTIPART_THRESHOLD = 64 * MB
 PART_SIZE = 16 * MB
 SNIFF_BYTES = 512  # enough to tell plain text from binary; the signatures need 16
@@ -88,6 +93,10 @@ KIND_RULES = {
 
 class UploadRefused(ValueError):
     """The upload cannot go ahead; the message says why and what to do."""
+
+
+class UploadAlreadyFinished(UploadRefused):
+    """The upload's grant was used: it was verified (or rejected) once and stays so."""
 
 
 @dataclass
@@ -160,6 +169,7 @@ def upload_start(
     asset_id = uuid.uuid4()
     extension = rule.extensions[rule.types[content_type]]
     key = f"{asset_prefix(asset_id)}source{extension}"
+    upload_key = f"{asset_prefix(asset_id)}upload/source{extension}"
     # Display only, and later a download's file name: no path, no control characters.
     name = re.sub(r"[\x00-\x1f\x7f]", "", PurePosixPath((filename or "").replace("\\", "/")).name)[:255]
     name = name or f"upload{extension}"
@@ -174,15 +184,22 @@ def upload_start(
             size=size,
             owner=actor,
             lesson=lesson,
+            upload_key=upload_key,
+            grant_expires_at=timezone.now() + timedelta(seconds=UPLOAD_URL_TTL),
         )
         if multipart:
-            asset.upload_id = storage.multipart_start(key, content_type=content_type)
+            asset.upload_id = storage.multipart_start(upload_key, content_type=content_type)
             asset.save(update_fields=["upload_id", "updated_at"])
             return UploadTicket(
                 asset, "multipart", part_size=PART_SIZE, part_count=math.ceil(size / PART_SIZE)
             )
     post = storage.presigned_post(
-        key, content_type=content_type, min_bytes=1, max_bytes=limit, expires_in=UPLOAD_URL_TTL
+        upload_key,
+        content_type=content_type,
+        content_disposition="attachment",
+        min_bytes=1,
+        max_bytes=limit,
+        expires_in=UPLOAD_URL_TTL,
     )
     return UploadTicket(asset, "post", url=post["url"], fields=post["fields"])
 
@@ -196,62 +213,105 @@ def upload_part_urls(*, asset: MediaAsset, part_numbers: list[int]) -> dict[int,
         raise UploadRefused(f"Part numbers run from 1 to {top}.")
     return {
         n: storage.multipart_part_url(
-            asset.key, upload_id=asset.upload_id, part_number=n, expires_in=UPLOAD_URL_TTL
+            _upload_key(asset), upload_id=asset.upload_id, part_number=n, expires_in=UPLOAD_URL_TTL
         )
         for n in part_numbers[:100]
     }
 
 
+def _upload_key(asset: MediaAsset) -> str:
+    """Where the browser's bytes land (assets made before ADR 0061 wrote to their key)."""
+    return asset.upload_key or asset.key
+
+
 def _reject(asset: MediaAsset, reason: str) -> MediaAsset:
     asset.status, asset.reason = AssetStatus.REJECTED, reason
-    asset.save(update_fields=["status", "reason", "updated_at"])
+    asset.save(update_fields=["status", "reason", "upload_id", "updated_at"])
     # A failed delete leaves an orphan that `media_audit` lists; the asset is rejected anyway.
-    with contextlib.suppress(Exception):
-        storage.object_delete(asset.key)
+    for key in {asset.key, _upload_key(asset)}:
+        with contextlib.suppress(Exception):
+            storage.object_delete(key)
     return asset
 
 
-def _verify(asset: MediaAsset) -> str:
-    """'' if the stored object is what the asset claims, else the reason it is not."""
+CHANGED = "The file changed while it was being checked: upload it again."
+
+
+def _verify(asset: MediaAsset, *, source: str, target: str | None) -> str:
+    """'' if the object at `source` is what the asset claims, else the reason it is not.
+
+    The version checked (its ETag) is the version copied to `target`: `source` itself, or
+    None for `source.<extension of the sniffed type>` in the asset's folder. The copy is
+    stored with the type and disposition the server decides from the sniffed bytes; the
+    asset records the target's key, ETag, size and type.
+    """
     rule = _rule(asset.kind)
     try:
-        head = storage.object_head(asset.key)
+        head = storage.object_head(source)
     except storage.ObjectMissing:
         return "The file did not arrive: upload it again."
     if head["size"] == 0:
         return "The file is empty."
     if head["size"] > rule.max_bytes:
         return f"The file is {_human(head['size'])}; a {asset.kind} can be at most {_human(rule.max_bytes)}."
-    sniffed = sniff_file_type(storage.object_read(asset.key, length=SNIFF_BYTES))
+    try:
+        first = storage.object_read(source, length=SNIFF_BYTES, if_match=head["etag"])
+    except (storage.ObjectMissing, storage.ObjectChanged):
+        return CHANGED
+    sniffed, served = served_type_of_bytes(first)
     expected = set(rule.types.values())
     if rule.strict and asset.content_type in rule.types:
         expected = {rule.types[asset.content_type]}
     if sniffed not in expected:
         names = ", ".join(sorted(t.upper() for t in expected))
         return f"The file's contents are not {names}, whatever its name or type says."
-    asset.size = head["size"]
-    asset.content_type = head["content_type"] or asset.content_type
+    target = target or f"{asset_prefix(asset.pk)}source{served.extension}"
+    try:
+        final = storage.object_copy_verified(
+            source,
+            target,
+            etag=head["etag"],
+            content_type=served.content_type,
+            content_disposition=content_disposition(served, filename=asset.filename),
+        )
+    except (storage.ObjectMissing, storage.ObjectChanged):
+        return CHANGED
+    if final["size"] != head["size"]:
+        return CHANGED
+    asset.key, asset.size, asset.verified_etag = target, final["size"], final["etag"]
+    asset.content_type = served.content_type
     return ""
 
 
 def upload_finish(*, actor, asset: MediaAsset) -> MediaAsset:
-    """Verify the uploaded object and mark the asset ready, or rejected with the reason."""
+    """Verify the uploaded object and mark the asset ready, or rejected with the reason.
+
+    Once only: the grant is spent by the first finish, whatever its outcome
+    (UploadAlreadyFinished after that).
+    """
     with transaction.atomic():
         asset = MediaAsset.objects.select_for_update().get(pk=asset.pk)
         if asset.status != AssetStatus.PENDING:
-            return asset  # finishing twice changes nothing
+            raise UploadAlreadyFinished(
+                "This upload was already finished; start a new upload to change the file."
+            )
+        source = _upload_key(asset)
         if asset.upload_id:
             try:
-                storage.multipart_complete(asset.key, upload_id=asset.upload_id)
+                storage.multipart_complete(source, upload_id=asset.upload_id)
             except storage.ObjectMissing as exc:
-                storage.multipart_abort(asset.key, upload_id=asset.upload_id)
+                storage.multipart_abort(source, upload_id=asset.upload_id)
                 asset.upload_id = ""
                 return _reject(asset, str(exc))
             asset.upload_id = ""
-        reason = _verify(asset)
+        reason = _verify(asset, source=source, target=None if asset.upload_key else asset.key)
         if reason:
             return _reject(asset, reason)
         _mark_ready(asset)
+    if source != asset.key:
+        # What the grant wrote is spent; a reused grant may write it again, never the final key.
+        with contextlib.suppress(Exception):
+            storage.object_delete(source)
     return asset
 
 
@@ -285,7 +345,7 @@ def upload_abort(*, actor, asset: MediaAsset) -> MediaAsset:
         if asset.status != AssetStatus.PENDING:
             return asset
         if asset.upload_id:
-            storage.multipart_abort(asset.key, upload_id=asset.upload_id)
+            storage.multipart_abort(_upload_key(asset), upload_id=asset.upload_id)
             asset.upload_id = ""
         return _reject(asset, "The upload was cancelled.")
 
@@ -319,7 +379,7 @@ def asset_adopt(
                 asset.lesson = lesson
                 asset.save(update_fields=["lesson", "updated_at"])
             return asset
-        reason = _verify(asset)
+        reason = _verify(asset, source=key, target=key)
         if reason:
             asset.status, asset.reason = AssetStatus.REJECTED, reason
             asset.save()

@@ -28,7 +28,15 @@ from . import storage
 from .delivery import hls_cookies, rewrite_playlist, signed_object_url
 from .models import AssetKind
 from .selectors import asset_get_for_uploader, asset_get_for_viewer
-from .services import KIND_RULES, UploadRefused, upload_abort, upload_finish, upload_part_urls, upload_start
+from .services import (
+    KIND_RULES,
+    UploadAlreadyFinished,
+    UploadRefused,
+    upload_abort,
+    upload_finish,
+    upload_part_urls,
+    upload_start,
+)
 from .signing import cloudfront_configured
 
 NO_STORE = "private, no-store"
@@ -213,8 +221,12 @@ def _asset_json(asset) -> dict:
 @require_POST
 @_json_404
 def upload_finish_view(request: HttpRequest, asset_id) -> JsonResponse:
-    """Verify the object that arrived: 200 ready, or 422 with the reason it was rejected."""
-    asset = upload_finish(actor=request.user, asset=_uploader_asset(request, asset_id))
+    """Verify the object that arrived: 200 ready, 422 with the reason it was rejected, or 409
+    when this upload was finished before (a grant is used once)."""
+    try:
+        asset = upload_finish(actor=request.user, asset=_uploader_asset(request, asset_id))
+    except UploadAlreadyFinished as exc:
+        return _error(str(exc), 409)
     return _no_store(JsonResponse(_asset_json(asset), status=200 if asset.is_ready else 422))
 
 

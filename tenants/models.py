@@ -73,3 +73,24 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class SchemaState(models.Model):
+    """What `migrate_schemas` last did to one schema (a tenant's or the template).
+
+    `state` is the digest of the migrations the schema is known to have
+    (tenants.migration_state); it is written in the transaction that applied them.
+    Not a foreign key to Tenant: the template schema has no tenant row.
+    """
+
+    schema_name = models.CharField(max_length=63, primary_key=True)
+    state = models.CharField(max_length=64, blank=True)
+    migrated_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state"], name="tenants_schemastate_state")]
+
+    def __str__(self) -> str:
+        return self.schema_name

@@ -97,6 +97,15 @@ def journey(browser, django_db_blocker):
         video = course.modules.order_by("position").last().lessons.order_by("position").first()
         video.video.name = video_name
         video.save()
+        # What the transcoder would measure (a WAV makes no HLS ladder): video completion
+        # counts watching against it (ADR 0076).
+        from media_delivery.models import MediaAsset
+        from tenants.context import storage_prefix
+
+        MediaAsset.objects.update_or_create(
+            key=storage_prefix() + video_name,
+            defaults={"kind": "video", "status": "ready", "lesson": video, "duration_seconds": 10},
+        )
         course_publish(actor=get_user_model().objects.get(email="admin@globex.test"), course=course)
         course.refresh_from_db()
         ids = lesson_ids(course)
@@ -225,9 +234,17 @@ def test_the_video_player_reports_progress_and_resumes(browser, live_server_port
     assert "You left off at 0:0" in page.locator(".resume-note").inner_text()
     page.wait_for_function(f"document.querySelector('video').currentTime >= {progress.last_position_seconds}")
 
-    # Watching to the end completes the lesson; the sidebar updates without a reload.
+    # Skipping to the end completes nothing: the server counts watching, not the position.
     with page.expect_response(lambda r: r.url.endswith("/progress/")) as beat:
         page.locator("video").evaluate("v => { v.muted = true; v.currentTime = 9.3; return v.play(); }")
+    assert beat.value.json()["status"] == "in_progress"
+
+    # Watching the rest (at double speed) completes the lesson; the sidebar updates without a reload.
+    page.wait_for_function("document.querySelector('video').ended")
+    with page.expect_response(lambda r: r.url.endswith("/progress/")) as beat:
+        resume = progress.last_position_seconds
+        play = f"v => {{ v.currentTime = {resume}; v.playbackRate = 2; return v.play(); }}"
+        page.locator("video").evaluate(play)
     assert beat.value.json() == {"percent": 100, "status": "completed", "course_percent": 25}
     sidebar_item = f'.contents-list li[data-lesson-id="{video_id}"]'
     page.wait_for_function(f"document.querySelector('{sidebar_item}').classList.contains('is-done')")

@@ -222,3 +222,43 @@ def test_the_beacon_rate_limit_is_per_tenant(streams, course, tenant, other_tena
     globex = client_for(other_tenant, as_role="learner")
     assert _post(globex, [_progress(course, lesson)]).status_code == 202
     cache.clear()
+
+
+def test_every_dashboard_export_neutralizes_formulas_headers_included(streams, in_tenant, tenant):
+    """Course and lesson titles and learner names starting like a formula come out as text."""
+    import csv
+    import io
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from courses.models import Lesson
+
+    learner = User.objects.get(email="learner@acme.test")
+    course = make_course(slug="formulas", title="=1+2", lessons=1, publish=False)
+    Lesson.objects.filter(module__course=course).update(title="@SUM(A1:A9)")
+    from courses.services import course_publish
+
+    course_publish(actor=User.objects.get(email="admin@acme.test"), course=course)
+    enrollment = enrollment_create(user=learner, course=course)
+    type(enrollment).objects.filter(pk=enrollment.pk).update(
+        last_activity_at=timezone.now() - timedelta(days=60)
+    )
+    learner.full_name = "\uff1dcmd|' /C calc'!A0"  # fullwidth equals sign
+    learner.save()
+    track("enrollment.created", user_id=learner.pk, payload={"course_id": course.pk})
+    Consumer(name="formulas").drain(seconds=5)
+    from analytics.models import LearnerCourse
+
+    LearnerCourse.objects.filter(course_id=course.pk).update(last_active=timezone.now() - timedelta(days=60))
+    client = client_for(tenant, as_role="admin")
+
+    def rows(url):
+        response = client.get(url)
+        assert response["Content-Type"].startswith("text/csv")
+        return list(csv.reader(io.StringIO(response.content.decode())))
+
+    assert ["'=1+2", "1", "0", "0.0"] in rows("/analytics/?export=courses")
+    assert rows(f"/analytics/courses/{course.pk}/?export=lessons")[1][0] == "'@SUM(A1:A9)"
+    at_risk = rows(f"/analytics/courses/{course.pk}/?export=at-risk")
+    assert at_risk[1][0] == "'\uff1dcmd|' /C calc'!A0"

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from assessments.grading import AnswerError, clean_response, grade, scaled
+from assessments.grading import AnswerError, clean_response, grade, number_text, read_number, scaled
 from assessments.models import Question, QuestionKind
 
 
@@ -142,3 +142,62 @@ def test_clean_responses_are_normalized():
         "value": False
     }
     assert clean_response(kind=QuestionKind.NUMERIC, raw={"value": 3.5}, choice_ids=[]) == {"value": "3.5"}
+
+
+@pytest.mark.parametrize(
+    "typed, number",
+    [
+        ("2,7", "2.7"),
+        ("2.7", "2.7"),
+        ("-2,7", "-2.7"),
+        ("\u22122,7", "-2.7"),
+        (",5", "0.5"),
+        ("0,125", "0.125"),
+        ("12,3456", "12.3456"),
+        ("1.234,5", "1234.5"),
+        ("1,234.5", "1234.5"),
+        ("1 234,5", "1234.5"),
+        ("1\u202f234", "1234"),
+        ("1,234,567", "1234567"),
+        ("1e3", "1E+3"),
+    ],
+)
+def test_numbers_are_read_with_a_decimal_point_or_a_decimal_comma(typed, number):
+    """Tenants have no locale setting: both separators are read when it is clear which is meant (ADR 0085)."""
+    assert read_number(typed) == Decimal(number)
+    stored = clean_response(kind=QuestionKind.NUMERIC, raw={"value": typed}, choice_ids=[])
+    assert Decimal(stored["value"]) == Decimal(number)
+
+
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("1,234", "Is that 1234 or 1.234?"),
+        ("3,142", "Is that 3142 or 3.142?"),
+        ("2,,7", "Enter a number"),
+        ("1,2,3", "Enter a number"),
+        ("1.2.3", "Enter a number"),
+        ("1.234,5,6", "Enter a number"),
+        ("abc", "Enter a number"),
+    ],
+)
+def test_numbers_whose_separator_is_unclear_are_refused_with_a_question(typed, message):
+    with pytest.raises(AnswerError, match=message):
+        read_number(typed)
+
+
+def test_a_decimal_comma_answer_is_graded_right():
+    question = Question(kind=QuestionKind.NUMERIC, points=Decimal("1"), numeric_answer=Decimal("2.7"))
+    stored = clean_response(kind=QuestionKind.NUMERIC, raw={"value": "2,7"}, choice_ids=[])
+    assert stored == {"value": "2.7", "typed": "2,7"}
+    assert grade(question, stored, correct_choice_ids=set(), choice_count=0) == (True, Decimal("1"))
+
+
+def test_scores_are_written_without_needless_decimals():
+    assert [number_text(Decimal(v)) for v in ("7.00", "7.50", "7.25", "100.00", "0.00")] == [
+        "7",
+        "7.5",
+        "7.25",
+        "100",
+        "0",
+    ]

@@ -136,9 +136,36 @@ def test_bad_answers_are_refused_and_change_nothing(quiz, learner, bad):
         "choice of another question": {single.pk: {"choice": multiple.choices.first().pk}},
         "not a question id": {"drop table": {"choice": 1}},
     }[bad]
-    with pytest.raises(AssessmentError):
-        answers_save(user=learner, attempt=attempt, answers=answers)
+    result = answers_save(user=learner, attempt=attempt, answers=answers)
+    assert result.saved == [] and list(result.errors) == [str(next(iter(answers)))]
     assert not Answer.objects.filter(attempt=attempt).exists()
+
+
+def test_one_unreadable_number_never_discards_the_other_answers(quiz, learner):
+    """Each question is saved on its own: the good answers of the same save are kept, and the
+    number that cannot be read is kept as typed with its error (a reload shows both)."""
+    course, _, assessment = quiz
+    attempt = attempt_start(user=learner, course=course, assessment=assessment)
+    short = assessment.questions.get(kind=QuestionKind.SHORT)
+    numeric = assessment.questions.get(kind=QuestionKind.NUMERIC)
+    result = answers_save(
+        user=learner,
+        attempt=attempt,
+        answers={str(short.pk): {"text": "Paris"}, str(numeric.pk): {"value": "3,,14"}},
+    )
+    assert result.saved == [short.pk]
+    number = attempt.question_ids.index(numeric.pk) + 1
+    assert result.errors == {str(numeric.pk): f"Question {number}: Enter a number, e.g. 3.14 or 3,14."}
+    assert Answer.objects.get(attempt=attempt, question=short).response == {"text": "Paris"}
+    assert Answer.objects.get(attempt=attempt, question=numeric).response == {"typed": "3,,14"}
+    # Graded as unanswered if handed in as it is; a decimal comma is read as the number it is.
+    answers_save(user=learner, attempt=attempt, answers={numeric.pk: {"value": "3,14"}})
+    assert Answer.objects.get(attempt=attempt, question=numeric).response == {
+        "value": "3.14",
+        "typed": "3,14",
+    }
+    attempt, _ = attempt_submit(user=learner, attempt=attempt)
+    assert Answer.objects.get(attempt=attempt, question=numeric).correct is True
 
 
 def test_someone_elses_attempt_is_refused(quiz, learner):
@@ -275,7 +302,7 @@ def test_essay_waits_for_a_grader_who_scores_it_and_the_learner_gets_an_email(
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["learner@acme.test"]
-    assert "75.00 of 100.00" in message.body and "Good start." in message.body
+    assert "Score: 75 of 100 (passed)" in message.body and "Good start." in message.body
     assert f"/assessments/essayed/attempts/{attempt.pk}/" in message.body
     with pytest.raises(AssessmentError, match="already graded"):
         attempt_grade(actor=instructor, attempt=attempt, question_points={str(essay.pk): "0"})

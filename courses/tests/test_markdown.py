@@ -111,3 +111,108 @@ def test_ordinary_markdown_is_kept():
 )
 def test_embed_allow_list(url, player):
     assert embed_player_url(url) == player
+
+
+# --- Images: only the tenant's own media (issue #11, finding 7) ---------------------------
+
+ASSET = "0b5e3c1a-1111-4222-8333-444455556666"
+
+REMOTE_IMAGES = [
+    "![tracking pixel](https://evil.example/p.gif)",
+    "![tracking pixel](http://evil.example/p.gif)",
+    "![tracking pixel](HTTPS://evil.example/p.gif)",
+    "![tracking pixel](//evil.example/p.gif)",
+    '<img src="//evil.example/p.gif" alt="tracking pixel">',
+    '<img src="/\\evil.example/p.gif" alt="tracking pixel">',
+    '<img src="\\\\evil.example/p.gif" alt="tracking pixel">',
+    '<img src="/&#9;/evil.example/p.gif" alt="tracking pixel">',
+    '<img src=" //evil.example/p.gif" alt="tracking pixel">',
+    "![tracking pixel](data:image/gif;base64,R0lGODlhAQABAAAAACw=)",
+    f"![tracking pixel](/media/{ASSET}/../../accounts/logout/)",
+    f"![tracking pixel](/media/{ASSET}/%2e%2e/%2e%2e/evil)",
+    "![tracking pixel](/accounts/logout/)",
+    "![tracking pixel](p.gif)",
+    "![tracking pixel](/static/../accounts/logout/)",
+    f"![tracking pixel](https://acme.localhost/media/{ASSET}/)",
+]
+
+
+@pytest.mark.parametrize("markdown", REMOTE_IMAGES)
+def test_an_image_from_anywhere_but_the_tenants_media_becomes_its_alt_text(markdown):
+    html = str(render_markdown(f"Before {markdown} after"))
+    inspector = _Inspector()
+    inspector.feed(html)
+    assert "img" not in inspector.tags, html
+    assert "Before tracking pixel after" in html
+
+
+@pytest.mark.parametrize("src", [f"/media/{ASSET}/", f"/media/{ASSET}/poster/", "/static/img/diagram-2.png"])
+def test_the_tenants_own_media_and_static_images_are_kept(src):
+    html = str(render_markdown(f'![A diagram]({src} "Figure 1")'))
+    assert f'<img alt="A diagram" src="{src}" title="Figure 1">' in html
+
+
+def test_an_image_without_alt_text_leaves_nothing_and_alt_text_stays_text():
+    html = str(
+        render_markdown('![](https://evil.example/p.gif) <img src="https://e/x" alt="<b>bold</b> &amp;">')
+    )
+    assert "<img" not in html and "<b>" not in html
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp;" in html
+
+
+# Every way HTML can make the browser fetch something on its own; only <a href> may keep a
+# remote address (a link is fetched when the learner clicks it, never by opening the page).
+AUTO_FETCHES = [
+    '<iframe src="https://evil.example/"></iframe>',
+    '<img src="/media/' + ASSET + '/" srcset="https://evil.example/p.gif 2x" alt="x">',
+    '<picture><source srcset="https://evil.example/p.gif"><img src="/media/' + ASSET + '/"></picture>',
+    '<div style="background:url(https://evil.example/p.gif)">x</div>',
+    "<style>body{background:url(https://evil.example/p.gif)}</style>",
+    '<link rel="stylesheet" href="https://evil.example/s.css">',
+    '<link rel="prefetch" href="https://evil.example/p">',
+    '<video poster="https://evil.example/p.gif" src="https://evil.example/v.mp4"></video>',
+    '<audio src="https://evil.example/a.mp3" autoplay></audio>',
+    '<object data="https://evil.example/o"></object>',
+    '<embed src="https://evil.example/e">',
+    '<table background="https://evil.example/p.gif"><tr><td>x</td></tr></table>',
+    '<svg><image href="https://evil.example/p.gif"/></svg>',
+    '<input type="image" src="https://evil.example/p.gif">',
+    '<a href="https://evil.example/" ping="https://evil.example/ping">link</a>',
+    '<meta http-equiv="refresh" content="0;url=https://evil.example/">',
+    f'![x](/media/{ASSET}/){{: srcset="https://evil.example/p 2x" style="background:url(//evil.example/)"}}',
+]
+
+
+@pytest.mark.parametrize("payload", AUTO_FETCHES)
+def test_nothing_but_a_link_keeps_a_remote_address(payload):
+    inspector = _Inspector()
+    html = str(render_markdown(f"Intro\n\n{payload}\n\nOutro"))
+    inspector.feed(html)
+    assert "evil.example" not in html.replace('href="https://evil.example/"', ""), html
+    assert not {"iframe", "source", "picture", "link", "video", "audio", "style", "meta"} & set(
+        inspector.tags
+    )
+
+
+def test_a_remote_link_stays_a_link_that_sends_no_referrer():
+    html = str(render_markdown("[the spec](https://example.com/spec)"))
+    assert '<a href="https://example.com/spec" rel="noopener noreferrer nofollow">the spec</a>' in html
+
+
+@pytest.mark.django_db
+def test_a_published_lesson_shows_no_remote_image(in_tenant):
+    from django.contrib.auth import get_user_model
+
+    from courses.models import Lesson
+    from courses.selectors import outline_for
+    from courses.services import course_publish
+    from courses.tests.factories import make_course
+
+    course = make_course(slug="pixel", lessons=1, publish=False)
+    Lesson.objects.filter(module__course=course).update(
+        body=f"![pixel](https://evil.example/p.gif)\n\n![chart](/media/{ASSET}/)"
+    )
+    course_publish(actor=get_user_model().objects.get(email="admin@acme.test"), course=course)
+    course.refresh_from_db()
+    html = outline_for(course).lessons[0]["html"]
+    assert "evil.example" not in html and f'src="/media/{ASSET}/"' in html and "pixel" in html

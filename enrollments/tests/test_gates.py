@@ -168,7 +168,7 @@ def test_the_syllabus_shows_locks_with_their_reasons(people, tenant):
     landing = client.get("/courses/syllabus/").content.decode()
     assert "This lesson unlocks on" in landing
     lesson_page = client.get(f"/learning/syllabus/lessons/{first.pk}/").content.decode()
-    assert "🔒" in lesson_page and "This lesson unlocks on" in lesson_page
+    assert "data-lock-icon" in lesson_page and "This lesson unlocks on" in lesson_page
     locked = client.get(f"/learning/syllabus/lessons/{second.pk}/")
     assert locked.status_code == 403 and "This lesson unlocks on" in locked.content.decode()
 

@@ -149,7 +149,9 @@ def test_with_cloudfront_the_redirect_is_signed_there_and_hls_gets_folder_scoped
     )
     query = parse_qs(location.query)
     assert query["Key-Pair-Id"] == ["K2TESTKEY"] and query["Hash-Algorithm"] == ["SHA256"]
-    resource = response["Location"].split("?")[0]
+    # The signed resource is the URL with its pinned response headers, before the signature.
+    resource = response["Location"].split("&Expires=")[0]
+    assert query["response-content-type"] == ["video/mp4"]
     signature = query["Signature"][0].replace("-", "+").replace("_", "=").replace("~", "/")
     policy = canned_policy(resource, int(query["Expires"][0])).encode()
     key.public_key().verify(base64.b64decode(signature), policy, ec.ECDSA(hashes.SHA256()))

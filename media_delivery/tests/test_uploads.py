@@ -73,7 +73,7 @@ def test_a_pdf_goes_straight_to_s3_then_is_verified_and_ready(instructor_client,
     )
     assert status == 201 and ticket["method"] == "post"
     cleanup.append(ticket["asset"])
-    assert ticket["fields"]["key"] == f"{storage_prefix()}media/{ticket['asset']}/source.pdf"
+    assert ticket["fields"]["key"] == f"{storage_prefix()}media/{ticket['asset']}/upload/source.pdf"
     assert post_to_s3(ticket, PDF) in (200, 201, 204)
     finish = instructor_client.post(f"/media/uploads/{ticket['asset']}/finish/")
     assert finish.status_code == 200, finish.content
@@ -177,7 +177,7 @@ def test_a_cancelled_upload_is_never_ready(instructor_client, in_tenant, cleanup
     cleanup.append(ticket["asset"])
     assert post_to_s3(ticket, PDF) in (200, 201, 204)
     assert instructor_client.post(f"/media/uploads/{ticket['asset']}/abort/").json()["status"] == "rejected"
-    assert instructor_client.post(f"/media/uploads/{ticket['asset']}/finish/").status_code == 422
+    assert instructor_client.post(f"/media/uploads/{ticket['asset']}/finish/").status_code == 409
     with pytest.raises(storage.ObjectMissing):
         storage.object_head(MediaAsset.objects.get(pk=ticket["asset"]).key)
 

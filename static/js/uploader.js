@@ -11,7 +11,8 @@
 //           function (error) { /* error.message is for people */ });
 //
 // Small files use one presigned POST; large videos use multipart with presigned part URLs.
-// The server chooses the key and S3 enforces type and size; "finish" checks the bytes.
+// The server chooses the key and S3 enforces type, disposition and size; "finish" checks the
+// bytes once (a second finish answers 409) and serves a copy no upload can overwrite.
 (function () {
   "use strict";
 
@@ -67,7 +68,7 @@
 
     function finish() {
       return api(root + ticket.asset + "/finish/", csrf).then(function (data) {
-        if (data.status !== "ready") throw new Error(data.reason || "The file was rejected.");
+        if (data.status !== "ready") throw new Error(data.reason || data.error || "The file was rejected.");
         onProgress(1);
         return data;
       });

@@ -170,6 +170,39 @@ def test_list_tenants_shows_slug_domain_users_and_state(tenant, other_tenant):
     assert "suspended" in lines["globex"]
     assert lines["acme"].split()[2] == "3"
     assert "public" not in lines
+    assert out.splitlines()[-1] == "Page 1 of 1 (2 tenants)."
+
+
+def test_list_tenants_pages_and_searches(tenant, other_tenant):
+    first = _run("list_tenants", "--per-page", "1")
+    assert "acme" in first and "globex" not in first
+    assert first.splitlines()[-1] == "Page 1 of 2 (2 tenants). Next: --page 2"
+    second = _run("list_tenants", "--per-page", "1", "--page", "2")
+    assert "globex" in second and "acme " not in second
+    assert "globex" in _run("list_tenants", "--search", "GLOB") and "acme" not in _run(
+        "list_tenants", "--search", "glob"
+    )
+    assert "No tenant's slug or name contains 'zzz'" in _run("list_tenants", "--search", "zzz")
+    with pytest.raises(CommandError, match="ask for --page 2 or less"):
+        _run("list_tenants", "--per-page", "1", "--page", "3")
+    with pytest.raises(CommandError, match="--per-page between"):
+        _run("list_tenants", "--per-page", "0")
+
+
+def test_list_tenants_counts_people_without_switching_schema(
+    tenant, other_tenant, django_assert_max_num_queries
+):
+    # search_path, count, the page, its domains, one UNION for the people: not one per tenant.
+    with django_assert_max_num_queries(5):
+        _run("list_tenants")
+
+
+def test_report_catalog_reports_growth_per_tenant(tenant):
+    out = _run("report_catalog")
+    assert "Tenants: " in out
+    relations = int(out.split("Per tenant schema (from tenant_template): ")[1].split(" relations")[0])
+    assert relations > 100
+    assert "pg_attribute" in out and "Database:" in out
 
 
 def test_add_domain_routes_a_custom_hostname(tenant):
