@@ -6,6 +6,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.views import LogoutView
 from django.urls import reverse
 
+from accounts.forms import OperatorAuthenticationForm
 from accounts.models import User
 from core.admin import SelectionCheckingSite
 from tenants.context import host_for
@@ -17,6 +18,7 @@ class OperatorAdminSite(SelectionCheckingSite, admin.AdminSite):
     site_header = "LMS operators"
     site_title = "LMS operators"
     index_title = "Tenants and operators"
+    login_form = OperatorAuthenticationForm
 
     def has_permission(self, request):
         user = request.user
@@ -26,6 +28,14 @@ class OperatorAdminSite(SelectionCheckingSite, admin.AdminSite):
         # LOGOUT_REDIRECT_URL is the tenant sites' sign-in page, which this site does not have.
         request.current_app = self.name
         return LogoutView.as_view(next_page=reverse("operator_admin:login"))(request)
+
+    def login(self, request, extra_context=None):
+        """Django's admin sign-in, throttled per operator and per address (ADR 0070): 429 while waiting."""
+        response = super().login(request, extra_context)
+        form = (getattr(response, "context_data", None) or {}).get("form")
+        if getattr(form, "throttled", None) is not None:
+            response.status_code = 429
+        return response
 
 
 operator_admin_site = OperatorAdminSite(name="operator_admin")

@@ -324,6 +324,20 @@ if not DEBUG:
     # /healthz is probed by load balancers over plain HTTP inside the network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# --- Sign-in throttle (accounts/throttle.py, ADR 0070) ---------------------------
+# Per site, per account and per address: FREE attempts (account, address) on each surface,
+# then each further one waits BASE_SECONDS, doubling up to the cap. Nobody is locked out.
+SIGNIN_THROTTLE = {
+    "FREE": {"signin": (5, 20), "reset-request": (3, 10), "reset-confirm": (5, 20), "invitation": (5, 20)},
+    "BASE_SECONDS": 1.0,
+    "ACCOUNT_CAP_SECONDS": 900.0,
+    "ADDRESS_CAP_SECONDS": 60.0,
+    # An account's counter is forgotten after this long without attempts; an address's counts
+    # from its first attempt, so a busy shared address (a school) starts afresh every window.
+    "ACCOUNT_FORGET_SECONDS": 24 * 3600,
+    "ADDRESS_WINDOW_SECONDS": 3600,
+}
+
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
