@@ -115,6 +115,8 @@ TENANT_MIGRATION_EXECUTOR = env.str("TENANT_MIGRATION_EXECUTOR", default="multip
 
 MIDDLEWARE = [
     "tenants.middleware.TenantMiddleware",
+    # NUL, lone surrogates and a bad Content-Length are refused before any view (ADR 0080).
+    "core.middleware.EdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -122,11 +124,18 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # With DEBUG on (the demo), our error pages instead of Django's technical ones (ADR 0081).
+    "core.middleware.ErrorPagesMiddleware",
 ]
+# DEBUG_TECHNICAL_ERRORS=1 brings back Django's debug pages for a developer (never the demo).
+DEBUG_TECHNICAL_ERRORS = env.bool("DEBUG_TECHNICAL_ERRORS", default=False)
 
 if not DEBUG:
     # Production serves static files itself (compressed, hashed names); runserver does in development.
-    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "lms.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "lms.urls_public"
