@@ -10,6 +10,8 @@ Two named databases, built once and reused while the project's migrations are un
   fill that was interrupted resumes where it stopped.
 - `lms_bench_tenants_0`, the same migrations with no tenant.
 
+(`BENCH_SCALE_DATABASE_PREFIX` changes the `lms_bench_tenants` part of both names.)
+
 Every run then measures, in the same process: creating (and deleting again) one tenant in
 the full database, i.e. tenant #N+1 (value), and in the empty one, i.e. tenant #1
 (baseline). Goal: value < 1.5 s, ratio < 1.2.
@@ -32,6 +34,7 @@ from bench.common import ROOT, write_result
 
 TENANTS = int(os.environ.get("BENCH_SCALE_TENANTS", "2000"))
 RUNS = int(os.environ.get("BENCH_SCALE_RUNS", "5"))
+DATABASE_PREFIX = os.environ.get("BENCH_SCALE_DATABASE_PREFIX", "lms_bench_tenants")
 POSITIONS = [1, 500, 1000, 2000]
 SLUG = "scale-{:05d}"
 
@@ -164,7 +167,7 @@ def _leftovers_deleted() -> None:
 def run() -> dict:
     key = _migrations_key()
     original = connection.settings_dict["NAME"]
-    full, empty = f"lms_bench_tenants_{TENANTS}", "lms_bench_tenants_0"
+    full, empty = f"{DATABASE_PREFIX}_{TENANTS}", f"{DATABASE_PREFIX}_0"
     try:
         _database_ready(full, key)
         _use_database(full)

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.models import TenantMixin
 from django_tenants.signals import post_schema_sync
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
 from .cache import cache_purge_schema
 from .migration_state import schema_state_copy
@@ -106,6 +106,11 @@ def _tenant_create(
     started = time.perf_counter()
     tenant = Tenant(schema_name=schema_name_for(slug), slug=slug, name=name.strip(), plan=plan)
     cache_purge_schema(tenant.schema_name)  # entries of an earlier tenant of the same name
+    if schema_exists(tenant.schema_name):  # an index lookup on pg_namespace, whatever N is
+        raise TenantError(
+            f"A schema named {tenant.schema_name} already exists in the database without a tenant; "
+            "an operator must drop or rename it before this slug can be used."
+        )
     from_template = settings.TENANT_CREATION_FAKES_MIGRATIONS
     # Without the template (TENANT_CREATION_FAKES_MIGRATIONS off), django-tenants runs every
     # migration in the new schema: the benchmark's baseline.

@@ -126,3 +126,12 @@ def test_an_object_the_script_cannot_rebuild_is_refused_by_name(db):
     with pytest.raises(schema_ddl.TemplateSchemaUnsupported, match="lonely_view"):
         schema_ddl.template_script_generate(fingerprint="test")
     assert connection.schema_name == "public"
+
+
+def test_a_stray_schema_of_the_same_name_is_refused_with_a_sentence(db):
+    with connection.cursor() as cursor:
+        cursor.execute('CREATE SCHEMA "stray"')
+    before = _footprint()
+    with pytest.raises(TenantError, match="already exists in the database without a tenant"):
+        tenant_create(slug="stray", name="Stray", admin_email="admin@stray.test")
+    assert _footprint() == before
