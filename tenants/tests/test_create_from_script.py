@@ -11,7 +11,7 @@ from django.db import connection
 from django_tenants.utils import schema_exists
 
 from tenants import schema_ddl
-from tenants.models import Domain, TemplateSchemaDDL, Tenant
+from tenants.models import Domain, SchemaState, TemplateSchemaDDL, Tenant
 from tenants.services import TenantError, tenant_create
 
 TEMPLATE = settings.TENANT_BASE_SCHEMA
@@ -135,3 +135,11 @@ def test_a_stray_schema_of_the_same_name_is_refused_with_a_sentence(db):
     with pytest.raises(TenantError, match="already exists in the database without a tenant"):
         tenant_create(slug="stray", name="Stray", admin_email="admin@stray.test")
     assert _footprint() == before
+
+
+def test_a_new_tenant_inherits_the_templates_recorded_migration_state(db):
+    """migrate_schemas then knows the new schema is current without asking it (ADR 0105)."""
+    template_state = SchemaState.objects.get(schema_name=TEMPLATE)
+    assert template_state.state
+    tenant_create(slug="stated", name="Stated", admin_email="admin@stated.test")
+    assert SchemaState.objects.get(schema_name="stated").state == template_state.state
