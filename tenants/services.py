@@ -17,7 +17,7 @@ from django_tenants.signals import post_schema_sync
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
 from .cache import cache_purge_schema
-from .migration_state import schema_state_copy
+from .migration_state import schema_state_copy, schema_state_forget
 from .models import Domain, Plan, Tenant
 from .schema_ddl import TemplateSchemaUnsupported, schema_create_from_template
 from .slugs import schema_name_for, validate_slug
@@ -181,6 +181,8 @@ def tenant_delete(*, tenant: Tenant, confirm: str) -> None:
     schema = tenant.schema_name
     tenant.domains.all().delete()
     tenant.delete(force_drop=True)
+    # A record of the dropped schema would list it among failures, or pass for a new namesake's.
+    schema_state_forget(schema_names=[schema])
     transaction.on_commit(lambda: cache_purge_schema(schema))
 
 

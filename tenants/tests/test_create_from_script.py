@@ -143,3 +143,13 @@ def test_a_new_tenant_inherits_the_templates_recorded_migration_state(db):
     assert template_state.state
     tenant_create(slug="stated", name="Stated", admin_email="admin@stated.test")
     assert SchemaState.objects.get(schema_name="stated").state == template_state.state
+
+
+def test_deleting_a_tenant_forgets_its_recorded_migration_state(db):
+    from tenants.migration_state import schema_state_record_failure
+    from tenants.services import tenant_delete
+
+    created = tenant_create(slug="forgot", name="Forgot", admin_email="admin@forgot.test")
+    schema_state_record_failure(schema_name="forgot", error="ProgrammingError: something")
+    tenant_delete(tenant=created.tenant, confirm="forgot")
+    assert not SchemaState.objects.filter(schema_name="forgot").exists()
