@@ -164,6 +164,21 @@ def _leftovers_deleted() -> None:
         tenant_delete(tenant=tenant, confirm=tenant.slug)
 
 
+def filled_database() -> str:
+    """The name of the database holding TENANTS tenants at today's migrations (built or resumed)."""
+    key = _migrations_key()
+    original = connection.settings_dict["NAME"]
+    full = f"{DATABASE_PREFIX}_{TENANTS}"
+    try:
+        _database_ready(full, key)
+        _use_database(full)
+        _fill(TENANTS)
+        _leftovers_deleted()
+    finally:
+        _use_database(original)
+    return full
+
+
 def run() -> dict:
     key = _migrations_key()
     original = connection.settings_dict["NAME"]
