@@ -5,8 +5,10 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
 from django.urls import reverse
 
+from core.admin import SelectionCheckingSite
 
-class TenantAdminSite(admin.AdminSite):
+
+class TenantAdminSite(SelectionCheckingSite, admin.AdminSite):
     site_header = "Course administration"
     site_title = "Administration"
     index_title = "Your organization"

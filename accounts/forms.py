@@ -1,14 +1,43 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
 from lms.celery import enqueue_on_commit
 
+from . import throttle
 from .models import Invitation, User, normalize_email
 from .tasks import email_send_task
 
 
-class EmailAuthenticationForm(AuthenticationForm):
+class ThrottledSignInMixin:
+    """Asks the sign-in throttle before the password is checked (ADR 0070).
+
+    `throttled` holds the refusal when the attempt had to wait; the view answers 429.
+    """
+
+    throttled: throttle.Throttled | None = None
+
+    def clean(self):
+        email = normalize_email(self.data.get("username", ""))
+        if not email or not self.data.get("password"):
+            return super().clean()
+        where = {"scope": throttle.SIGNIN, "account": email, "address": throttle.client_address(self.request)}
+        try:
+            throttle.attempt(**where)
+        except throttle.Throttled as exc:
+            self.throttled = exc
+            raise forms.ValidationError(exc.message, code="throttled") from None
+        cleaned = super().clean()  # a wrong password raises here and stays counted
+        throttle.succeeded(**where)
+        return cleaned
+
+
+class OperatorAuthenticationForm(ThrottledSignInMixin, AdminAuthenticationForm):
+    """The operator admin's sign-in on the root domain, throttled like a tenant's."""
+
+
+class EmailAuthenticationForm(ThrottledSignInMixin, AuthenticationForm):
     username = forms.EmailField(
         label="E-mail", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import throttle
 from .forms import EmailAuthenticationForm, InvitationAcceptForm, QueuedPasswordResetForm, SignupForm
+from .models import normalize_email
 from .services import (
     AccountError,
     invitation_accept,
@@ -16,30 +17,22 @@ from .services import (
 )
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+def _throttled(request: HttpRequest, refusal: throttle.Throttled) -> HttpResponse:
+    return render(request, "accounts/throttled.html", {"reason": refusal.message}, status=429)
 
 
 class SignInView(auth_views.LoginView):
+    """The one sign-in page of a tenant (its admin's login redirects here); throttled in the form."""
+
     template_name = "accounts/login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
 
-    def post(self, request, *args, **kwargs):
-        email = request.POST.get("username", "")
-        if throttle.signin_blocked(email=email, ip=_client_ip(request)):
-            form = self.get_form()
-            form.add_error(None, "Too many failed attempts. Wait 15 minutes or reset your password.")
-            return self.render_to_response(self.get_context_data(form=form), status=429)
-        return super().post(request, *args, **kwargs)
-
     def form_invalid(self, form):
-        throttle.signin_failed(email=self.request.POST.get("username", ""), ip=_client_ip(self.request))
-        return super().form_invalid(form)
-
-    def form_valid(self, form):
-        throttle.signin_succeeded(email=form.get_user().email, ip=_client_ip(self.request))
-        return super().form_valid(form)
+        response = super().form_invalid(form)
+        if form.throttled is not None:
+            response.status_code = 429
+        return response
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -60,6 +53,16 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def form_valid(self, form):
+        # Every request counts, for whatever e-mail: the answer never tells whether it has an account.
+        try:
+            throttle.attempt(
+                scope=throttle.RESET_REQUEST,
+                account=normalize_email(form.cleaned_data["email"]),
+                address=throttle.client_address(self.request),
+            )
+        except throttle.Throttled as refusal:
+            form.add_error(None, refusal.message)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
         self.extra_email_context = {"brand_name": self.request.tenant.brand_name}
         return super().form_valid(form)
 
@@ -73,6 +76,30 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("accounts:password_reset_complete")
     post_reset_login = True
     post_reset_login_backend = "accounts.backends.RoleBackend"
+
+    def get_user(self, uidb64):
+        if not hasattr(self, "_link_user"):
+            self._link_user = super().get_user(uidb64)
+        return self._link_user
+
+    def dispatch(self, *args, **kwargs):
+        # Counted per address, and per account when the link names one here; a valid link
+        # takes itself off. A link naming nobody has no account to protect.
+        user = self.get_user(kwargs.get("uidb64", ""))
+        where = {
+            "scope": throttle.RESET_CONFIRM,
+            "account": f"user:{user.pk}" if user is not None else None,
+            "address": throttle.client_address(self.request),
+        }
+        try:
+            throttle.attempt(**where)
+        except throttle.Throttled as refusal:
+            return _throttled(self.request, refusal)
+        response = super().dispatch(*args, **kwargs)
+        # A good token redirects to the form (without the token in the URL); the form has validlink.
+        if self.validlink or response.status_code == 302:
+            throttle.succeeded(**where)
+        return response
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -93,10 +120,17 @@ def _welcome(request: HttpRequest, user) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
+    # Per address only: a guessed token names no account. Unknown tokens stay counted.
+    where = {"scope": throttle.INVITATION, "account": None, "address": throttle.client_address(request)}
+    try:
+        throttle.attempt(**where)
+    except throttle.Throttled as refusal:
+        return _throttled(request, refusal)
     try:
         invitation = invitation_get_by_token(token=token)
     except AccountError as exc:
         return render(request, "accounts/invitation_invalid.html", {"reason": str(exc)}, status=404)
+    throttle.succeeded(**where)
     if invitation.state != "pending":
         reasons = {
             "accepted": "This invitation was already used. Sign in with your e-mail and password.",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 from django.contrib.auth.decorators import login_required
@@ -12,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from core.csvexport import csv_response
+from core.http import json_body, json_text
 from courses.models import Course
 from courses.selectors import outline_for
 from enrollments.models import Enrollment
@@ -43,9 +43,9 @@ def _error(message: str, status: int) -> JsonResponse:
 
 def _events_from(request: HttpRequest) -> list:
     if request.content_type == "application/json":
-        data = json.loads(request.body)
+        data = json_body(request, max_bytes=BEACON_MAX_BYTES)
         return data.get("events") if isinstance(data, dict) else data
-    return json.loads(request.POST.get("events", ""))
+    return json_text(request.POST.get("events", ""), max_bytes=BEACON_MAX_BYTES, what="'events'")
 
 
 def _clean(raw: list) -> list[tuple[str, dict]]:

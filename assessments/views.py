@@ -6,7 +6,6 @@ see answers 404, exactly like an object of another tenant.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 from django import forms
@@ -21,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.csvexport import csv_response
+from core.http import json_body
 from courses.selectors import course_get_published
 from enrollments.access import courses_for_grading, grading_decision, is_course_staff
 from enrollments.models import EnrollmentStatus
@@ -256,10 +256,7 @@ def answers_view(request: HttpRequest, slug: str, attempt_id: int) -> JsonRespon
         return _json_error("No such attempt.", 404)
     if len(request.body) > MAX_ANSWER_BODY_BYTES:
         return _json_error(f"The body is larger than {MAX_ANSWER_BODY_BYTES // 1024} KB.", 413)
-    try:
-        data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return _json_error("The body must be a JSON object.", 400)
+    data = json_body(request, max_bytes=MAX_ANSWER_BODY_BYTES)
     answers = data.get("answers") if isinstance(data, dict) else None
     if not isinstance(answers, dict):
         return _json_error('The body must be {"answers": {question id: answer}}.', 400)
@@ -441,10 +438,7 @@ def upload_start_view(request: HttpRequest, slug: str, lesson_id: int) -> JsonRe
         return _upload_refusal("No such assignment.", 404)
     if len(request.body) > MAX_UPLOAD_BODY_BYTES:
         return _upload_refusal("The body must be a small JSON object.", 400)
-    try:
-        data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        data = None
+    data = json_body(request, max_bytes=MAX_UPLOAD_BODY_BYTES, empty={})
     if not isinstance(data, dict):
         return _upload_refusal("The body must be a small JSON object.", 400)
     size = data.get("size")

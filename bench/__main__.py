@@ -11,6 +11,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")
 BENCHMARKS = {
     "access_decision_us": "bench.access_decision",
     "tenant_create_seconds": "bench.tenant_create",
+    "tenant_create_at_scale": "bench.tenant_create_at_scale",
+    "migrate_noop_2000_s": "bench.migrate_noop",
     "tenant_page_rps": "bench.tenant_page",
     "lesson_page_rps": "bench.lesson_page",
     "quiz_submit_rps": "bench.quiz_submit",

@@ -39,6 +39,8 @@ class CategoryAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "parent" not in self.fields:  # a view-only admin page builds the form without its fields
+            return
         parents = Category.objects.alive().filter(parent__isnull=True)
         if self.instance.pk:
             parents = parents.exclude(pk=self.instance.pk)

@@ -6,7 +6,6 @@ decision of `enrollments.access`.
 
 from __future__ import annotations
 
-import json
 import math
 
 from django.contrib import messages
@@ -17,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from core.http import json_body
 from courses.markdown import render_markdown
 from courses.models import SELF_COMPLETED_KINDS, Category, LessonKind
 from courses.selectors import course_get_published, course_teachers, outline_for
@@ -327,10 +327,7 @@ def video_progress(request: HttpRequest, slug: str, lesson_id: int) -> JsonRespo
         declared = 0
     if declared > MAX_PROGRESS_BODY_BYTES or len(request.body) > MAX_PROGRESS_BODY_BYTES:
         return _json_error(f"The body is larger than {MAX_PROGRESS_BODY_BYTES} bytes.", 413)
-    try:
-        data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return _json_error("The body must be a JSON object.", 400)
+    data = json_body(request, max_bytes=MAX_PROGRESS_BODY_BYTES)
     if not isinstance(data, dict):
         return _json_error("The body must be a JSON object.", 400)
     values = {}

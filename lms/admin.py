@@ -3,21 +3,39 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.views import LogoutView
+from django.urls import reverse
 
+from accounts.forms import OperatorAuthenticationForm
 from accounts.models import User
+from core.admin import SelectionCheckingSite
 from tenants.context import host_for
 from tenants.models import Domain, Tenant
 from tenants.services import TenantError, tenant_resume, tenant_suspend
 
 
-class OperatorAdminSite(admin.AdminSite):
+class OperatorAdminSite(SelectionCheckingSite, admin.AdminSite):
     site_header = "LMS operators"
     site_title = "LMS operators"
     index_title = "Tenants and operators"
+    login_form = OperatorAuthenticationForm
 
     def has_permission(self, request):
         user = request.user
         return user.is_active and user.is_superuser
+
+    def logout(self, request, extra_context=None):
+        # LOGOUT_REDIRECT_URL is the tenant sites' sign-in page, which this site does not have.
+        request.current_app = self.name
+        return LogoutView.as_view(next_page=reverse("operator_admin:login"))(request)
+
+    def login(self, request, extra_context=None):
+        """Django's admin sign-in, throttled per operator and per address (ADR 0070): 429 while waiting."""
+        response = super().login(request, extra_context)
+        form = (getattr(response, "context_data", None) or {}).get("form")
+        if getattr(form, "throttled", None) is not None:
+            response.status_code = 429
+        return response
 
 
 operator_admin_site = OperatorAdminSite(name="operator_admin")
@@ -104,6 +122,11 @@ class OperatorAdmin(DjangoUserAdmin):
     readonly_fields = ("last_login",)
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     filter_horizontal = ()
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a user row cascades into tenant-only tables, absent from the public schema:
+        # operators are deactivated (is_active) instead.
+        return False
 
     def save_model(self, request, obj, form, change):
         # Everyone in the public schema's user table is an operator.

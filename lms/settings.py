@@ -6,6 +6,7 @@ project-local PostgreSQL, Redis and S3). Development defaults are safe; with
 DEBUG=False the values that must be chosen for production are required.
 """
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -45,7 +46,12 @@ if not DEBUG and SECRET_KEY == _DEV_SECRET:
     raise ImproperlyConfigured("SECRET_KEY is the development key; generate a new one for production.")
 
 # Tenants live at <slug>.<LMS_BASE_DOMAIN>; the bare base domain is the operator site.
-LMS_BASE_DOMAIN = env.str("LMS_BASE_DOMAIN", default="localhost").lower()
+LMS_BASE_DOMAIN = _required("LMS_BASE_DOMAIN", "localhost").strip().lower()
+if not re.fullmatch(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*", LMS_BASE_DOMAIN):
+    raise ImproperlyConfigured(
+        f"LMS_BASE_DOMAIN must be a bare host name such as lms.example.com (no scheme, port, "
+        f"path or leading dot), not {LMS_BASE_DOMAIN!r}."
+    )
 # Used only to build absolute links in e-mails and command output.
 LMS_SITE_SCHEME = env.str("LMS_SITE_SCHEME", default="http" if DEBUG else "https")
 LMS_SITE_PORT = env.str("LMS_SITE_PORT", default="8000" if DEBUG else "")
@@ -109,6 +115,8 @@ TENANT_MIGRATION_EXECUTOR = env.str("TENANT_MIGRATION_EXECUTOR", default="multip
 
 MIDDLEWARE = [
     "tenants.middleware.TenantMiddleware",
+    # NUL, lone surrogates and a bad Content-Length are refused before any view (ADR 0080).
+    "core.middleware.EdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -116,11 +124,18 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # With DEBUG on (the demo), our error pages instead of Django's technical ones (ADR 0081).
+    "core.middleware.ErrorPagesMiddleware",
 ]
+# DEBUG_TECHNICAL_ERRORS=1 brings back Django's debug pages for a developer (never the demo).
+DEBUG_TECHNICAL_ERRORS = env.bool("DEBUG_TECHNICAL_ERRORS", default=False)
 
 if not DEBUG:
     # Production serves static files itself (compressed, hashed names); runserver does in development.
-    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "lms.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "lms.urls_public"
@@ -325,6 +340,20 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     # /healthz is probed by load balancers over plain HTTP inside the network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# --- Sign-in throttle (accounts/throttle.py, ADR 0070) ---------------------------
+# Per site, per account and per address: FREE attempts (account, address) on each surface,
+# then each further one waits BASE_SECONDS, doubling up to the cap. Nobody is locked out.
+SIGNIN_THROTTLE = {
+    "FREE": {"signin": (5, 20), "reset-request": (3, 10), "reset-confirm": (5, 20), "invitation": (5, 20)},
+    "BASE_SECONDS": 1.0,
+    "ACCOUNT_CAP_SECONDS": 900.0,
+    "ADDRESS_CAP_SECONDS": 60.0,
+    # An account's counter is forgotten after this long without attempts; an address's counts
+    # from its first attempt, so a busy shared address (a school) starts afresh every window.
+    "ACCOUNT_FORGET_SECONDS": 24 * 3600,
+    "ADDRESS_WINDOW_SECONDS": 3600,
+}
 
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -11,3 +11,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", operator_admin_site.urls),
 ]
+
+handler400 = "lms.views.bad_request"
+handler403 = "lms.views.permission_denied"
+handler404 = "lms.views.page_not_found"
+handler500 = "lms.views.server_error"

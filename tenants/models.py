@@ -94,3 +94,19 @@ class SchemaState(models.Model):
 
     def __str__(self) -> str:
         return self.schema_name
+
+
+class TemplateSchemaDDL(models.Model):
+    """The SQL that builds a tenant schema, generated from the template once per migration state.
+
+    Written and read by tenants.schema_ddl only (ADR 0100); one row, replaced when the
+    template's applied migrations change.
+    """
+
+    fingerprint = models.CharField(max_length=64, unique=True)
+    ddl = models.TextField()
+    relations = models.PositiveIntegerField(help_text="Relations in the template when generated.")
+    generated_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"template DDL {self.fingerprint[:12]}"

@@ -76,9 +76,40 @@ def django_db_setup(django_db_setup, django_db_blocker, request):
         from django.core.cache import cache
 
         cache.clear()
-        _ensure_tenant("acme", "Acme Corp")
-        _ensure_tenant("globex", "Globex Learning")
+        test_tenants = [_ensure_tenant("acme", "Acme Corp"), _ensure_tenant("globex", "Globex Learning")]
         connection.set_schema_to_public()
+
+    def bucket_left_clean():
+        # Runs before the test database goes (finalizers run last-in, first-out).
+        with django_db_blocker.unblock():
+            left = _objects_left_in_bucket(test_tenants)
+        if left and request.session.testsfailed == 0:
+            pytest.fail(
+                f"The tests left {len(left)} object(s) in the bucket under the test tenants' prefixes "
+                f"(now deleted); the test that stores them must delete them: {left[:10]}",
+                pytrace=False,
+            )
+
+    request.addfinalizer(bucket_left_clean)
+
+
+def _objects_left_in_bucket(tenants: list[Tenant]) -> list[str]:
+    """Keys under the tenants' S3 prefixes, which are new in every run (the tenants' uuids
+    are); deletes them so that a failed run does not leave them either."""
+    from django_tenants.utils import tenant_context
+
+    from media_delivery.storage import object_keys, objects_delete_prefix
+    from tenants.context import storage_prefix
+
+    left = []
+    for tenant in tenants:
+        with tenant_context(tenant):
+            keys = list(object_keys(storage_prefix(tenant)))
+            if keys:
+                objects_delete_prefix(storage_prefix(tenant))
+        left += keys
+    connection.set_schema_to_public()
+    return left
 
 
 @pytest.fixture

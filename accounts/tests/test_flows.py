@@ -34,18 +34,6 @@ def test_wrong_password_shows_a_form_error(tenant):
     assert "do not match an account on this site" in response.content.decode()
 
 
-def test_repeated_failures_are_throttled(tenant):
-    client = client_for(tenant)
-    for _ in range(10):
-        client.post("/accounts/login/", {"username": "throttle@acme.test", "password": "wrong"})
-    response = client.post("/accounts/login/", {"username": "throttle@acme.test", "password": "wrong"})
-    assert response.status_code == 429
-    assert "Too many failed attempts" in response.content.decode()
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 def test_admin_and_instructor_reach_the_tenant_admin_and_learner_does_not(tenant):
     assert client_for(tenant, as_role="admin").get("/admin/").status_code == 200
     assert client_for(tenant, as_role="instructor").get("/admin/").status_code == 200
@@ -53,7 +41,7 @@ def test_admin_and_instructor_reach_the_tenant_admin_and_learner_does_not(tenant
     response = learner.get("/admin/", follow=True)
     assert response.status_code == 403
     assert "No access to administration" in response.content.decode()
-    assert learner.get("/admin/accounts/user/").status_code in (302, 403)
+    assert learner.get("/admin/accounts/user/").status_code == 302
 
 
 def test_anonymous_admin_visit_goes_to_the_one_sign_in_page(tenant):
@@ -189,10 +177,14 @@ def test_admin_changes_a_role_but_never_removes_the_last_admin(in_tenant):
 def test_deactivated_person_cannot_sign_in(in_tenant):
     learner = User.objects.get(email="learner@acme.test")
     user_set_active(actor=_admin(in_tenant), user=learner, active=False)
-    response = client_for(in_tenant).post(
-        "/accounts/login/", {"username": "learner@acme.test", "password": PASSWORD}
-    )
-    assert response.status_code == 200
+    client = client_for(in_tenant)
+    response = client.post("/accounts/login/", {"username": "learner@acme.test", "password": PASSWORD})
+    assert response.status_code == 200  # the form again, not the redirect of a sign-in
+    assert not response.wsgi_request.user.is_authenticated
+    assert "_auth_user_id" not in client.session
+    # Nothing behind sign-in opens: the next page still asks to sign in.
+    follow_up = client.get("/certificates/")
+    assert follow_up.status_code == 302 and follow_up["Location"].startswith("/accounts/login/")
 
 
 def test_admin_role_change_through_the_admin_form(tenant):

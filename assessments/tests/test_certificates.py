@@ -28,6 +28,23 @@ from tests.fixtures import client_for
 from .factories import answers_for, make_assessed_course
 
 
+@pytest.fixture(autouse=True)
+def _certificate_files_deleted(db, tenant, other_tenant):
+    """Each issued certificate stores a PDF; the database rolls back, the bucket does not."""
+    yield
+    from django.db import connection
+    from django_tenants.utils import tenant_context
+
+    from media_delivery.storage import object_keys, objects_delete_prefix
+
+    for each in (tenant, other_tenant):
+        with tenant_context(each):
+            prefix = f"{storage_prefix(each)}certificates/"
+            objects_delete_prefix(prefix)
+            assert list(object_keys(prefix)) == []
+    connection.set_schema_to_public()
+
+
 @pytest.fixture
 def learner(in_tenant):
     return get_user_model().objects.get(email="learner@acme.test")

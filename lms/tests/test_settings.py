@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,7 +32,7 @@ def test_check_deploy_is_clean_with_production_settings():
 
 
 def test_production_refuses_to_start_without_required_values():
-    for missing in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"):
+    for missing in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "LMS_BASE_DOMAIN"):
         env = {k: v for k, v in PRODUCTION.items() if k != missing}
         result = _manage("check", env=env)
         assert result.returncode != 0
@@ -39,11 +40,61 @@ def test_production_refuses_to_start_without_required_values():
 
 
 def test_env_example_documents_every_variable_the_settings_read():
-    import re
-
     settings_text = (ROOT / "lms" / "settings.py").read_text()
     read = set(re.findall(r'env\.\w+\("([A-Z_]+)"', settings_text)) | set(
         re.findall(r'_required\("([A-Z_]+)"', settings_text)
     )
     documented = set(re.findall(r"^#?\s*([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert read - documented == set()
+
+
+def test_production_refuses_a_base_domain_that_is_not_a_bare_host_name():
+    for wrong in ("https://lms.example.com", "lms.example.com:8000", ".lms.example.com", "lms.example.com/x"):
+        result = _manage("check", env={**PRODUCTION, "LMS_BASE_DOMAIN": wrong})
+        assert result.returncode != 0
+        assert "LMS_BASE_DOMAIN must be a bare host name such as lms.example.com" in result.stderr
+        assert repr(wrong) in result.stderr
+
+
+SETTINGS_DUMP = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    "print(json.dumps({k: repr(getattr(settings, k)) for k in dir(settings) if k.isupper()}))"
+)
+
+
+def _settings_with(values: dict) -> dict:
+    """The settings a test run sees (PYTEST_VERSION set) with `values` as its .env."""
+    import json
+
+    example_keys = set(re.findall(r"^#?\s*([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    clean = {k: v for k, v in os.environ.items() if k not in example_keys}
+    result = subprocess.run(
+        [sys.executable, "-c", SETTINGS_DUMP],
+        cwd=ROOT,
+        env={**clean, "LMS_NO_DOTENV": "1", "PYTEST_VERSION": "9", **values},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_copy_of_env_example_as_env_changes_no_setting():
+    """Sign-in keeps its key, the S3 keys of services.env stay, tests keep their Redis database."""
+    copied = {}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        match = re.match(r"^\s*(?:export\s+)?([A-Z_]+)=(.*)$", line)
+        if match:
+            copied[match.group(1)] = match.group(2).strip().strip("'\"")
+    without = _settings_with({})
+    with_copy = _settings_with(copied)
+    assert with_copy == without
+    assert with_copy["SECRET_KEY"] not in ("''", "None")
+
+
+def test_env_example_sets_nothing_until_a_line_is_uncommented():
+    active = [
+        line for line in (ROOT / ".env.example").read_text().splitlines() if re.match(r"^\s*[A-Z_]+=", line)
+    ]
+    assert active == [], "write new settings in .env.example as '# NAME=default'"

@@ -246,7 +246,7 @@ def test_the_grant_is_short_and_pins_type_and_disposition(instructor_client, ass
     assert expires - time.time() <= 600
     assert {"Content-Type": "application/pdf"} in policy["conditions"]
     assert {"Content-Disposition": "attachment"} in policy["conditions"]
-    assert post_to_s3(ticket, PDF, **{"Content-Disposition": "inline"}) in (400, 403)
+    assert post_to_s3(ticket, PDF, **{"Content-Disposition": "inline"}) == 403
     asset = MediaAsset.objects.get(pk=ticket["asset"])
     assert asset.grant_expires_at is not None and asset.upload_key == ticket["fields"]["key"]
 
@@ -258,12 +258,12 @@ def test_a_reused_grant_after_finish_is_refused_and_what_is_served_stays_what_wa
         instructor_client, kind="document", filename="x.pdf", content_type="application/pdf", size=len(PDF)
     )
     assets.append(ticket["asset"])
-    assert post_to_s3(ticket, PDF) in (200, 201, 204)
+    assert post_to_s3(ticket, PDF) == 204
     assert instructor_client.post(f"/media/uploads/{ticket['asset']}/finish/").status_code == 200
     asset = MediaAsset.objects.get(pk=ticket["asset"])
     # The grant names the upload key only: it cannot write the key that is served.
     assert asset.key != ticket["fields"]["key"]
-    assert post_to_s3(ticket, SCRIPT, key=asset.key) in (400, 403)
+    assert post_to_s3(ticket, SCRIPT, key=asset.key) == 403
     # Reusing it as issued lands where nothing is served, and finishing again is refused.
     post_to_s3(ticket, PDF_POLYGLOT)
     again = instructor_client.post(f"/media/uploads/{ticket['asset']}/finish/")
@@ -300,7 +300,7 @@ def test_a_second_finish_through_the_service_changes_nothing(in_tenant, assets):
         actor=instructor, kind="document", filename="a.pdf", content_type="application/pdf", size=len(PDF)
     )
     assets.append(str(ticket.asset.pk))
-    assert post_to_s3({"url": ticket.url, "fields": ticket.fields}, PDF) in (200, 201, 204)
+    assert post_to_s3({"url": ticket.url, "fields": ticket.fields}, PDF) == 204
     done = upload_finish(actor=instructor, asset=ticket.asset)
     assert done.status == AssetStatus.READY
     with pytest.raises(UploadAlreadyFinished):
@@ -320,8 +320,8 @@ def test_another_tenant_cannot_use_a_grant_or_a_verified_key(
     assets.append(ticket["asset"])
     # The grant writes acme's upload key only, not a key in globex's prefix.
     globex_key = f"t/{other_tenant.uuid}/media/{ticket['asset']}/upload/source.pdf"
-    assert post_to_s3(ticket, PDF, key=globex_key) in (400, 403)
-    assert post_to_s3(ticket, PDF) in (200, 201, 204)
+    assert post_to_s3(ticket, PDF, key=globex_key) == 403
+    assert post_to_s3(ticket, PDF) == 204
     # globex cannot finish it (404, JSON) and it stays pending for acme.
     globex = client_for(other_tenant, as_role="admin")
     response = globex.post(f"/media/uploads/{ticket['asset']}/finish/")
