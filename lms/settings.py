@@ -171,6 +171,22 @@ if env.str("TEST_DATABASE_NAME", default=""):
     _db["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
 DATABASES = {"default": _db}
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+# A streaming replica for dashboards, reports and exports (tenants/replica.py, ADR 0110).
+# Unset: no `replica` alias, every read on default.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    _replica = environ.Env.db_url_config(DATABASE_REPLICA_URL)
+    _replica["ENGINE"] = "django_tenants.postgresql_backend"
+    _replica["CONN_MAX_AGE"] = _db["CONN_MAX_AGE"]
+    _replica["CONN_HEALTH_CHECKS"] = True
+    # Short: an unreachable replica costs a page this long once, then default serves it.
+    _replica.setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DATABASE_REPLICA_CONNECT_TIMEOUT", default=2
+    )
+    # Tests make no database for it: it is the same data as default.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ("tenants.replica.ReplicaRouter", *DATABASE_ROUTERS)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and sessions -------------------------------------------------------
