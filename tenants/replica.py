@@ -104,7 +104,7 @@ def _usable_alias() -> str:
         return DEFAULT_DB_ALIAS
     replica = connections[REPLICA]
     # The tenant before any query: the replica's search_path is the request's, always.
-    replica.set_tenant(connection.tenant)
+    replica.set_tenant(connection.tenant, getattr(connection, "include_public_schema", True))
     try:
         replica.ensure_connection()
     except DatabaseError as exc:

@@ -8,6 +8,7 @@ Django's cache (hence cached_db sessions) at the cluster.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -49,10 +50,25 @@ COURSE = 9301
 LESSON = 9401
 
 
-def _free_port() -> int:
+def _bindable(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_node_port(taken: list[int]) -> int:
+    """A free port whose cluster bus port (port + 10000) is free too; Redis refuses ports over 55535."""
+    rng = random.Random()
+    for _ in range(1000):
+        port = rng.randrange(20000, 45000)
+        if not {port, port + 10000} & {p for t in taken for p in (t, t + 10000)} and all(
+            _bindable(p) for p in (port, port + 10000)
+        ):
+            return port
+    raise RuntimeError("no free pair of ports (port, port + 10000) for a Redis Cluster node")
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +84,9 @@ def redis_cluster() -> Iterator[str]:
 def running_redis_cluster() -> Iterator[str]:
     server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
     base = Path(tempfile.mkdtemp(prefix="lms-redis-cluster-"))
-    ports = [_free_port() for _ in range(3)]
+    ports: list[int] = []
+    for _ in range(3):
+        ports.append(_free_node_port(ports))
     nodes = []
     try:
         for port in ports:
@@ -127,7 +145,7 @@ def _cli(cli: str, port: int, *args: str) -> str:
     return out.stdout.strip()
 
 
-def _wait(ready, what: str, seconds: float = 20) -> None:
+def _wait(ready, what: str, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while not ready():
         if time.monotonic() > deadline:
@@ -276,3 +294,15 @@ def test_a_cluster_deployment_must_name_its_celery_broker():
         timeout=120,
     )
     assert accepted.returncode == 0, accepted.stderr
+
+
+def test_the_sign_in_throttle_script_runs_on_the_cluster(on_cluster, tenant):
+    """Its Lua script reads the account's and the address's counters together: one slot."""
+    from accounts import throttle
+
+    connection.set_tenant(tenant)
+    counters = throttle._counters(throttle.SIGNIN, "someone@acme.test", "192.0.2.7")
+    assert len({on_cluster.keyslot(c.key) for c in counters}) == 1
+    throttle.attempt(scope=throttle.SIGNIN, account="someone@acme.test", address="192.0.2.7")
+    throttle.succeeded(scope=throttle.SIGNIN, account="someone@acme.test", address="192.0.2.7")
+    assert not on_cluster.exists(*(c.key for c in counters))

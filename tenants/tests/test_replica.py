@@ -24,7 +24,15 @@ from django.db import connection
 
 from tenants.replica import reading_from_replica, replica_configured
 
-BINDIR = Path("/usr/lib/postgresql/15/bin")
+
+def _bindir() -> Path:
+    """The newest Debian PostgreSQL with initdb and pg_basebackup (15 on this project's machines)."""
+    found = [p for p in Path("/usr/lib/postgresql").glob("*/bin") if (p / "pg_basebackup").is_file()]
+    found = [p for p in found if p.parent.name.isdigit() and (p / "initdb").is_file()]
+    return max(found, key=lambda p: int(p.parent.name)) if found else Path("/usr/lib/postgresql/15/bin")
+
+
+BINDIR = _bindir()
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -95,7 +103,7 @@ def running_primary_and_standby() -> Iterator[dict]:
 @pytest.fixture(scope="module")
 def primary_and_standby():
     if not (BINDIR / "initdb").is_file():
-        pytest.skip(f"PostgreSQL 15 binaries are not in {BINDIR}")
+        pytest.skip(f"PostgreSQL server binaries (initdb, pg_basebackup) are not in {BINDIR}")
     with running_primary_and_standby() as servers:
         yield servers
 
