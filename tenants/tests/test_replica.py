@@ -121,6 +121,8 @@ def scenario(primary_and_standby) -> dict:
         "PG_CTL": str(BINDIR / "pg_ctl"),
         "LMS_NO_DOTENV": "1",
         "TENANT_MIGRATION_EXECUTOR": "standard",
+        # Its tenants are not the suite's: keep their cache entries under keys of their own.
+        "CACHE_KEY_PREFIX": "lms-replica-scenario",
     }
     env.pop("TEST_DATABASE_NAME", None)
     python = sys.executable
