@@ -33,6 +33,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from redis import RedisError
 from redis.commands.core import Script
+from redis.exceptions import RedisClusterException
 
 from tenants.context import current_tenant, tenant_key
 
@@ -149,7 +150,12 @@ def _digest(value: str) -> str:
 def _key(scope: str, kind: str, value: str) -> str:
     tenant = current_tenant()
     parts = ("throttle", scope, kind, _digest(value))
-    raw = tenant_key(*parts, tenant=tenant) if tenant is not None else ":".join(("public", *parts))
+    # One script reads a site's account and address counters together: on a Redis Cluster they
+    # must share a slot, hence the hash tag of the site (ADR 0111).
+    if tenant is not None:
+        raw = tenant_key(*parts, tenant=tenant, one_slot=True)
+    else:
+        raw = ":".join(("{public}", *parts))
     return cache.make_key(raw)
 
 
@@ -189,7 +195,7 @@ def attempt(*, scope: str, account: str | None, address: str) -> None:
         args += [counter.free, counter.cap, counter.ttl, int(counter.sliding)]
     try:
         wait = float(_run(_ATTEMPT, [c.key for c in counters], args))
-    except RedisError:
+    except (RedisError, RedisClusterException):
         # Fail open, like every cache read here: a Redis outage must not stop everyone signing in.
         logger.warning("throttle.unavailable scope=%s", scope, exc_info=True)
         return
@@ -204,5 +210,5 @@ def succeeded(*, scope: str, account: str | None, address: str) -> None:
         keys.append(_key(scope, "account", account))
     try:
         _run(_SUCCEEDED, keys, [])
-    except RedisError:
+    except (RedisError, RedisClusterException):
         logger.warning("throttle.unavailable scope=%s", scope, exc_info=True)

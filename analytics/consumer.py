@@ -18,7 +18,7 @@ the Tenant table, after checking that each event's tenant uuid matches its schem
 
 Entries a dead consumer left pending are taken over with XAUTOCLAIM. A group of events
 whose transaction fails is retried one event at a time; an event that fails
-ANALYTICS_MAX_FAILURES times goes to the dead-letter stream with its error and is
+ANALYTICS_MAX_FAILURES times goes to its partition's dead-letter stream with its error and is
 acknowledged, and the rest of the batch goes on. Malformed events (bad JSON, unknown
 type, a payload that fails its schema, a tenant that does not match, clock skew) are
 dropped at once with a log line and a counter (`analytics:rejected`).
@@ -42,6 +42,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from tenants.models import Tenant
+from tenants.redis_clients import is_cluster, redis_from_url
 
 from .decoding import decode_envelope, decode_payload
 from .ingest import REJECTED_KEY, redis_client, stream_names
@@ -51,6 +52,8 @@ log = logging.getLogger("analytics.consumer")
 
 GROUP = "reports"
 FAILURES_KEY = "analytics:failures"
+# A "blocking" read on a Redis Cluster asks the nodes again this often while it waits.
+CLUSTER_POLL_SECONDS = 0.05
 # A heartbeat claiming more than this many seconds watched is capped (players send ~15 s).
 MAX_HEARTBEAT_SECONDS = 60
 # Events this far ahead of the consumer's clock are refused (a wrong clock, not the future).
@@ -89,14 +92,23 @@ def _day(timestamp: float) -> date:
 
 def consumer_client():
     """A Redis connection for the consumer: unlike track()'s, it may wait on a blocking read."""
-    import redis
-
     url = getattr(settings, "ANALYTICS_REDIS_URL", settings.REDIS_URL)
-    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=30)
+    return redis_from_url(
+        url,
+        cluster=getattr(settings, "ANALYTICS_REDIS_CLUSTER", False),
+        socket_connect_timeout=2,
+        socket_timeout=30,
+    )
 
 
-def dead_stream() -> str:
-    return f"{getattr(settings, 'ANALYTICS_STREAM_PREFIX', 'events')}:dead"
+def dead_stream(stream: str) -> str:
+    """The dead-letter stream of a partition's stream: `events:{p}:dead`, in the same Redis
+    Cluster slot (hash tag `{p}`), so a replay moves an entry back in one MULTI."""
+    return f"{stream}:dead"
+
+
+def dead_streams() -> list[str]:
+    return [dead_stream(stream) for stream in stream_names()]
 
 
 def max_failures() -> int:
@@ -408,6 +420,7 @@ class Consumer:
         )
         self.client = client or consumer_client()
         self.streams = stream_names()
+        self.cluster = is_cluster(self.client)
         self._tenants: dict[str, str] | None = None
         ensure_groups(self.client)
 
@@ -419,12 +432,33 @@ class Consumer:
 
     # --- reading ------------------------------------------------------------------
     def read(self, block_ms: int | None = None) -> list[tuple[str, bytes, dict]]:
+        if self.cluster:
+            return self._read_cluster(block_ms)
         reply = self.client.xreadgroup(
             GROUP, self.name, dict.fromkeys(self.streams, ">"), count=self.batch, block=block_ms
         )
         return [
             (name.decode(), entry_id, fields) for name, entries in reply or [] for entry_id, fields in entries
         ]
+
+    def _read_cluster(self, block_ms: int | None) -> list[tuple[str, bytes, dict]]:
+        """On a Redis Cluster the streams live in different slots and one XREADGROUP may only
+        name keys of one slot: one XREADGROUP per stream, pipelined (one round trip per node).
+        A blocking read cannot wait on several nodes at once, so "block" polls until it ends."""
+        deadline = time.monotonic() + (block_ms or 0) / 1000
+        while True:
+            pipe = self.client.pipeline(transaction=False)
+            for stream in self.streams:
+                pipe.xreadgroup(GROUP, self.name, {stream: ">"}, count=self.batch)
+            entries = [
+                (name.decode(), entry_id, fields)
+                for reply in pipe.execute()
+                for name, stream_entries in reply or []
+                for entry_id, fields in stream_entries
+            ]
+            if entries or time.monotonic() >= deadline:
+                return entries
+            time.sleep(min(CLUSTER_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
 
     def claim(self) -> list[tuple[str, bytes, dict]]:
         """Take over entries other consumers left pending longer than claim_idle_ms."""
@@ -492,7 +526,7 @@ class Consumer:
                 if failures >= max_failures():
                     log.error("event %s failed %d times; dead-lettered: %s", event.id, failures, exc)
                     self.client.xadd(
-                        dead_stream(),
+                        dead_stream(event.stream),
                         {
                             "stream": event.stream,
                             "entry": event.entry_id,

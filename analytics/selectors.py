@@ -1,4 +1,7 @@
-"""What the dashboards show, read from the reporting tables (never from raw events)."""
+"""What the dashboards show, read from the reporting tables (never from raw events).
+
+The reports read from the streaming replica when there is one (tenants/replica.py).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from courses.models import Course
 from courses.selectors import outline_for
 from enrollments.access import grading_decision
 from enrollments.models import Enrollment, EnrollmentStatus
+from tenants.replica import reading_from_default, replica_read
 
 from .models import CourseDay, LearnerCourse, LearnerDay, LessonLearner, QuestionStat
 
@@ -53,6 +57,7 @@ def _series(rows, days: list[date], field: str) -> list[float]:
     return [by_day.get(day, 0) for day in days]
 
 
+@replica_read
 def course_daily(*, course: Course, period: DateRange) -> dict:
     """Per day: active learners, new enrollments, lesson and course completions, minutes watched."""
     days = period.days
@@ -93,10 +98,12 @@ def course_daily(*, course: Course, period: DateRange) -> dict:
     }
 
 
+@replica_read
 def lesson_funnel(*, course: Course) -> list[dict]:
     """Each published lesson in reading order: viewers, completions, watch percent, drop-off."""
     try:
-        lessons = outline_for(course).lessons
+        with reading_from_default():
+            lessons = outline_for(course).lessons
     except Http404:
         return []
     stats = {
@@ -142,6 +149,7 @@ def lesson_funnel(*, course: Course) -> list[dict]:
     return funnel
 
 
+@replica_read
 def question_table(*, course: Course) -> list[dict]:
     """Item analysis: every question answered in the course's quizzes, hardest first."""
     rows = []
@@ -158,6 +166,7 @@ def question_table(*, course: Course) -> list[dict]:
     return sorted(rows, key=lambda r: (r["percent_correct"] is None, r["percent_correct"] or 0))
 
 
+@replica_read
 def learners_at_risk(*, course: Course, now: datetime | None = None) -> list[dict]:
     """Enrolled (active) learners with no activity for AT_RISK_DAYS days, longest silent first."""
     now = now or timezone.now()
@@ -186,6 +195,7 @@ def learners_at_risk(*, course: Course, now: datetime | None = None) -> list[dic
     return sorted(rows, key=lambda r: r["last_active"])
 
 
+@replica_read
 def tenant_overview(*, period: DateRange) -> dict:
     """Courses ranked by enrollments in the period (with completion rate), and active learners per day."""
     totals = {

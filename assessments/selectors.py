@@ -11,6 +11,7 @@ from courses.models import Course
 from courses.selectors import course_get_published, outline_for
 from enrollments.access import courses_for_grading, grading_decision
 from enrollments.models import Enrollment, EnrollmentStatus
+from tenants.replica import reading_from_default, replica_read
 
 from .models import (
     CHOICE_KINDS,
@@ -133,9 +134,13 @@ class Gradebook:
     rows: list[tuple]  # (user, [Attempt | None per assessment])
 
 
+@replica_read
 def gradebook(*, course: Course) -> Gradebook:
-    """Learners x assessments: the attempt that counts (best or last graded, per assessment)."""
-    outline = outline_for(course)
+    """Learners x assessments: the attempt that counts (best or last graded, per assessment).
+
+    A report: read from the streaming replica when there is one (tenants/replica.py)."""
+    with reading_from_default():
+        outline = outline_for(course)
     order = {lesson["id"]: lesson["index"] for lesson in outline.lessons}
     assessments = sorted(
         Assessment.objects.filter(lesson_id__in=order).select_related("lesson"),

@@ -798,6 +798,7 @@ def _notify_graded(attempt: Attempt, course: Course) -> None:
 
 OTHER_COURSE_POOL = "That question bank belongs to another course: draw only from this course's banks."
 NOT_EDITABLE = "Choose a {what} of a course you may edit."
+NOT_YOURS_TO_CHANGE = "Only this course's instructors and the organization's admins can change it."
 
 
 def _editable(actor, course_id: int | None) -> bool:
@@ -826,7 +827,7 @@ def assessment_reference_problems(*, actor, assessment: Assessment) -> list[str]
     before = _stored_course_id(Assessment, assessment.pk, "lesson__module__course_id")
     if assessment.pk and before != course_id:
         if not _editable(actor, before):
-            return ["Only this course's instructors and the organization's admins can change it."]
+            return [NOT_YOURS_TO_CHANGE]
         if PoolDraw.objects.filter(assessment_id=assessment.pk).exclude(pool__course_id=course_id).exists():
             return [
                 "This assessment draws from question banks of its current course: remove those draws "
@@ -867,7 +868,7 @@ def question_reference_problems(*, actor, question: Question) -> list[str]:
         )
         before = (stored[0] or stored[1]) if stored else None
         if before is not None and not _editable(actor, before):
-            return ["Only this course's instructors and the organization's admins can change it."]
+            return [NOT_YOURS_TO_CHANGE]
     return []
 
 
@@ -880,7 +881,7 @@ def question_pool_problems(*, actor, pool: QuestionPool) -> list[str]:
     before = _stored_course_id(QuestionPool, pool.pk, "course_id")
     if pool.pk and before != pool.course_id:
         if not _editable(actor, before):
-            return ["Only this course's instructors and the organization's admins can change it."]
+            return [NOT_YOURS_TO_CHANGE]
         if pool.draws.exclude(assessment__lesson__module__course_id=pool.course_id).exists():
             return [
                 "Assessments of its current course draw from this bank: remove those draws before "
@@ -896,7 +897,7 @@ def certificate_settings_problems(*, actor, settings: CertificateSettings) -> li
         return [NOT_EDITABLE.format(what="course")]
     before = _stored_course_id(CertificateSettings, settings.pk, "course_id")
     if settings.pk and before != settings.course_id and not _editable(actor, before):
-        return ["Only this course's instructors and the organization's admins can change it."]
+        return [NOT_YOURS_TO_CHANGE]
     return []
 
 

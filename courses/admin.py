@@ -130,6 +130,22 @@ class BackToBuilderMixin:
         return None
 
 
+class PrerequisitesThroughServiceMixin:
+    """Prerequisites go through the service (same course, loop check, audit), not the form's save_m2m."""
+
+    def set_prerequisites(self, *, actor, obj, prerequisites) -> None:
+        raise NotImplementedError
+
+    def save_related(self, request, form, formsets, change):
+        wanted = form.cleaned_data.pop("prerequisites", None)
+        super().save_related(request, form, formsets, change)
+        if wanted is not None and set(wanted) != set(form.instance.prerequisites.all()):
+            try:
+                self.set_prerequisites(actor=request.user, obj=form.instance, prerequisites=list(wanted))
+            except CourseError as exc:
+                raise PermissionDenied(str(exc)) from exc
+
+
 class TrashFilter(admin.SimpleListFilter):
     title = "deleted"
     parameter_name = "trash"
@@ -333,7 +349,9 @@ class CourseAdmin(NotFoundMixin, CourseBuilderViews, admin.ModelAdmin):
 
 
 @admin.register(Module, site=tenant_admin_site)
-class ModuleAdmin(NotFoundMixin, BackToBuilderMixin, SoftDeleteMixin, admin.ModelAdmin):
+class ModuleAdmin(
+    NotFoundMixin, BackToBuilderMixin, PrerequisitesThroughServiceMixin, SoftDeleteMixin, admin.ModelAdmin
+):
     form = ModuleAdminForm
     list_display = ("title", "course", "position")
     list_filter = (("course", admin.RelatedOnlyFieldListFilter),)
@@ -386,19 +404,14 @@ class ModuleAdmin(NotFoundMixin, BackToBuilderMixin, SoftDeleteMixin, admin.Mode
         except CourseError as exc:
             raise PermissionDenied(str(exc)) from exc
 
-    def save_related(self, request, form, formsets, change):
-        # Prerequisites go through the service (same course, loop check, audit), not save_m2m.
-        wanted = form.cleaned_data.pop("prerequisites", None)
-        super().save_related(request, form, formsets, change)
-        if wanted is not None and set(wanted) != set(form.instance.prerequisites.all()):
-            try:
-                module_set_prerequisites(actor=request.user, module=form.instance, prerequisites=list(wanted))
-            except CourseError as exc:
-                raise PermissionDenied(str(exc)) from exc
+    def set_prerequisites(self, *, actor, obj, prerequisites) -> None:
+        module_set_prerequisites(actor=actor, module=obj, prerequisites=prerequisites)
 
 
 @admin.register(Lesson, site=tenant_admin_site)
-class LessonAdmin(NotFoundMixin, BackToBuilderMixin, SoftDeleteMixin, admin.ModelAdmin):
+class LessonAdmin(
+    NotFoundMixin, BackToBuilderMixin, PrerequisitesThroughServiceMixin, SoftDeleteMixin, admin.ModelAdmin
+):
     form = LessonAdminForm
     list_display = ("title", "kind", "module", "course_title", "position", "is_preview")
     list_filter = ("kind", ("module__course", admin.RelatedOnlyFieldListFilter))
@@ -479,15 +492,8 @@ class LessonAdmin(NotFoundMixin, BackToBuilderMixin, SoftDeleteMixin, admin.Mode
         except CourseError as exc:
             raise PermissionDenied(str(exc)) from exc
 
-    def save_related(self, request, form, formsets, change):
-        # Prerequisites go through the service (same course, loop check), not the form's save_m2m.
-        wanted = form.cleaned_data.pop("prerequisites", None)
-        super().save_related(request, form, formsets, change)
-        if wanted is not None and set(wanted) != set(form.instance.prerequisites.all()):
-            try:
-                lesson_set_prerequisites(actor=request.user, lesson=form.instance, prerequisites=list(wanted))
-            except CourseError as exc:
-                raise PermissionDenied(str(exc)) from exc
+    def set_prerequisites(self, *, actor, obj, prerequisites) -> None:
+        lesson_set_prerequisites(actor=actor, lesson=obj, prerequisites=prerequisites)
 
     def response_add(self, request, obj, post_url_continue=None):
         response = super().response_add(request, obj, post_url_continue)

@@ -68,7 +68,10 @@ if not DEBUG and not ALLOWED_HOSTS:
 
 DATABASE_URL = _required("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lms")
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
-if TESTING:
+# REDIS_URL names one node of a Redis Cluster (cache, sessions, and by default the event
+# streams); ADR 0111. A cluster has database 0 only.
+REDIS_CLUSTER = env.bool("REDIS_CLUSTER", default=False)
+if TESTING and not REDIS_CLUSTER:
     # Tests get their own Redis database, so a running demo worker never takes their tasks.
     REDIS_URL = urlsplit(REDIS_URL)._replace(path="/" + env.str("REDIS_TEST_DB", default="15")).geturl()
 
@@ -171,6 +174,22 @@ if env.str("TEST_DATABASE_NAME", default=""):
     _db["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
 DATABASES = {"default": _db}
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+# A streaming replica for dashboards, reports and exports (tenants/replica.py, ADR 0110).
+# Unset: no `replica` alias, every read on default.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    _replica = environ.Env.db_url_config(DATABASE_REPLICA_URL)
+    _replica["ENGINE"] = "django_tenants.postgresql_backend"
+    _replica["CONN_MAX_AGE"] = _db["CONN_MAX_AGE"]
+    _replica["CONN_HEALTH_CHECKS"] = True
+    # Short: an unreachable replica costs a page this long once, then default serves it.
+    _replica.setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DATABASE_REPLICA_CONNECT_TIMEOUT", default=2
+    )
+    # Tests make no database for it: it is the same data as default.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ("tenants.replica.ReplicaRouter", *DATABASE_ROUTERS)
 # A PostgreSQL backend keeps catalog caches for every schema it has visited (about 0.1-0.2 MiB
 # each): a web worker's connection is closed after a request once it has served this many
 # schemas, so its memory stays bounded however many tenants it serves (ADR 0115).
@@ -187,7 +206,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache and sessions -------------------------------------------------------
 CACHES = {
     "default": {
-        "BACKEND": "lms.cache.LMSRedisCache",
+        "BACKEND": "lms.cache.LMSRedisClusterCache" if REDIS_CLUSTER else "lms.cache.LMSRedisCache",
         "LOCATION": REDIS_URL,
         # Every key carries the active schema: one tenant can never read another's entry.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
@@ -232,6 +251,13 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"LMS <no-reply@{LMS_
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Celery -------------------------------------------------------------------
+# Celery's Redis transport cannot use a Redis Cluster: with REDIS_CLUSTER the broker is a
+# separate Redis (with Sentinel: sentinel://...) or RabbitMQ (amqp://...), set here (ADR 0111).
+if REDIS_CLUSTER and not {"CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"} <= set(env.ENVIRON):
+    raise ImproperlyConfigured(
+        "REDIS_CLUSTER is on: set CELERY_BROKER_URL and CELERY_RESULT_BACKEND to a Redis that is not "
+        "the cluster (Sentinel) or to RabbitMQ; Celery does not support Redis Cluster (ADR 0111)."
+    )
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_TASK_DEFAULT_QUEUE = "celery"
@@ -260,6 +286,9 @@ CELERY_BEAT_SCHEDULE = {
     "analytics-processed-prune": {"task": "analytics.processed_prune", "schedule": 6 * 3600.0},
 }
 ANALYTICS_REDIS_URL = env.str("ANALYTICS_REDIS_URL", default=REDIS_URL)
+ANALYTICS_REDIS_CLUSTER = env.bool(
+    "ANALYTICS_REDIS_CLUSTER", default=REDIS_CLUSTER and "ANALYTICS_REDIS_URL" not in env.ENVIRON
+)
 ANALYTICS_PARTITIONS = env.int("ANALYTICS_PARTITIONS", default=16)
 ANALYTICS_STREAM_PREFIX = env.str("ANALYTICS_STREAM_PREFIX", default="events")
 # Sized for a long consumer outage: ~1M entries per stream (about a day at 200 events/s per partition).

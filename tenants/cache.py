@@ -11,15 +11,24 @@ import logging
 import redis
 from django.conf import settings
 
+from .redis_clients import redis_from_url
+
 logger = logging.getLogger(__name__)
 
 
 def cache_purge_schema(schema_name: str) -> int:
-    """Delete every cache key of a schema; returns how many. Never raises (the cache is not the truth)."""
+    """Delete every cache key of a schema; returns how many. Never raises (the cache is not the truth).
+
+    On a Redis Cluster, SCAN walks every primary and UNLINK is split per slot by RedisCluster:
+    the schema's keys are spread over all nodes by design (no hash tag; ADR 0111)."""
     prefix = f"{schema_name}:"
     deleted = 0
     try:
-        client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"], socket_timeout=5)
+        client = redis_from_url(
+            settings.CACHES["default"]["LOCATION"],
+            cluster=getattr(settings, "REDIS_CLUSTER", False),
+            socket_timeout=5,
+        )
         batch = []
         for key in client.scan_iter(match=f"{prefix}*", count=1000):
             batch.append(key)
@@ -28,6 +37,6 @@ def cache_purge_schema(schema_name: str) -> int:
                 batch.clear()
         if batch:
             deleted += client.unlink(*batch)
-    except redis.RedisError:
+    except (redis.RedisError, redis.exceptions.RedisClusterException):
         logger.warning("cache.purge_failed schema=%s", schema_name, exc_info=True)
     return deleted

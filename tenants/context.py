@@ -42,10 +42,14 @@ def require_tenant() -> Tenant:
     return tenant
 
 
-def tenant_key(*parts: object, tenant: Tenant | None = None) -> str:
-    """A Redis key scoped to a tenant: `t:<uuid>:part:part`."""
+def tenant_key(*parts: object, tenant: Tenant | None = None, one_slot: bool = False) -> str:
+    """A Redis key scoped to a tenant: `t:<uuid>:part:part`.
+
+    `one_slot`: `t:{<uuid>}:part:part`, a Redis Cluster hash tag, so the keys one command or
+    script uses together (all built this way) share a slot (ADR 0111)."""
     tenant = tenant or require_tenant()
-    return ":".join(["t", str(tenant.uuid), *map(str, parts)])
+    site = f"{{{tenant.uuid}}}" if one_slot else str(tenant.uuid)
+    return ":".join(["t", site, *map(str, parts)])
 
 
 def storage_prefix(tenant: Tenant | None = None) -> str:

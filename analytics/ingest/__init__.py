@@ -6,8 +6,9 @@
 
 track() stamps the active tenant (never the caller's word for it), validates the
 payload against its type's schema (analytics/ingest/schemas.py), and appends the
-event to one of a fixed set of Redis streams, `events:{p}` with p = crc32(tenant
-uuid) mod ANALYTICS_PARTITIONS, capped by an approximate MAXLEN. That is one Redis
+event to one of a fixed set of Redis streams, `events:{p}` (the braces are a Redis
+Cluster hash tag) with p = crc32(tenant uuid) mod ANALYTICS_PARTITIONS, capped by an
+approximate MAXLEN. That is one Redis
 command, one round trip. It never raises into the caller: an invalid event is logged
 and counted; if Redis does not answer, the event goes to the tenant's outbox table,
 which a periodic task replays (analytics.tasks.outbox_replay_task).
@@ -24,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 
 from tenants.context import current_tenant
+from tenants.redis_clients import redis_from_url
 
 from .schemas import MAX_EVENT_BYTES, PERSONAL, SCHEMA_VERSION, InvalidEvent, validate_payload
 
@@ -43,7 +45,10 @@ def partitions() -> int:
 
 
 def stream_name(p: int) -> str:
-    return f"{getattr(settings, 'ANALYTICS_STREAM_PREFIX', 'events')}:{p}"
+    """`events:{p}`: the braces are a Redis Cluster hash tag, so the keys of one partition (its
+    stream and its dead-letter stream, written together in one MULTI) share a slot, while the
+    partitions spread over the slots, hence over the nodes (ADR 0111)."""
+    return f"{getattr(settings, 'ANALYTICS_STREAM_PREFIX', 'events')}:{{{p}}}"
 
 
 def stream_names() -> list[str]:
@@ -59,10 +64,9 @@ def redis_client():
     """The Redis connection of the event streams, with short timeouts: a request never waits long."""
     global _client
     if _client is None:
-        import redis
-
-        _client = redis.Redis.from_url(
+        _client = redis_from_url(
             getattr(settings, "ANALYTICS_REDIS_URL", settings.REDIS_URL),
+            cluster=getattr(settings, "ANALYTICS_REDIS_CLUSTER", False),
             socket_connect_timeout=0.5,
             socket_timeout=1.0,
         )

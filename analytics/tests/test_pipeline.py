@@ -213,7 +213,7 @@ def test_a_poison_event_is_dead_lettered_and_the_batch_goes_on(streams, in_tenan
     assert streams.xpending(stream, GROUP)["pending"] == 1
     second = consumer.drain(seconds=5)
     assert second.dead == 1
-    [(_, dead)] = streams.xrange(dead_stream())
+    [(_, dead)] = streams.xrange(dead_stream(stream))
     assert dead[b"event_id"].decode() == poison["id"] and b"out of range" in dead[b"error"]
     assert streams.xpending(stream, GROUP)["pending"] == 0
     assert ProcessedEvent.objects.filter(event_id=good["id"]).exists()
@@ -226,7 +226,7 @@ def test_a_poison_event_is_dead_lettered_and_the_batch_goes_on(streams, in_tenan
 
     out = StringIO()
     call_command("replay_dead_letters", stdout=out)
-    assert "1 replayed, 0 skipped" in out.getvalue() and streams.xlen(dead_stream()) == 0
+    assert "1 replayed, 0 skipped" in out.getvalue() and streams.xlen(dead_stream(stream)) == 0
     assert consumer.drain(seconds=5).failed == 1
 
 

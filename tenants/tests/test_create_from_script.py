@@ -39,6 +39,14 @@ def test_a_new_tenant_schema_is_the_template_as_pg_dump_sees_it(tenant):
 def test_a_new_tenant_gets_the_templates_rows_and_sequence_positions(tenant):
     data = _dump(tenant.schema_name, "--data-only", "--exclude-table=*.accounts_user")
     template = _dump(TEMPLATE, "--data-only", "--exclude-table=*.accounts_user")
+    # A sequence the template never used starts where the tenant's own work (and the rolled-back
+    # writes of earlier tests, which sequences outlive) has taken it; the used ones must match.
+    unused = {
+        line for line in template if line.startswith("SELECT pg_catalog.setval(") and ", 1, false)" in line
+    }
+    unused_prefixes = {line.split(",", 1)[0] for line in unused}
+    data = [line for line in data if line.split(",", 1)[0] not in unused_prefixes]
+    template = [line for line in template if line not in unused]
     assert data == template
     assert any("django_migrations" in line for line in data)
     assert any("auth_permission" in line for line in data)

@@ -7,7 +7,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import schema_context
 
-from analytics.consumer import FAILURES_KEY, GROUP, dead_stream, ensure_groups
+from analytics.consumer import FAILURES_KEY, GROUP, dead_stream, dead_streams, ensure_groups
 from analytics.ingest import REJECTED_KEY, redis_client, stream_names
 from analytics.models import OutboxEvent
 from tenants.models import Tenant
@@ -62,7 +62,8 @@ class Command(BaseCommand):
         oldest = [r["oldest_ms"] for r in rows if r["oldest_ms"]]
         overall = f"{(now_ms - min(oldest)) / 1000:.1f} s" if oldest else "none (all caught up)"
         self.stdout.write(f"oldest unprocessed event: {overall}")
-        self.stdout.write(f"dead-lettered: {client.xlen(dead_stream())} (stream {dead_stream()})")
+        dead = sum(client.xlen(name) for name in dead_streams())
+        self.stdout.write(f"dead-lettered: {dead} (streams {dead_stream(stream_names()[0])} and so on)")
         self.stdout.write(f"failing, not yet dead: {client.hlen(FAILURES_KEY)}")
         rejected = {k.decode(): int(v) for k, v in client.hgetall(REJECTED_KEY).items()}
         self.stdout.write(
