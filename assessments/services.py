@@ -277,6 +277,15 @@ def answers_save(*, user, attempt: Attempt, answers: dict, now: datetime | None 
     if attempt.deadline and now > attempt.deadline + DEADLINE_GRACE:
         raise AssessmentError("Time is up: answers given after the deadline are not saved.")
     questions = _questions_of(attempt)
+    rows, result = _answer_rows(attempt, questions, answers, now)
+    _upsert(rows)
+    return result
+
+
+def _answer_rows(
+    attempt: Attempt, questions: dict[int, Question], answers: dict, now: datetime
+) -> tuple[list[Answer], AnswersSaved]:
+    """The rows to store for answers sent by the learner, each checked on its own."""
     rows, saved, errors = [], [], {}
     for key, raw in answers.items():
         try:
@@ -290,8 +299,65 @@ def answers_save(*, user, attempt: Attempt, answers: dict, now: datetime | None 
             continue
         rows.append(Answer(attempt=attempt, question_id=question.pk, response=response, saved_at=now))
         saved.append(question.pk)
-    _upsert(rows)
-    return AnswersSaved(saved=saved, errors=errors)
+    return rows, AnswersSaved(saved=saved, errors=errors)
+
+
+def answers_from_fields(fields, questions) -> dict:
+    """A form's fields q<id> (q<id> repeated for multiple choice) as {question id: response}.
+
+    `fields` is a QueryDict (or anything with `getlist`); `questions` maps question ids to
+    their questions or their kinds."""
+    answers = {}
+    for question_id, question in questions.items():
+        kind = getattr(question, "kind", question)
+        name = f"q{question_id}"
+        if kind == QuestionKind.MULTIPLE:
+            answers[question_id] = {"choices": fields.getlist(name)}
+        elif name not in fields:
+            continue
+        elif kind == QuestionKind.SINGLE:
+            answers[question_id] = {"choice": fields[name]}
+        elif kind in (QuestionKind.TRUE_FALSE, QuestionKind.NUMERIC):
+            answers[question_id] = {"value": fields[name]}
+        else:
+            answers[question_id] = {"text": fields[name]}
+    return answers
+
+
+@dataclass(frozen=True)
+class HandIn:
+    """What attempt_hand_in did."""
+
+    attempt: Attempt
+    #: False when the attempt was already handed in, or when an answer was refused
+    submitted_now: bool
+    #: the answers' check when some were refused (the others are saved, nothing handed in)
+    refused: AnswersSaved | None = None
+
+
+@transaction.atomic
+def attempt_hand_in(*, user, attempt: Attempt, fields, now: datetime | None = None) -> HandIn:
+    """Save the answers of the attempt form and hand in, in one transaction and one row lock.
+
+    The same checks as answers_save followed by attempt_submit: each answer is checked on its
+    own; if any is refused, the others are saved and nothing is handed in. After the deadline
+    (and its grace) the form's answers are dropped and the attempt is graded as of its
+    deadline; an attempt already handed in is returned unchanged.
+    """
+    now = now or timezone.now()
+    attempt = _lock_open(attempt, user)
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        return HandIn(attempt, False)
+    questions = _questions_of(attempt)
+    if attempt.deadline and now > attempt.deadline + DEADLINE_GRACE:
+        _finish(attempt, now=now, questions=questions)
+        return HandIn(attempt, True)
+    rows, checked = _answer_rows(attempt, questions, answers_from_fields(fields, questions), now)
+    if checked.errors:
+        _upsert(rows)
+        return HandIn(attempt, False, checked)
+    _finish(attempt, now=now, questions=questions, fresh={row.question_id: row.response for row in rows})
+    return HandIn(attempt, True)
 
 
 def answer_error(question: Question, response: dict) -> str:
@@ -385,10 +451,13 @@ def _finish(
         answers[question.pk] = answer
     _upsert(list(answers.values()))
     attempt.status = AttemptStatus.SUBMITTED
-    attempt.save(update_fields=["submitted_at", "status"])
     send_on_commit(quiz_submitted, sender=Attempt, **_attempt_event(attempt))
-    if not needs_person:
-        _settle(attempt, graded_by=None, now=now, questions=questions, answers=answers)
+    if needs_person:
+        attempt.save(update_fields=["submitted_at", "status"])
+    else:  # graded at once: one UPDATE writes the hand-in and the grade
+        _settle(
+            attempt, graded_by=None, now=now, questions=questions, answers=answers, also_save=["submitted_at"]
+        )
 
 
 def _settle(
@@ -398,8 +467,12 @@ def _settle(
     now: datetime,
     questions: dict[int, Question] | None = None,
     answers: dict[int, Answer] | None = None,
+    also_save: list[str] | None = None,
 ) -> None:
-    """Total the points, decide pass/fail, complete the lesson on a pass, tell analytics."""
+    """Total the points, decide pass/fail, complete the lesson on a pass, tell analytics.
+
+    Sets `attempt.question_points` to (points earned, points possible) of its questions, for the
+    sentence that tells the learner their result without loading the answers again."""
     assessment = attempt.assessment
     questions = questions if questions is not None else _questions_of(attempt)
     answers = answers if answers is not None else {a.question_id: a for a in attempt.answers.all()}
@@ -422,6 +495,7 @@ def _settle(
                 "max_points": float(question.points),
             }
         )
+    attempt.question_points = (raw, raw_max)
     if assessment.is_assignment:
         criteria = list(assessment.rubric.all())
         raw = sum((Decimal(str(attempt.rubric_scores.get(str(c.pk), 0))) for c in criteria), Decimal(0))
@@ -434,7 +508,9 @@ def _settle(
     attempt.status = AttemptStatus.GRADED
     attempt.graded_by = graded_by
     attempt.graded_at = now
-    attempt.save(update_fields=["score", "max_score", "passed", "status", "graded_by", "graded_at"])
+    attempt.save(
+        update_fields=["score", "max_score", "passed", "status", "graded_by", "graded_at", *(also_save or [])]
+    )
     course = assessment.lesson.module.course
     if attempt.passed:
         lesson_complete_graded(user=attempt.user, course=course, lesson_id=assessment.lesson_id)

@@ -47,6 +47,7 @@ from .services import (
     AssessmentError,
     answer_error,
     answered,
+    answers_from_fields,
     answers_save,
     assignment_submit,
     assignment_upload_abort,
@@ -54,6 +55,7 @@ from .services import (
     assignment_upload_get,
     assignment_upload_start,
     attempt_grade,
+    attempt_hand_in,
     attempt_start,
     attempt_submit,
     attempts_left,
@@ -164,11 +166,13 @@ def _points(items: list) -> tuple[Decimal, Decimal]:
     return earned, sum((i.question.points for i in items), Decimal(0))
 
 
-def score_sentence(attempt: Attempt, items: list | None = None) -> str:
-    """'7 of 10', or '70 of 100 (7 of 10 points)' when the scale is not the points."""
+def score_sentence(attempt: Attempt, items: list | None = None, *, points=None) -> str:
+    """'7 of 10', or '70 of 100 (7 of 10 points)' when the scale is not the points.
+
+    `points`: (earned, possible) when known, instead of summing `items`."""
     text = f"{number_text(attempt.score)} of {number_text(attempt.max_score)}"
-    if items:
-        earned, possible = _points(items)
+    if items or points:
+        earned, possible = points or _points(items)
         if possible and possible != attempt.max_score:
             text += f" ({number_text(earned)} of {number_text(possible)} point{pluralize(possible)})"
     return text
@@ -229,20 +233,7 @@ def attempt_page(request: HttpRequest, slug: str, attempt_id: int) -> HttpRespon
 def _answers_from_form(request: HttpRequest, attempt: Attempt) -> dict:
     """The form's fields q<id> (and q<id> repeated for multiple choice) as {question id: response}."""
     kinds = dict(Question.objects.filter(pk__in=attempt.question_ids).values_list("pk", "kind"))
-    answers = {}
-    for question_id, kind in kinds.items():
-        name = f"q{question_id}"
-        if kind == QuestionKind.MULTIPLE:
-            answers[question_id] = {"choices": request.POST.getlist(name)}
-        elif name not in request.POST:
-            continue
-        elif kind == QuestionKind.SINGLE:
-            answers[question_id] = {"choice": request.POST[name]}
-        elif kind in (QuestionKind.TRUE_FALSE, QuestionKind.NUMERIC):
-            answers[question_id] = {"value": request.POST[name]}
-        else:
-            answers[question_id] = {"text": request.POST[name]}
-    return answers
+    return answers_from_fields(request.POST, kinds)
 
 
 def _json_error(message: str, status: int) -> JsonResponse:
@@ -301,6 +292,21 @@ def submit(request: HttpRequest, slug: str, attempt_id: int) -> HttpResponse:
     course = course_get_published(slug=slug)
     attempt = attempt_get_own(user=request.user, course=course, attempt_id=attempt_id)
     here = _attempt_url(course, attempt)
+    if request.POST.get("form") == "attempt" and request.POST.get("confirm") == "1":
+        # The form's answers with the hand-in confirmed: one transaction, one row lock.
+        try:
+            handed = attempt_hand_in(user=request.user, attempt=attempt, fields=request.POST)
+        except AssessmentError as exc:
+            messages.error(request, f"{exc} Nothing was handed in; correct it and submit again.")
+            return redirect(here)
+        if handed.refused is not None:
+            messages.error(
+                request,
+                f"{' '.join(handed.refused.errors.values())} Nothing was handed in; correct it and hand in "
+                "again. Your other answers are saved.",
+            )
+            return redirect(here)
+        return _handed_in(request, handed.attempt, handed.submitted_now, here)
     if attempt.status == AttemptStatus.IN_PROGRESS and request.POST.get("form") == "attempt":
         try:
             answers = _answers_from_form(request, attempt)
@@ -338,10 +344,21 @@ def submit(request: HttpRequest, slug: str, attempt_id: int) -> HttpResponse:
     except AssessmentError as exc:
         messages.error(request, f"{exc} Nothing was handed in; correct it and submit again.")
         return redirect(here)
+    return _handed_in(request, attempt, submitted_now, here)
+
+
+def _handed_in(request: HttpRequest, attempt: Attempt, submitted_now: bool, here: str) -> HttpResponse:
+    """The message after a hand-in, and back to the attempt's page."""
     if not submitted_now:
         messages.info(request, "This attempt was already handed in; its result is below.")
     elif attempt.status == AttemptStatus.GRADED:
-        score = score_sentence(attempt, attempt_items(attempt))
+        # Grading left the points on the attempt: no need to load the answers again for them.
+        points = getattr(attempt, "question_points", None)
+        score = (
+            score_sentence(attempt, points=points)
+            if points
+            else score_sentence(attempt, attempt_items(attempt))
+        )
         if attempt.passed:
             messages.success(request, f"Handed in. You passed with {score}.")
         else:

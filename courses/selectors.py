@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -12,6 +10,7 @@ from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from core.local_cache import LocalLRU
 from tenants.context import current_tenant
 
 from .cache import cached, cached_copy
@@ -150,9 +149,8 @@ def _outline_from(revision_id: int, snapshot: dict) -> Outline:
 
 # Decoded outlines kept in this process. Keyed by the tenant's uuid (never reused, unlike
 # schema names and per-schema ids) and the revision id; revisions never change.
-_LOCAL_OUTLINES: OrderedDict[tuple[str, int], Outline] = OrderedDict()
-_LOCAL_OUTLINES_MAX = 64
-_local_lock = threading.Lock()
+# At most PROCESS_CACHE_MAX["course_outline"] outlines across all tenants (ADR 0115).
+_LOCAL_OUTLINES = LocalLRU("course_outline", 512)
 
 
 def outline_for(course: Course) -> Outline:
@@ -163,11 +161,9 @@ def outline_for(course: Course) -> Outline:
     tenant = current_tenant()
     local_key = (str(tenant.uuid), revision_id) if tenant is not None else None
     if local_key is not None:
-        with _local_lock:
-            outline = _LOCAL_OUTLINES.get(local_key)
-            if outline is not None:
-                _LOCAL_OUTLINES.move_to_end(local_key)
-                return outline
+        outline = _LOCAL_OUTLINES.get(local_key)
+        if outline is not None:
+            return outline
     key = f"course-outline:{revision_id}:md{SANITIZER_VERSION}"
     outline = cache.get(key)
     if outline is None:
@@ -175,10 +171,7 @@ def outline_for(course: Course) -> Outline:
         outline = _outline_from(revision_id, snapshot)
         cache.set(key, outline, SNAPSHOT_CACHE_SECONDS)
     if local_key is not None:
-        with _local_lock:
-            _LOCAL_OUTLINES[local_key] = outline
-            while len(_LOCAL_OUTLINES) > _LOCAL_OUTLINES_MAX:
-                _LOCAL_OUTLINES.popitem(last=False)
+        _LOCAL_OUTLINES.put(local_key, outline)
     return outline
 
 

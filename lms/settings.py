@@ -190,6 +190,17 @@ if DATABASE_REPLICA_URL:
     _replica["TEST"] = {"MIRROR": "default"}
     DATABASES["replica"] = _replica
     DATABASE_ROUTERS = ("tenants.replica.ReplicaRouter", *DATABASE_ROUTERS)
+# A PostgreSQL backend keeps catalog caches for every schema it has visited (about 0.1-0.2 MiB
+# each): a web worker's connection is closed after a request once it has served this many
+# schemas, so its memory stays bounded however many tenants it serves (ADR 0115).
+DB_CONN_MAX_SCHEMAS = env.int("DB_CONN_MAX_SCHEMAS", default=100)
+# Bounds (entries) of the per-process caches keyed per tenant (core.local_cache, ADR 0115).
+PROCESS_CACHE_MAX = {
+    "tenant_routing": env.int("PROCESS_CACHE_MAX_TENANT_ROUTING", default=1024),
+    "course_lookup": env.int("PROCESS_CACHE_MAX_COURSE_LOOKUP", default=2048),
+    "course_outline": env.int("PROCESS_CACHE_MAX_COURSE_OUTLINE", default=512),
+    "course_sidebar": env.int("PROCESS_CACHE_MAX_COURSE_SIDEBAR", default=512),
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and sessions -------------------------------------------------------

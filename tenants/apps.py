@@ -6,8 +6,10 @@ class TenantsConfig(AppConfig):
     verbose_name = "Tenants"
 
     def ready(self) -> None:
+        from django.core.signals import request_finished
         from django.db.models.signals import post_delete, post_save
 
+        from .connections import connection_schema_note
         from .models import Domain, Tenant
         from .routing import routing_changed
 
@@ -15,3 +17,4 @@ class TenantsConfig(AppConfig):
             name = model.__name__
             post_save.connect(routing_changed, sender=model, dispatch_uid=f"tenant-routing-save-{name}")
             post_delete.connect(routing_changed, sender=model, dispatch_uid=f"tenant-routing-del-{name}")
+        request_finished.connect(connection_schema_note, dispatch_uid="connection-schema-note")

@@ -18,24 +18,22 @@ from __future__ import annotations
 
 import copy
 import logging
-import threading
 import uuid
-from collections import OrderedDict
 from contextlib import nullcontext
 
 from django.core.cache import cache
 from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from core.local_cache import LocalLRU
+
 from .models import Domain, Tenant
 
 logger = logging.getLogger(__name__)
 
 TOKEN_KEY = "tenant-routing:token"  # noqa: S105 - a cache key, not a secret
-LOCAL_MAX = 1024
-
-_local: OrderedDict[str, tuple[str, Tenant]] = OrderedDict()
-_lock = threading.Lock()
+# hostname -> (token, tenant); at most PROCESS_CACHE_MAX["tenant_routing"] hosts (ADR 0115).
+_local = LocalLRU("tenant_routing", 1024)
 
 
 def _in_public():
@@ -67,17 +65,12 @@ def tenant_for_host(hostname: str) -> Tenant:
     """
     token = _token()
     if token is not None:
-        with _lock:
-            hit = _local.get(hostname)
+        hit = _local.get(hostname)
         if hit is not None and hit[0] == token:
             return copy.copy(hit[1])
     tenant = Domain.objects.select_related("tenant").get(domain=hostname).tenant
     if token is not None:
-        with _lock:
-            _local[hostname] = (token, tenant)
-            _local.move_to_end(hostname)
-            while len(_local) > LOCAL_MAX:
-                _local.popitem(last=False)
+        _local.put(hostname, (token, tenant))
     return copy.copy(tenant)
 
 
@@ -104,5 +97,4 @@ def routing_changed(**_) -> None:
 
 def routing_forget_local() -> None:
     """Drop this process's remembered hosts (tests)."""
-    with _lock:
-        _local.clear()
+    _local.clear()

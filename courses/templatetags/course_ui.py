@@ -6,8 +6,6 @@ so the media-delivery work can swap them for its access-checked redirect here.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from pathlib import PurePosixPath
 
 from django import template
@@ -16,6 +14,7 @@ from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from core.local_cache import LocalLRU
 from courses.embeds import embed_player_url
 from courses.models import Level
 from tenants.context import current_tenant
@@ -182,9 +181,8 @@ def _sidebar_item(
 # <li> for the four common states (done or not, openable or not); the current lesson and
 # locked ones (reasons depend on the learner and the clock) are rendered per request.
 # Keyed by the tenant's uuid (never reused, unlike schema names), revision and URL prefix.
-_SIDEBAR_PARTS: OrderedDict[tuple[str, int, str], list] = OrderedDict()
-_SIDEBAR_PARTS_MAX = 64
-_sidebar_lock = threading.Lock()
+# At most PROCESS_CACHE_MAX["course_sidebar"] sidebars across all tenants (ADR 0115).
+_SIDEBAR_PARTS = LocalLRU("course_sidebar", 512)
 
 
 def _sidebar_parts(outline, url_prefix: str) -> list:
@@ -219,16 +217,11 @@ def _sidebar_parts(outline, url_prefix: str) -> list:
     if not outline.revision_id or tenant is None:  # a draft preview: built each time
         return build()
     key = (str(tenant.uuid), outline.revision_id, url_prefix)
-    with _sidebar_lock:
-        parts = _SIDEBAR_PARTS.get(key)
-        if parts is not None:
-            _SIDEBAR_PARTS.move_to_end(key)
-            return parts
+    parts = _SIDEBAR_PARTS.get(key)
+    if parts is not None:
+        return parts
     parts = build()
-    with _sidebar_lock:
-        _SIDEBAR_PARTS[key] = parts
-        while len(_SIDEBAR_PARTS) > _SIDEBAR_PARTS_MAX:
-            _SIDEBAR_PARTS.popitem(last=False)
+    _SIDEBAR_PARTS.put(key, parts)
     return parts
 
 
