@@ -69,6 +69,7 @@ def production_env(**extra: str) -> dict:
         DEBUG="False",
         SECRET_KEY=BENCH_SECRET,
         ALLOWED_HOSTS=".localhost,localhost",
+        LMS_BASE_DOMAIN="localhost",
         SECURE_SSL_REDIRECT="False",
         LOG_LEVEL="WARNING",
     )
