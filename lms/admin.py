@@ -50,6 +50,10 @@ class DomainInline(admin.TabularInline):
 @admin.register(Tenant, site=operator_admin_site)
 class TenantAdmin(admin.ModelAdmin):
     list_display = ("slug", "name", "plan", "primary_host", "is_active", "created_at")
+    # 2,000 tenants are 40 pages; no "show all" beyond one page, and no second full COUNT.
+    list_per_page = 50
+    list_max_show_all = 50
+    show_full_result_count = False
     list_filter = ("is_active", "plan")
     search_fields = ("slug", "name")
     readonly_fields = ("slug", "schema_name", "uuid", "suspended_at", "created_at", "updated_at")
