@@ -31,12 +31,15 @@ from django.core.management import call_command
 from django.db import connection
 
 from bench.common import ROOT, write_result
+from bench.tenant_create import time_creations
 
 TENANTS = int(os.environ.get("BENCH_SCALE_TENANTS", "2000"))
 RUNS = int(os.environ.get("BENCH_SCALE_RUNS", "9"))
 DATABASE_PREFIX = os.environ.get("BENCH_SCALE_DATABASE_PREFIX", "lms_bench_tenants")
 POSITIONS = [1, 500, 1000, 2000]
 SLUG = "scale-{:05d}"
+# Tenants created (and deleted) to measure; any left by an interrupted run are deleted first.
+EXTRA_PREFIX = "scale-extra-"
 
 
 def _migrations_key() -> str:
@@ -142,25 +145,12 @@ def _fill_times() -> dict:
         return {"at_position": at, "by_block_of_250": blocks, "sum_of_all": round(total, 1)}
 
 
-def _create_and_delete(runs: int) -> list[float]:
-    from tenants.services import tenant_create, tenant_delete
-
-    seconds = []
-    for n in range(runs):
-        slug = f"scale-extra-{n}"
-        started = time.perf_counter()
-        created = tenant_create(slug=slug, name="Scale extra", admin_email=f"admin@{slug}.test")
-        seconds.append(time.perf_counter() - started)
-        tenant_delete(tenant=created.tenant, confirm=slug)
-    return seconds
-
-
 def _leftovers_deleted() -> None:
     """Extra tenants of an interrupted run would change the size being measured."""
     from tenants.models import Tenant
     from tenants.services import tenant_delete
 
-    for tenant in Tenant.objects.filter(slug__startswith="scale-extra-"):
+    for tenant in Tenant.objects.filter(slug__startswith=EXTRA_PREFIX):
         tenant_delete(tenant=tenant, confirm=tenant.slug)
 
 
@@ -197,7 +187,7 @@ def run() -> dict:
         for n in range(RUNS + 1):
             for name, times in ((full, at_scale), (empty, first)):
                 _use_database(name)
-                seconds = _create_and_delete(1)
+                seconds = time_creations(1, prefix=EXTRA_PREFIX)
                 if n:  # the first round is the warm-up: the stored DDL is read into this process
                     times.extend(seconds)
     finally:
