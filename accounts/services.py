@@ -12,6 +12,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.errors import DomainError
 from lms.celery import enqueue_on_commit
 from tenants.context import require_tenant, tenant_url
 
@@ -20,7 +21,7 @@ from .models import Invitation, Role, User, hash_token, normalize_email
 from .tasks import email_send_task
 
 
-class AccountError(Exception):
+class AccountError(DomainError):
     """A refused change to people, with a sentence the actor can act on."""
 
 

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from core.errors import DomainError
 from courses.selectors import outline_for
 from enrollments.models import Enrollment, EnrollmentStatus
 from lms.celery import enqueue_on_commit
@@ -26,7 +27,7 @@ from .signals import certificate_issued, send_on_commit
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand
 
 
-class CertificateError(Exception):
+class CertificateError(DomainError):
     """A refused certificate action, with a sentence to show."""
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from core.errors import DomainError
+
 from .models import QuestionKind
 
 MAX_TEXT_CHARS = 20_000
@@ -16,7 +18,7 @@ MAX_SHORT_CHARS = 500
 CENT = Decimal("0.01")
 
 
-class AnswerError(ValueError):
+class AnswerError(DomainError, ValueError):
     """An answer that cannot be stored, with a sentence for the learner."""
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.tasks import email_send_task
+from core.errors import DomainError
 from courses.models import Course, Lesson
 from courses.selectors import outline_for
 from enrollments.access import editing_decision, grading_decision, lesson_decision
@@ -65,7 +66,7 @@ SUBMISSION_TYPES_TEXT = "PDF, PNG, JPEG, WebP or plain text"
 DEADLINE_GRACE = timedelta(seconds=5)
 
 
-class AssessmentError(Exception):
+class AssessmentError(DomainError):
     """A refused assessment action, with a sentence for the learner or grader."""
 
 

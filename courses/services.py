@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.models import Role
 from analytics.ingest import track
+from core.errors import DomainError
 
 from .models import (
     Course,
@@ -24,11 +25,11 @@ from .permissions import OWNER, course_role, is_tenant_admin, may_edit, may_mana
 from .snapshots import card_of, changes_between, snapshot_of
 
 
-class CourseError(Exception):
+class CourseError(DomainError):
     """A refused change to a course, with sentences saying what to fix."""
 
-    def __init__(self, message: str, problems: list[str] | None = None):
-        super().__init__(message)
+    def __init__(self, message: str, problems: list[str] | None = None, **kwargs):
+        super().__init__(message, **kwargs)
         self.problems = problems or [message]
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from analytics.ingest import track
+from core.errors import DomainError
 from courses.models import SELF_COMPLETED_KINDS, Course, LessonKind
 from courses.selectors import Outline, outline_for
 
@@ -25,7 +26,7 @@ MAX_HEARTBEAT_SECONDS = 60
 HEARTBEAT_TOLERANCE_SECONDS = 2.0
 
 
-class EnrollmentError(Exception):
+class EnrollmentError(DomainError):
     """A refused enrollment or progress change, with a sentence for the learner."""
 
 

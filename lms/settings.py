@@ -129,6 +129,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # With DEBUG on (the demo), our error pages instead of Django's technical ones (ADR 0081).
     "core.middleware.ErrorPagesMiddleware",
+    # Last, so it answers a view's DomainError first: a problem body or the refusal page.
+    "lms.http.DomainErrorMiddleware",
 ]
 # DEBUG_TECHNICAL_ERRORS=1 brings back Django's debug pages for a developer (never the demo).
 DEBUG_TECHNICAL_ERRORS = env.bool("DEBUG_TECHNICAL_ERRORS", default=False)

@@ -32,6 +32,7 @@ from pathlib import PurePosixPath
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import DomainError
 from courses.models import Lesson
 from lms.celery import enqueue_on_commit
 from lms.uploads import MB, content_disposition, served_type_of_bytes
@@ -91,7 +92,7 @@ KIND_RULES = {
 }
 
 
-class UploadRefused(ValueError):
+class UploadRefused(DomainError, ValueError):
     """The upload cannot go ahead; the message says why and what to do."""
 
 

@@ -16,6 +16,8 @@ from django_tenants.models import TenantMixin
 from django_tenants.signals import post_schema_sync
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
+from core.errors import DomainError
+
 from .cache import cache_purge_schema
 from .migration_state import schema_state_copy, schema_state_forget
 from .models import Domain, Plan, Tenant
@@ -25,7 +27,7 @@ from .slugs import schema_name_for, validate_slug
 logger = logging.getLogger(__name__)
 
 
-class TenantError(Exception):
+class TenantError(DomainError):
     """A tenant operation that cannot be done, with a sentence saying what to fix."""
 
 
