@@ -59,6 +59,9 @@ def category_list_for_catalog() -> list[Category]:
 
 def course_get_published(*, slug: str) -> Course:
     """A course learners can know about (published or archived, not deleted); 404 otherwise."""
+    # A slug longer than any course can have names nothing: answer before it becomes a cache key.
+    if len(slug) > Course._meta.get_field("slug").max_length:
+        raise Http404("No such course.")
     # Every learner page and media request asks this: the per-process layer saves a GET (ADR 0052).
     course = cached_copy("published", lambda: _course_published_or_none(slug), slug)
     if not course:

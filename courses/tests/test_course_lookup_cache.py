@@ -54,3 +54,13 @@ def test_the_same_slug_in_two_tenants_gives_each_its_own_course(tenant, other_te
     assert (found.pk, found.title) == (globex_course.pk, "Globex's course")
     connection.set_tenant(tenant)
     assert course_get_published(slug="lookup-shared-slug").title == acme_course.title
+
+
+def test_a_slug_longer_than_any_course_is_not_found_without_a_query_or_a_cache_key(in_tenant):
+    from django.core.cache import cache
+
+    slug = "x" * 10_000
+    with CaptureQueriesContext(connection) as queries, pytest.raises(Http404):
+        course_get_published(slug=slug)
+    assert not queries.captured_queries
+    assert not [key for key in cache._cache.get_client().scan_iter(match="*xxxxxxxxxx*")]
