@@ -79,8 +79,6 @@ def course_update(*, actor, course: Course, **fields) -> Course:
     """
     _require_editor(actor, course)
     stored = Course.objects.select_for_update().get(pk=course.pk)
-    if stored.is_deleted:
-        raise CourseError("This course is deleted; restore it before changing it.")
     if "title" in fields and not (fields["title"] or "").strip():
         raise CourseError("The course needs a title.", field="title")
     _check_category(fields)
