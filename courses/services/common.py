@@ -33,7 +33,9 @@ def _require_admin(actor) -> None:
 
 
 def next_position(queryset) -> int:
-    return (queryset.aggregate(p=Max("position"))["p"] or -1) + 1
+    # Not `or -1`: a highest position of 0 is a position, and the next one is 1.
+    highest = queryset.aggregate(p=Max("position"))["p"]
+    return 0 if highest is None else highest + 1
 
 
 def audit_value(value: Any) -> Any:
