@@ -12,13 +12,14 @@ import json
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.admin_site import tenant_admin_site
-from accounts.models import Role
+from lms.http import form_error
 
 from .admin_views import CourseBuilderViews, builder_url, course_status_badge
 from .forms import (
@@ -38,14 +39,23 @@ from .permissions import (
     may_manage_staff,
 )
 from .services import (
+    COURSE_FIELDS,
+    LESSON_FIELDS,
+    MODULE_FIELDS,
     CourseError,
+    course_create,
     course_delete,
     course_restore,
     course_staff_set,
-    lesson_save,
+    course_update,
+    lesson_create,
+    lesson_delete,
     lesson_set_prerequisites,
-    module_save,
+    lesson_update,
+    module_create,
+    module_delete,
     module_set_prerequisites,
+    module_update,
 )
 
 SOFT_DELETE_TEMPLATE = "admin/courses/soft_delete_confirmation.html"
@@ -61,6 +71,77 @@ class NotFoundMixin:
         return obj
 
 
+class Refused(Exception):
+    """A service's refusal raised out of save_model/delete_model, so the admin's transaction rolls
+    back; `ServiceRefusalMixin` then shows the sentence."""
+
+    def __init__(self, error: CourseError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class RefusalOnForm:
+    """Mixed into an admin form: a refusal from the last attempt becomes an error on this form."""
+
+    refusal: CourseError | None = None
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.refusal is not None:
+            form_error(self, self.refusal)
+        return cleaned
+
+
+class ServiceRefusalMixin:
+    """Saves and deletes go through `courses.services`; a refusal (CourseError) changes nothing.
+
+    On the add/change page the page is shown again, with what the person typed and the refusal
+    on its field (lms.http.form_error): the first attempt ran in the admin's transaction and was
+    rolled back, the second validates the same POST with the refusal added, so it stops at the
+    form. On the delete page the refusal is a message on the object's page.
+    """
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        refusal = getattr(request, "_course_refusal", None)
+        return type(form.__name__, (RefusalOnForm, form), {"refusal": refusal})
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except Refused as refused:
+            request._course_refusal = refused.error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except Refused as refused:
+            messages.error(request, refused.error.message)
+            url = reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[unquote(object_id)]
+            )
+            return HttpResponseRedirect(url)
+
+
+def _through_service(service, **kwargs):
+    try:
+        return service(**kwargs)
+    except CourseError as exc:
+        raise Refused(exc) from exc
+
+
+def _adopt(obj, saved) -> None:
+    """Make the admin's instance (which the form and inlines hold) the row the service created."""
+    obj.__dict__.update(saved.__dict__)
+
+
+def _form_values(obj, form, names: frozenset[str], *, changed_only: bool) -> dict:
+    # Values from the instance, which the form has filled (files and cleared files as model values).
+    fields = form.changed_data if changed_only else form.fields
+    return {name: getattr(obj, name) for name in fields if name in names}
+
+
 class SoftDeleteMixin:
     """Delete moves to the trash (`soft_delete`); the confirmation page says it can be undone."""
 
@@ -71,6 +152,9 @@ class SoftDeleteMixin:
         return [], {}, set(), []
 
     def delete_model(self, request, obj):
+        self.trash(request, obj)
+
+    def trash(self, request, obj) -> None:
         obj.soft_delete()
 
     def delete_queryset(self, request, queryset):
@@ -228,7 +312,7 @@ class CourseStaffInline(admin.TabularInline):
 
 
 @admin.register(Course, site=tenant_admin_site)
-class CourseAdmin(NotFoundMixin, CourseBuilderViews, admin.ModelAdmin):
+class CourseAdmin(NotFoundMixin, ServiceRefusalMixin, CourseBuilderViews, admin.ModelAdmin):
     form = CourseAdminForm
     list_display = ("title", "status_badge", "category", "instructor_names", "updated_at")
     list_display_links = ("title",)
@@ -301,16 +385,16 @@ class CourseAdmin(NotFoundMixin, CourseBuilderViews, admin.ModelAdmin):
             raise PermissionDenied(str(exc)) from exc
         return None
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        course = form.instance
-        if (
-            not change
-            and request.user.role == Role.INSTRUCTOR
-            and not course.staff.filter(user=request.user).exists()
-        ):
-            # Whoever creates a course owns it (an admin can hand it over later).
-            CourseStaff.objects.create(course=course, user=request.user, role=CourseStaffRole.OWNER)
+    def save_model(self, request, obj, form, change):
+        # An instructor who creates a course becomes its owner (course_create; an admin can hand
+        # it over later).
+        if change:
+            fields = _form_values(obj, form, COURSE_FIELDS, changed_only=True)
+            _through_service(course_update, actor=request.user, course=obj, **fields)
+            return
+        fields = _form_values(obj, form, COURSE_FIELDS, changed_only=False)
+        fields.pop("title", None)
+        _adopt(obj, _through_service(course_create, actor=request.user, title=obj.title, **fields))
 
     def response_add(self, request, obj, post_url_continue=None):
         if IS_POPUP_VAR in request.POST or "_addanother" in request.POST:
@@ -326,7 +410,7 @@ class CourseAdmin(NotFoundMixin, CourseBuilderViews, admin.ModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def delete_model(self, request, obj):
-        course_delete(actor=request.user, course=obj)
+        _through_service(course_delete, actor=request.user, course=obj)
         messages.info(request, "Admins can restore it: filter the course list by “Deleted”.")
 
     def delete_queryset(self, request, queryset):
@@ -342,7 +426,11 @@ class CourseAdmin(NotFoundMixin, CourseBuilderViews, admin.ModelAdmin):
             raise PermissionDenied
         restored = 0
         for course in queryset.deleted():
-            course_restore(actor=request.user, course=course)
+            try:
+                course_restore(actor=request.user, course=course)
+            except CourseError as exc:
+                self.message_user(request, f"“{course}”: {exc.message}", messages.ERROR)
+                continue
             self.log_change(request, course, "Restored from the deleted courses.")
             restored += 1
         self.message_user(request, f"{restored} course(s) restored.", messages.SUCCESS)
@@ -350,7 +438,12 @@ class CourseAdmin(NotFoundMixin, CourseBuilderViews, admin.ModelAdmin):
 
 @admin.register(Module, site=tenant_admin_site)
 class ModuleAdmin(
-    NotFoundMixin, BackToBuilderMixin, PrerequisitesThroughServiceMixin, SoftDeleteMixin, admin.ModelAdmin
+    NotFoundMixin,
+    ServiceRefusalMixin,
+    BackToBuilderMixin,
+    PrerequisitesThroughServiceMixin,
+    SoftDeleteMixin,
+    admin.ModelAdmin,
 ):
     form = ModuleAdminForm
     list_display = ("title", "course", "position")
@@ -398,11 +491,20 @@ class ModuleAdmin(
         return type(form.__name__, (form,), {"actor": request.user})
 
     def save_model(self, request, obj, form, change):
-        # The service checks the course (one the person may edit) for adding and changing.
-        try:
-            module_save(actor=request.user, module=obj)
-        except CourseError as exc:
-            raise PermissionDenied(str(exc)) from exc
+        # The services check the course (one the person may edit) for adding and changing.
+        if change:
+            fields = _form_values(obj, form, MODULE_FIELDS, changed_only=True)
+            _through_service(module_update, actor=request.user, module=obj, **fields)
+            return
+        fields = _form_values(obj, form, MODULE_FIELDS, changed_only=False)
+        fields.pop("title", None)
+        created = _through_service(
+            module_create, actor=request.user, course=obj.course, title=obj.title, **fields
+        )
+        _adopt(obj, created)
+
+    def trash(self, request, obj) -> None:
+        _through_service(module_delete, actor=request.user, module=obj)
 
     def set_prerequisites(self, *, actor, obj, prerequisites) -> None:
         module_set_prerequisites(actor=actor, module=obj, prerequisites=prerequisites)
@@ -410,7 +512,12 @@ class ModuleAdmin(
 
 @admin.register(Lesson, site=tenant_admin_site)
 class LessonAdmin(
-    NotFoundMixin, BackToBuilderMixin, PrerequisitesThroughServiceMixin, SoftDeleteMixin, admin.ModelAdmin
+    NotFoundMixin,
+    ServiceRefusalMixin,
+    BackToBuilderMixin,
+    PrerequisitesThroughServiceMixin,
+    SoftDeleteMixin,
+    admin.ModelAdmin,
 ):
     form = LessonAdminForm
     list_display = ("title", "kind", "module", "course_title", "position", "is_preview")
@@ -487,10 +594,21 @@ class LessonAdmin(
     def save_model(self, request, obj, form, change):
         # The service checks the module (of a course the person may edit, the lesson's own
         # course when it moves) for adding and changing.
-        try:
-            lesson_save(actor=request.user, lesson=obj, moved=change and "module" in form.changed_data)
-        except CourseError as exc:
-            raise PermissionDenied(str(exc)) from exc
+        if change:
+            fields = _form_values(obj, form, LESSON_FIELDS, changed_only=True)
+            if "module" in form.changed_data:
+                fields["module"] = obj.module
+            _through_service(lesson_update, actor=request.user, lesson=obj, **fields)
+            return
+        fields = _form_values(obj, form, LESSON_FIELDS, changed_only=False)
+        fields.pop("title", None)
+        created = _through_service(
+            lesson_create, actor=request.user, module=obj.module, title=obj.title, **fields
+        )
+        _adopt(obj, created)
+
+    def trash(self, request, obj) -> None:
+        _through_service(lesson_delete, actor=request.user, lesson=obj)
 
     def set_prerequisites(self, *, actor, obj, prerequisites) -> None:
         lesson_set_prerequisites(actor=actor, lesson=obj, prerequisites=prerequisites)

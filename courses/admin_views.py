@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -36,8 +35,10 @@ from .services import (
     course_restore,
     course_unarchive,
     lesson_move,
+    lesson_restore,
+    module_create,
     module_move,
-    next_position,
+    module_restore,
     revision_restore,
 )
 from .snapshots import snapshot_of
@@ -219,9 +220,13 @@ class CourseBuilderViews:
     def undelete_view(self, request, course_id: int):
         course = self.course_for_tenant_admin(request, course_id)
         if course.is_deleted:
-            course_restore(actor=request.user, course=course)
-            self.log_change(request, course, "Restored from the deleted courses.")
-            messages.success(request, f"“{course}” is restored.")
+            try:
+                course_restore(actor=request.user, course=course)
+            except CourseError as exc:
+                self._problems_to_messages(request, exc)
+            else:
+                self.log_change(request, course, "Restored from the deleted courses.")
+                messages.success(request, f"“{course}” is restored.")
         return HttpResponseRedirect(builder_url(course.pk))
 
     @method_decorator(require_POST)
@@ -234,12 +239,11 @@ class CourseBuilderViews:
                 for error in errors:
                     messages.error(request, f"Module not added: {label}: {error}" if label else error)
             return HttpResponseRedirect(builder_url(course.pk, "add-module"))
-        with transaction.atomic():
-            Course.objects.select_for_update().get(pk=course.pk)  # one new position at a time
-            module = form.save(commit=False)
-            module.course = course
-            module.position = next_position(Module.objects.alive().filter(course=course))
-            module.save()
+        try:
+            module = module_create(actor=request.user, course=course, **form.cleaned_data)
+        except CourseError as exc:
+            self._problems_to_messages(request, exc)
+            return HttpResponseRedirect(builder_url(course.pk, "add-module"))
         self.log_addition(request, module, [{"added": {}}])
         messages.success(request, f"Module “{module}” added. Add its lessons below.")
         return HttpResponseRedirect(builder_url(course.pk, f"module-{module.pk}"))
@@ -255,7 +259,10 @@ class CourseBuilderViews:
         direction = self._direction(request)
         if direction is None:
             return HttpResponseBadRequest("Move up or down.")
-        module_move(actor=request.user, module=module, direction=direction)
+        try:
+            module_move(actor=request.user, module=module, direction=direction)
+        except CourseError as exc:
+            self._problems_to_messages(request, exc)
         return HttpResponseRedirect(builder_url(course.pk, f"module-{module.pk}"))
 
     @method_decorator(require_POST)
@@ -267,17 +274,21 @@ class CourseBuilderViews:
         direction = self._direction(request)
         if direction is None:
             return HttpResponseBadRequest("Move up or down.")
-        lesson_move(actor=request.user, lesson=lesson, direction=direction)
+        try:
+            lesson_move(actor=request.user, lesson=lesson, direction=direction)
+        except CourseError as exc:
+            self._problems_to_messages(request, exc)
         return HttpResponseRedirect(builder_url(course.pk, f"lesson-{lesson.pk}"))
 
     @method_decorator(require_POST)
     def module_undelete_view(self, request, course_id: int, module_id: int):
         course = self.course_for_staff(request, course_id)
         module = get_object_or_404(Module.objects.deleted(), pk=module_id, course=course)
-        with transaction.atomic():
-            module.position = next_position(Module.objects.alive().filter(course=course))
-            module.save(update_fields=["position"])
-            module.restore()
+        try:
+            module_restore(actor=request.user, module=module)
+        except CourseError as exc:
+            self._problems_to_messages(request, exc)
+            return HttpResponseRedirect(builder_url(course.pk, "trash"))
         self.log_change(request, module, "Restored.")
         messages.success(request, f"Module “{module}” is back, at the end of the curriculum.")
         return HttpResponseRedirect(builder_url(course.pk, f"module-{module.pk}"))
@@ -288,13 +299,11 @@ class CourseBuilderViews:
         lesson = get_object_or_404(
             Lesson.objects.deleted().select_related("module"), pk=lesson_id, module__course=course
         )
-        if lesson.module.is_deleted:
-            messages.error(request, f"Restore the module “{lesson.module}” first.")
+        try:
+            lesson_restore(actor=request.user, lesson=lesson)
+        except CourseError as exc:  # e.g. its module is deleted too
+            self._problems_to_messages(request, exc)
             return HttpResponseRedirect(builder_url(course.pk, "trash"))
-        with transaction.atomic():
-            lesson.position = next_position(Lesson.objects.alive().filter(module=lesson.module))
-            lesson.save(update_fields=["position"])
-            lesson.restore()
         self.log_change(request, lesson, "Restored.")
         messages.success(request, f"Lesson “{lesson}” is back, at the end of “{lesson.module}”.")
         return HttpResponseRedirect(builder_url(course.pk, f"lesson-{lesson.pk}"))
