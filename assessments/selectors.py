@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Q
-from django.http import Http404
 
 from courses.models import Course
-from courses.selectors import course_get_published, outline_for
-from enrollments.access import courses_for_grading, grading_decision
+from courses.selectors import outline_for
+from enrollments.access import courses_for_grading
 from enrollments.models import Enrollment, EnrollmentStatus
 from tenants.replica import reading_from_default, replica_read
 
@@ -26,34 +25,6 @@ from .models import (
     Question,
     ShowAnswers,
 )
-
-
-def assessment_get(*, course_slug: str, lesson_id: int) -> tuple[Course, dict, Assessment | None]:
-    """The published course, the lesson (outline dict) and its assessment.
-
-    404 for a lesson that is not a quiz or assignment of this course; None for one whose
-    assessment the authors have not set up yet.
-    """
-    course = course_get_published(slug=course_slug)
-    lesson = outline_for(course).lesson(lesson_id)
-    if lesson["kind"] not in ("quiz", "assignment"):
-        raise Http404("This lesson has no quiz or assignment.")
-    assessment = Assessment.objects.select_related("lesson__module").filter(lesson_id=lesson["id"]).first()
-    if assessment is not None and assessment.lesson.module.course_id != course.pk:
-        raise Http404("This lesson has no quiz or assignment.")
-    return course, lesson, assessment
-
-
-def attempt_get_own(*, user, course: Course, attempt_id: int) -> Attempt:
-    """The user's own attempt in this course; 404 for anyone else's (same as another tenant's)."""
-    attempt = (
-        Attempt.objects.select_related("assessment__lesson__module")
-        .filter(pk=attempt_id, user_id=user.pk, assessment__lesson__module__course=course)
-        .first()
-    )
-    if attempt is None:
-        raise Http404("No such attempt.")
-    return attempt
 
 
 def attempts_of(*, user, assessment: Assessment) -> list[Attempt]:
@@ -115,17 +86,6 @@ def grading_queue(*, user) -> list[Attempt]:
         .select_related("user", "assessment__lesson__module__course")
         .order_by("submitted_at")
     )
-
-
-def attempt_get_for_grading(*, user, attempt_id: int) -> Attempt:
-    attempt = (
-        Attempt.objects.select_related("user", "assessment__lesson__module__course")
-        .filter(pk=attempt_id)
-        .first()
-    )
-    if attempt is None or not grading_decision(user, attempt.assessment.lesson.module.course):
-        raise Http404("No such submission.")
-    return attempt
 
 
 @dataclass

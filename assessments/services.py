@@ -21,9 +21,7 @@ from accounts.audit import audit_record
 from accounts.tasks import email_send_task
 from core.errors import DomainError
 from courses.models import Course, Lesson
-from courses.selectors import outline_for
-from enrollments.access import editing_decision, grading_decision, lesson_decision
-from enrollments.selectors import completed_lesson_ids, enrollment_get
+from enrollments.access import editing_decision, grading_decision
 from enrollments.services import lesson_complete_graded
 from lms.celery import enqueue_on_commit
 from media_delivery.models import AssetKind, AssetStatus, MediaAsset
@@ -38,6 +36,7 @@ from media_delivery.services import (
 )
 from tenants.context import require_tenant, tenant_url
 
+from .access import take_decision
 from .grading import CENT, AnswerError, clean_response, grade, scaled
 from .models import (
     MAX_QUESTIONS_PER_ATTEMPT,
@@ -71,22 +70,6 @@ class AssessmentError(DomainError):
 
 
 # --- Who may take it -------------------------------------------------------------------------
-
-
-def take_decision(
-    *, user, course: Course, assessment: Assessment | None = None, lesson_id: int | None = None
-):
-    """The access policy's answer for taking this assessment's lesson (or this lesson) now."""
-    outline = outline_for(course)
-    lesson = outline.lesson(assessment.lesson_id if assessment is not None else lesson_id)
-    return lesson_decision(
-        user=user,
-        course=course,
-        lesson=lesson,
-        enrollment=enrollment_get(user=user, course=course),
-        completed=completed_lesson_ids(user=user, course=course),
-        titles=outline.titles,
-    )
 
 
 def _require_taking(*, user, course: Course, assessment: Assessment) -> None:

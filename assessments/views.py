@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.csvexport import csv_response
+from core.errors import Forbidden
 from core.http import json_body
 from courses.selectors import course_get_published
 from enrollments.access import courses_for_grading, grading_decision, is_course_staff
@@ -27,14 +28,12 @@ from enrollments.models import EnrollmentStatus
 from enrollments.selectors import enrollment_get
 from media_delivery.delivery import signed_object_url
 
+from .access import access_attempt, access_certificate, access_quiz
 from .certificates import certificate_verify
 from .grading import number_text
 from .models import Attempt, AttemptStatus, Certificate, Question, QuestionKind
 from .selectors import (
     answers_visible,
-    assessment_get,
-    attempt_get_for_grading,
-    attempt_get_own,
     attempt_items,
     attempts_of,
     course_certificate,
@@ -60,7 +59,6 @@ from .services import (
     attempt_submit,
     attempts_left,
     availability_refusal,
-    take_decision,
 )
 
 MAX_ANSWER_BODY_BYTES = 64 * 1024
@@ -88,10 +86,9 @@ class SubmissionForm(forms.Form):
 @login_required
 def overview(request: HttpRequest, slug: str, lesson_id: int) -> HttpResponse:
     """A quiz's settings and the learner's attempts with a Start button; an assignment's form."""
-    course, lesson, assessment = assessment_get(course_slug=slug, lesson_id=lesson_id)
-    decision = take_decision(user=request.user, course=course, lesson_id=lesson["id"])
-    if not decision.allowed:
-        raise Http404(decision.reason)
+    # A locked quiz is a locked lesson: 403 with the reason (the door raises Forbidden).
+    quiz = access_quiz(user=request.user, course_slug=slug, lesson_id=lesson_id)
+    course, lesson, assessment = quiz.course, quiz.lesson, quiz.assessment
     if assessment is None:
         return render(request, "assessments/not_ready.html", {"course": course, "lesson": lesson})
     attempts = attempts_of(user=request.user, assessment=assessment)
@@ -138,12 +135,8 @@ def overview(request: HttpRequest, slug: str, lesson_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def start(request: HttpRequest, slug: str, lesson_id: int) -> HttpResponse:
-    course, lesson, assessment = assessment_get(course_slug=slug, lesson_id=lesson_id)
-    if (
-        assessment is None
-        or not take_decision(user=request.user, course=course, assessment=assessment).allowed
-    ):
-        raise Http404("No such quiz.")
+    quiz = access_quiz(user=request.user, course_slug=slug, lesson_id=lesson_id, need_assessment=True)
+    course, lesson, assessment = quiz.course, quiz.lesson, quiz.assessment
     try:
         attempt = attempt_start(user=request.user, course=course, assessment=assessment)
     except AssessmentError as exc:
@@ -194,7 +187,7 @@ def _course_finished(request: HttpRequest, course, attempt: Attempt) -> dict | N
 def attempt_page(request: HttpRequest, slug: str, attempt_id: int) -> HttpResponse:
     """An open attempt to answer, or the result of a submitted one."""
     course = course_get_published(slug=slug)
-    attempt = attempt_get_own(user=request.user, course=course, attempt_id=attempt_id)
+    attempt = access_attempt(user=request.user, course=course, attempt_id=attempt_id)
     now = timezone.now()
     if attempt.status == AttemptStatus.IN_PROGRESS and attempt.deadline and now > attempt.deadline:
         attempt, _ = attempt_submit(user=request.user, attempt=attempt, now=now)  # graded as of the deadline
@@ -251,7 +244,7 @@ def answers_view(request: HttpRequest, slug: str, attempt_id: int) -> JsonRespon
         return _json_error("Sign in to answer.", 403)
     try:
         course = course_get_published(slug=slug)
-        attempt = attempt_get_own(user=request.user, course=course, attempt_id=attempt_id)
+        attempt = access_attempt(user=request.user, course=course, attempt_id=attempt_id)
     except Http404:
         return _json_error("No such attempt.", 404)
     if len(request.body) > MAX_ANSWER_BODY_BYTES:
@@ -290,7 +283,7 @@ def submit(request: HttpRequest, slug: str, attempt_id: int) -> HttpResponse:
     """Hand in: the form's answers are saved first (each on its own), then a summary asks to
     confirm (unanswered questions, attempts left); `confirm=1` hands in."""
     course = course_get_published(slug=slug)
-    attempt = attempt_get_own(user=request.user, course=course, attempt_id=attempt_id)
+    attempt = access_attempt(user=request.user, course=course, attempt_id=attempt_id)
     here = _attempt_url(course, attempt)
     if request.POST.get("form") == "attempt" and request.POST.get("confirm") == "1":
         # The form's answers with the hand-in confirmed: one transaction, one row lock.
@@ -417,12 +410,13 @@ def _upload_refusal(message: str, status: int) -> JsonResponse:
 
 def _assignment_for_upload(request: HttpRequest, slug: str, lesson_id: int):
     """(course, assessment) when the learner may take this assignment now; Http404 otherwise."""
-    course, _, assessment = assessment_get(course_slug=slug, lesson_id=lesson_id)
-    if (
-        assessment is None
-        or not assessment.is_assignment
-        or not take_decision(user=request.user, course=course, assessment=assessment).allowed
-    ):
+    try:
+        quiz = access_quiz(user=request.user, course_slug=slug, lesson_id=lesson_id, need_assessment=True)
+    except Forbidden:
+        # An upload ticket is no page to show a reason on: the overview page shows it.
+        raise Http404("No such assignment.") from None
+    course, assessment = quiz.course, quiz.assessment
+    if not assessment.is_assignment:
         raise Http404("No such assignment.")
     return course, assessment
 
@@ -512,7 +506,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def grade(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    attempt = attempt_get_for_grading(user=request.user, attempt_id=attempt_id)
+    attempt = access_attempt(user=request.user, attempt_id=attempt_id, for_grading=True)
     assessment = attempt.assessment
     items = attempt_items(attempt)
     essays = [item for item in items if item.question.kind == QuestionKind.ESSAY]
@@ -589,11 +583,7 @@ def _cell_text(attempt):
 
 @login_required
 def certificate_download(request: HttpRequest, code: str) -> HttpResponse:
-    certificate = Certificate.objects.select_related("course").filter(code=code).first()
-    if certificate is None or not certificate.file:
-        raise Http404("No such certificate.")
-    if certificate.user_id != request.user.pk and not grading_decision(request.user, certificate.course):
-        raise Http404("No such certificate.")
+    certificate = access_certificate(user=request.user, code=code)
     disposition = f'attachment; filename="certificate-{certificate.code}.pdf"'
     return HttpResponseRedirect(
         default_storage.url(certificate.file.name, parameters={"ResponseContentDisposition": disposition})

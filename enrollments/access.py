@@ -18,8 +18,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import connection
+from django.http import Http404
 from django.utils import timezone
 
+from core.errors import Forbidden
 from courses.models import Course, CourseStatus, EnrollmentPolicy
 from courses.permissions import (
     ADMIN,
@@ -31,9 +33,13 @@ from courses.permissions import (
     courses_visible_to_staff,
     may_edit,
     may_grade,
+    may_manage_staff,
+    may_view,
 )
+from courses.selectors import Outline, course_get_published, outline_for
 
-from .models import Enrollment, EnrollmentStatus
+from .cache import learner_state
+from .models import Enrollment, EnrollmentStatus, ProgressStatus
 
 # Lesson kinds that are graded work, closed to people auditing a course.
 GRADED_KINDS = frozenset({"quiz", "assignment"})
@@ -253,3 +259,136 @@ def locked_lessons(
         if gate is not None:
             locked[lesson["id"]] = gate
     return locked
+
+
+# --- The doors: fetch and check in one call (ADR 0140) ------------------------------------
+#
+# Callers never assemble a decision's inputs by hand: they ask a door, which loads what the
+# decision needs once and returns it with the answer. What the actor may not know exists is
+# Http404 (the same as another tenant's object); what they may see but not open yet comes
+# back with the refusal, for the caller to show (or `require()` raises Forbidden with it).
+
+_READ = object()
+
+
+@dataclass(frozen=True)
+class LessonAccess:
+    """One lesson as one person may reach it now: computed once per request, then passed on."""
+
+    course: Course
+    outline: Outline
+    lesson: object  # the published lesson of the outline
+    enrollment: Enrollment | None
+    progress_rows: tuple
+    completed: frozenset[int]
+    decision: Decision
+
+    @property
+    def progress(self):
+        """This lesson's progress row, when the learner may open it."""
+        if not self.decision.allowed:
+            return None
+        return next((row for row in self.progress_rows if row.lesson_id == self.lesson["id"]), None)
+
+    def require(self) -> LessonAccess:
+        """The same bundle when open; Forbidden with the reason to show otherwise."""
+        if not self.decision.allowed:
+            raise Forbidden(self.decision.reason, code="lesson_locked")
+        return self
+
+
+@dataclass(frozen=True)
+class CourseAccess:
+    """A published course as a learner sees it: its outline, their enrollment, may they enroll."""
+
+    course: Course
+    outline: Outline
+    enrollment: Enrollment | None
+    decision: Decision
+
+
+def access_course_as_learner(*, user, slug: str) -> CourseAccess:
+    """A published (or archived) course; Http404 for a draft, deleted or unknown one."""
+    course = course_get_published(slug=slug)
+    outline = outline_for(course)
+    enrollment = learner_state(user=user, course=course)[0] if user.is_authenticated else None
+    return CourseAccess(
+        course, outline, enrollment, enrollment_decision(user=user, course=course, enrollment=enrollment)
+    )
+
+
+_STAFF_NEEDS = {"view": may_view, "edit": may_edit, "grade": may_grade, "manage_staff": may_manage_staff}
+
+
+def access_course_as_staff(
+    *, user, course_id: int | None = None, slug: str | None = None, need: str = "view"
+) -> Course:
+    """A course the person is staff of (any course for tenant admins), able to do `need`.
+
+    Http404 when they are not on its staff at all (they may not know a draft exists);
+    Forbidden when they see it but may not do this to it (an assistant editing, say).
+    """
+    check = _STAFF_NEEDS[need]
+    courses = courses_visible_to_staff(user)
+    if (course_id is None) == (slug is None):
+        raise TypeError("Give course_id or slug.")
+    course = courses.filter(**({"pk": course_id} if course_id is not None else {"slug": slug})).first()
+    if course is None or not may_view(user, course):
+        raise Http404("No such course.")
+    if not check(user, course):
+        raise Forbidden(_STAFF_REFUSALS[need], code="not_course_staff")
+    return course
+
+
+_STAFF_REFUSALS = {
+    "view": "Only this course's staff can see it.",
+    "edit": "Only this course's instructors and the organization's admins can change it.",
+    "grade": "Only this course's staff can grade its work.",
+    "manage_staff": "Only the course's owner and the organization's admins can change its staff.",
+}
+
+
+def access_lesson_in(
+    *,
+    user,
+    course: Course,
+    lesson_id: int,
+    enrollment=_READ,
+    completed: set[int] | None = None,
+    now: datetime | None = None,
+) -> LessonAccess:
+    """`access_lesson` for a caller that already holds the course (a service, a media request).
+
+    A service that locked the enrollment row passes it (and the completed ids it read under
+    the lock) so the decision is about the row it will write.
+    """
+    outline = outline_for(course)
+    lesson = outline.lesson(lesson_id)
+    rows: tuple = ()
+    if enrollment is _READ or completed is None:
+        if user.is_authenticated:
+            cached_enrollment, cached_rows = learner_state(user=user, course=course)
+            rows = tuple(cached_rows)
+        else:
+            cached_enrollment = None
+        if enrollment is _READ:
+            enrollment = cached_enrollment
+        if completed is None:
+            completed = {row.lesson_id for row in rows if row.status == ProgressStatus.COMPLETED}
+    decision = lesson_decision(
+        user=user,
+        course=course,
+        lesson=lesson,
+        enrollment=enrollment,
+        completed=completed,
+        titles=outline.titles,
+        now=now,
+        kinds=outline.kinds,
+    )
+    return LessonAccess(course, outline, lesson, enrollment, rows, frozenset(completed), decision)
+
+
+def access_lesson(*, user, course_slug: str, lesson_id: int, now: datetime | None = None) -> LessonAccess:
+    """The published lesson with everything its decision read; Http404 outside this published course."""
+    course = course_get_published(slug=course_slug)
+    return access_lesson_in(user=user, course=course, lesson_id=lesson_id, now=now)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from courses.models import Course
-from courses.selectors import Outline, course_get_published, outline_for
+from courses.selectors import Outline
 
-from .access import Decision, lesson_decision, locked_lessons
+from .access import Decision, access_lesson, locked_lessons
 from .cache import learner_state
 from .models import Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
 
@@ -123,25 +123,11 @@ class LessonPage:
 
 def lesson_page_get(*, user, course_slug: str, lesson_id: int) -> LessonPage:
     """Everything the lesson player shows; Http404 when the lesson is not in this published course."""
-    course = course_get_published(slug=course_slug)
-    outline = outline_for(course)
-    lesson = outline.lesson(lesson_id)
-    # One cache read (two queries when cold): the enrollment, and the progress rows that give
-    # the ticks, the prerequisites and this lesson's resume point.
-    enrollment, rows = learner_state(user=user, course=course)
-    completed = _completed_ids(rows)
-    decision = lesson_decision(
-        user=user,
-        course=course,
-        lesson=lesson,
-        enrollment=enrollment,
-        completed=completed,
-        titles=outline.titles,
-        kinds=outline.kinds,
-    )
-    progress = (
-        next((row for row in rows if row.lesson_id == lesson["id"]), None) if decision.allowed else None
-    )
+    # The door reads once (one cache read, two queries when cold): the enrollment, and the
+    # progress rows that give the ticks, the prerequisites and this lesson's resume point.
+    door = access_lesson(user=user, course_slug=course_slug, lesson_id=lesson_id)
+    course, outline, lesson, enrollment = door.course, door.outline, door.lesson, door.enrollment
+    completed, decision, progress = set(door.completed), door.decision, door.progress
     locked = locked_lessons(
         user=user, course=course, outline=outline, enrollment=enrollment, completed=completed
     )

@@ -16,7 +16,7 @@ from core.errors import DomainError
 from courses.models import SELF_COMPLETED_KINDS, Course, LessonKind
 from courses.selectors import Outline, outline_for
 
-from .access import enrollment_decision, lesson_decision
+from .access import access_lesson_in, enrollment_decision
 from .models import Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
 
 # The player sends a heartbeat every 15 s while playing (and on pause, end, leaving): a longer
@@ -105,15 +105,13 @@ def _progress_for(
     *, user, course: Course, lesson: dict, outline: Outline
 ) -> tuple[LessonProgress, Enrollment | None]:
     enrollment = Enrollment.objects.select_for_update().filter(user=user, course=course).first()
-    decision = lesson_decision(
+    decision = access_lesson_in(
         user=user,
         course=course,
-        lesson=lesson,
+        lesson_id=lesson["id"],
         enrollment=enrollment,
         completed=_completed(user, course),
-        titles=outline.titles,
-        kinds=outline.kinds,
-    )
+    ).decision
     if not decision.allowed:
         raise EnrollmentError(decision.reason)
     progress, _ = LessonProgress.objects.select_for_update().get_or_create(
@@ -150,15 +148,9 @@ def lesson_open(
         enrollment = Enrollment.objects.filter(user=user, course=course).first()
     if completed is None and lesson.get("prerequisites"):
         completed = _completed(user, course)
-    decision = lesson_decision(
-        user=user,
-        course=course,
-        lesson=lesson,
-        enrollment=enrollment,
-        completed=completed,
-        titles=outline.titles,
-        kinds=outline.kinds,
-    )
+    decision = access_lesson_in(
+        user=user, course=course, lesson_id=lesson["id"], enrollment=enrollment, completed=completed or set()
+    ).decision
     if not decision.allowed:
         raise EnrollmentError(decision.reason)
     if enrollment is None or not enrollment.opens_lessons:

@@ -21,7 +21,7 @@ from courses.markdown import render_markdown
 from courses.models import SELF_COMPLETED_KINDS, Category, LessonKind
 from courses.selectors import course_get_published, course_teachers, outline_for
 
-from .access import enrollment_decision, is_course_staff, lesson_decision, locked_lessons
+from .access import access_lesson, enrollment_decision, is_course_staff, locked_lessons
 from .models import EnrollmentStatus
 from .selectors import (
     LessonPage,
@@ -317,10 +317,10 @@ def video_progress(request: HttpRequest, slug: str, lesson_id: int) -> JsonRespo
         return _json_error("Sign in to record your progress.", 403)
     # What the URL names first: another tenant's or an unknown lesson is 404 whatever the body.
     try:
-        course = course_get_published(slug=slug)
-        lesson = outline_for(course).lesson(lesson_id)
+        door = access_lesson(user=request.user, course_slug=slug, lesson_id=lesson_id)
     except Http404:
         return _json_error("No such lesson.", 404)
+    course, lesson = door.course, door.lesson
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -335,16 +335,7 @@ def video_progress(request: HttpRequest, slug: str, lesson_id: int) -> JsonRespo
         values[key] = _seconds(data, key)
         if values[key] is None:
             return _json_error(f"'{key}' must be a number of seconds.", 400)
-    enrollment = enrollment_get(user=request.user, course=course)
-    decision = lesson_decision(
-        user=request.user,
-        course=course,
-        lesson=lesson,
-        enrollment=enrollment,
-        completed=completed_lesson_ids(user=request.user, course=course),
-        titles=outline_for(course).titles,
-        kinds=outline_for(course).kinds,
-    )
+    enrollment, decision = door.enrollment, door.decision
     if not decision.allowed:
         return _json_error(decision.reason, 403)
     try:

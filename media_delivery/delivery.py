@@ -1,6 +1,6 @@
 """Signed URLs for objects the access policy already allowed: CloudFront when configured, else S3.
 
-Callers ask the policy first (see selectors.asset_get_for_viewer); this module only signs.
+Callers ask the policy first (see access.access_asset); this module only signs.
 Within one expiry bucket the same object gets the same URL (a per-process cache), so a
 browser may cache it and the server does not sign it again.
 """

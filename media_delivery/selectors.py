@@ -10,12 +10,6 @@ from django.db import connection, transaction
 from django.http import Http404
 from django_tenants.utils import schema_context
 
-from accounts.models import Role
-from courses.models import Course
-from courses.selectors import course_get_published, outline_for
-from enrollments.access import editing_decision, lesson_decision
-from enrollments.cache import learner_state
-from enrollments.models import ProgressStatus
 from tenants.context import storage_prefix
 
 from .models import AssetStatus, MediaAsset
@@ -23,7 +17,7 @@ from .models import AssetStatus, MediaAsset
 REF_SECONDS = 300
 
 
-def _parse_id(asset_id) -> uuid.UUID:
+def parse_asset_id(asset_id) -> uuid.UUID:
     try:
         return asset_id if isinstance(asset_id, uuid.UUID) else uuid.UUID(str(asset_id))
     except ValueError:
@@ -97,63 +91,6 @@ def asset_ref_forget(asset_id: uuid.UUID) -> None:
             cache.delete(key)
 
     transaction.on_commit(again)
-
-
-def may_view(*, user, asset: AssetRef) -> bool:
-    """The access policy for one asset: a lesson's asset opens with the lesson (the policy in
-    enrollments.access decides); an asset of no lesson opens to its owner and tenant admins."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if asset.lesson_id is None:
-        return asset.owner_id == user.pk or user.role == Role.ADMIN or user.is_superuser
-    try:
-        course = course_get_published(slug=asset.course_slug)
-    except Http404:
-        course = None
-    if course is None or course.pk != asset.course_id:
-        # A draft (or deleted) course: only its staff, previewing.
-        draft = Course.objects.filter(pk=asset.course_id).first()
-        return draft is not None and bool(editing_decision(user, draft))
-    if editing_decision(user, course):
-        return True
-    if course.is_deleted:
-        return False
-    outline = outline_for(course)
-    entry = outline.by_id.get(asset.lesson_id)
-    if entry is None:
-        return False  # not part of what learners see
-    field = {"video": "video", "document": "document"}.get(asset.kind)
-    if not field or not entry.get(field) or asset.key != storage_prefix() + entry[field]:
-        return False  # not the file the published lesson shows (a newer upload, say)
-    enrollment, rows = learner_state(user=user, course=course)
-    completed = {row.lesson_id for row in rows if row.status == ProgressStatus.COMPLETED}
-    decision = lesson_decision(
-        user=user,
-        course=course,
-        lesson=entry,
-        enrollment=enrollment,
-        completed=completed,
-        titles=outline.titles,
-    )
-    return decision.allowed
-
-
-def asset_get_for_viewer(*, user, asset_id) -> AssetRef:
-    """The ready asset if `user` may see it now; Http404 otherwise (as for another tenant's)."""
-    asset = asset_ref(_parse_id(asset_id))
-    if asset is None or not may_view(user=user, asset=asset):
-        raise Http404("No such media.")
-    return asset
-
-
-def asset_get_for_uploader(*, user, asset_id) -> MediaAsset:
-    """An asset its uploader (or a tenant admin) is finishing or cancelling; Http404 otherwise."""
-    asset = MediaAsset.objects.filter(pk=_parse_id(asset_id)).first()
-    if asset is None or not user.is_authenticated:
-        raise Http404("No such upload.")
-    if asset.owner_id != user.pk and user.role != Role.ADMIN and not user.is_superuser:
-        raise Http404("No such upload.")
-    return asset
 
 
 def lesson_asset(*, name: str) -> MediaAsset | None:

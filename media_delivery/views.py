@@ -25,9 +25,9 @@ from courses.models import Lesson
 from enrollments.access import editing_decision
 
 from . import storage
+from .access import access_asset, access_upload
 from .delivery import hls_cookies, rewrite_playlist, signed_object_url
 from .models import AssetKind
-from .selectors import asset_get_for_uploader, asset_get_for_viewer
 from .services import (
     KIND_RULES,
     UploadAlreadyFinished,
@@ -56,14 +56,14 @@ def _redirect(url: str) -> HttpResponse:
 @require_GET
 def media_redirect(request: HttpRequest, asset_id) -> HttpResponse:
     """302 to a signed URL of the asset's file, if the access policy lets this person see it."""
-    asset = asset_get_for_viewer(user=request.user, asset_id=asset_id)
+    asset = access_asset(user=request.user, asset_id=asset_id)
     filename = asset.filename if request.GET.get("download") else None
     return _redirect(signed_object_url(asset.key, filename=filename))
 
 
 @require_GET
 def media_poster(request: HttpRequest, asset_id) -> HttpResponse:
-    asset = asset_get_for_viewer(user=request.user, asset_id=asset_id)
+    asset = access_asset(user=request.user, asset_id=asset_id)
     if not asset.poster_key:
         raise Http404("This video has no poster yet.")
     return _redirect(signed_object_url(asset.poster_key))
@@ -76,7 +76,7 @@ def media_hls(request: HttpRequest, asset_id, name: str) -> HttpResponse:
     With CloudFront: set signed cookies scoped to the asset's HLS folder, then redirect to
     the playlist there. Without: serve the playlist from here with every segment presigned.
     """
-    asset = asset_get_for_viewer(user=request.user, asset_id=asset_id)
+    asset = access_asset(user=request.user, asset_id=asset_id)
     # A playlist of the asset's own folder: no separator of any kind (an encoded backslash neither).
     if not asset.has_hls or not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}\.m3u8", name):
         raise Http404("No such playlist.")
@@ -205,7 +205,7 @@ def upload_parts_view(request: HttpRequest, asset_id) -> JsonResponse:
 def _uploader_asset(request: HttpRequest, asset_id):
     if not _may_upload(request.user):
         raise Http404("No such upload.")
-    return asset_get_for_uploader(user=request.user, asset_id=asset_id)
+    return access_upload(user=request.user, asset_id=asset_id)
 
 
 def _asset_json(asset) -> dict:

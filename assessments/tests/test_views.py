@@ -108,11 +108,13 @@ def test_autosave_api_saves_answers_and_refuses_bad_input_with_json_errors(quiz,
     assert closed.status_code == 409 and "already submitted" in closed.json()["error"]
 
 
-def test_people_not_enrolled_get_404(in_tenant):
+def test_people_not_enrolled_get_403_with_the_reason(in_tenant):
     course, lesson, _ = make_assessed_course(slug="closed-quiz")
     client = client_for(in_tenant, as_role="learner")
-    assert client.get(f"/assessments/{course.slug}/lessons/{lesson.pk}/").status_code == 404
-    assert client.post(f"/assessments/{course.slug}/lessons/{lesson.pk}/start/").status_code == 404
+    # A locked quiz answers like a locked lesson: visible, not open, with the reason.
+    page = client.get(f"/assessments/{course.slug}/lessons/{lesson.pk}/")
+    assert page.status_code == 403 and "Enroll in this course" in page.content.decode()
+    assert client.post(f"/assessments/{course.slug}/lessons/{lesson.pk}/start/").status_code == 403
     assert not Attempt.objects.exists()
 
 

@@ -1,0 +1,69 @@
+"""The media door: may this person receive this asset's bytes now? (ADR 0140)
+
+A lesson's asset opens with its lesson (enrollments.access decides); an asset of no lesson
+opens to its uploader and the organization's admins. Every refusal is Http404: a learner
+may not learn that a file exists from its address.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from courses.models import Course
+from courses.permissions import is_tenant_admin
+from courses.selectors import course_get_published
+from enrollments.access import access_lesson_in, editing_decision
+from tenants.context import storage_prefix
+
+from .models import MediaAsset
+from .selectors import AssetRef, asset_ref, parse_asset_id
+
+
+def _may_manage(user, owner_id: int | None) -> bool:
+    """The uploader, a tenant admin or an operator."""
+    return owner_id == user.pk or is_tenant_admin(user) or user.is_superuser
+
+
+def may_view(*, user, asset: AssetRef) -> bool:
+    """The policy for one ready asset (see the module docstring)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if asset.lesson_id is None:
+        return _may_manage(user, asset.owner_id)
+    try:
+        course = course_get_published(slug=asset.course_slug)
+    except Http404:
+        course = None
+    if course is None or course.pk != asset.course_id:
+        # A draft (or deleted) course: only its staff, previewing.
+        draft = Course.objects.filter(pk=asset.course_id).first()
+        return draft is not None and bool(editing_decision(user, draft))
+    if editing_decision(user, course):
+        return True
+    if course.is_deleted:
+        return False
+    try:
+        door = access_lesson_in(user=user, course=course, lesson_id=asset.lesson_id)
+    except Http404:
+        return False  # not part of what learners see
+    field = {"video": "video", "document": "document"}.get(asset.kind)
+    entry = door.lesson
+    if not field or not entry.get(field) or asset.key != storage_prefix() + entry[field]:
+        return False  # not the file the published lesson shows (a newer upload, say)
+    return door.decision.allowed
+
+
+def access_asset(*, user, asset_id) -> AssetRef:
+    """The ready asset if `user` may see it now; Http404 otherwise (as for another tenant's)."""
+    asset = asset_ref(parse_asset_id(asset_id))
+    if asset is None or not may_view(user=user, asset=asset):
+        raise Http404("No such media.")
+    return asset
+
+
+def access_upload(*, user, asset_id) -> MediaAsset:
+    """An asset its uploader (or a tenant admin) is finishing or cancelling; Http404 otherwise."""
+    asset = MediaAsset.objects.filter(pk=parse_asset_id(asset_id)).first()
+    if asset is None or not user.is_authenticated or not _may_manage(user, asset.owner_id):
+        raise Http404("No such upload.")
+    return asset
