@@ -11,7 +11,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
 from accounts.audit import audit_record
-from lms.uploads import MB, check_upload
+from core.uploads import MB, check_upload
 from tenants.models import Tenant
 
 LOGO_MAX_BYTES = 1 * MB

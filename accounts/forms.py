@@ -3,7 +3,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
-from lms.celery import enqueue_on_commit
+from core.celery import enqueue_on_commit
 
 from . import throttle
 from .models import Invitation, User, normalize_email

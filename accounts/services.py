@@ -12,8 +12,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.celery import enqueue_on_commit
 from core.errors import DomainError
-from lms.celery import enqueue_on_commit
 from tenants.context import require_tenant, tenant_url
 
 from .audit import audit_record

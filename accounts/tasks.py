@@ -1,6 +1,6 @@
 from django.core.mail import send_mail
 
-from lms.celery import tenant_task
+from core.celery import tenant_task
 
 
 @tenant_task(name="accounts.email_send", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from lms.celery import app
+from core.celery import app
 from tenants.models import Tenant
 
 from .consumer import Consumer

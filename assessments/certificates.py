@@ -15,10 +15,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from core.celery import enqueue_on_commit
 from core.errors import DomainError
 from courses.selectors import outline_for
 from enrollments.models import Enrollment, EnrollmentStatus
-from lms.celery import enqueue_on_commit
 from tenants.context import require_tenant, tenant_url
 
 from .models import Assessment, Attempt, AttemptStatus, Certificate, CertificateSettings

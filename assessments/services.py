@@ -19,11 +19,11 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.tasks import email_send_task
+from core.celery import enqueue_on_commit
 from core.errors import DomainError
 from courses.models import Course, Lesson
 from enrollments.access import editing_decision, grading_decision
 from enrollments.services import lesson_complete_graded
-from lms.celery import enqueue_on_commit
 from media_delivery.models import AssetKind, AssetStatus, MediaAsset
 from media_delivery.services import (
     UploadAlreadyFinished,

@@ -1,5 +1,5 @@
+from core.celery import tenant_task
 from enrollments.models import Enrollment
-from lms.celery import tenant_task
 
 
 @tenant_task(

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from accounts.models import Role
-from lms.uploads import MB, check_upload
+from core.uploads import MB, check_upload
 
 from .models import Category, Course, CourseStaff, CourseStaffRole, Lesson, Module
 

@@ -88,6 +88,8 @@ SHARED_APPS = [
     "django.contrib.admin",
     "accounts",
     "lms",
+    # seed_demo; no models. Nothing else imports it (import-linter contract).
+    "demo",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",

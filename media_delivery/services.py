@@ -9,7 +9,7 @@ The upload API other apps use (assessments' assignment files, ADR 0033):
    for with `upload_part_urls`.
 2. The browser sends the bytes straight to S3 (static/js/uploader.js does this).
 3. `upload_finish(actor=, asset=)` HEADs the object, checks its size and sniffs its first
-   bytes (lms.uploads.sniff_file_type), copies exactly that version (by ETag) to the asset's
+   bytes (core.uploads.sniff_file_type), copies exactly that version (by ETag) to the asset's
    final key with the Content-Type and Content-Disposition the server decides, records the
    ETag and size, and marks the asset ready; or rejected with the reason (and deletes the
    object). A ready video is queued for transcoding. A second finish is refused.
@@ -32,10 +32,10 @@ from pathlib import PurePosixPath
 from django.db import transaction
 from django.utils import timezone
 
+from core.celery import enqueue_on_commit
 from core.errors import DomainError
+from core.uploads import MB, content_disposition, served_type_of_bytes
 from courses.models import Lesson
-from lms.celery import enqueue_on_commit
-from lms.uploads import MB, content_disposition, served_type_of_bytes
 from tenants.context import storage_prefix
 
 from . import storage

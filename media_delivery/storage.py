@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from storages.backends.s3 import S3Storage
 
-from lms.uploads import content_disposition, name_for_bytes, served_type_of_name
+from core.uploads import content_disposition, name_for_bytes, served_type_of_name
 from tenants.context import NoTenantActive, current_tenant, storage_prefix
 
 

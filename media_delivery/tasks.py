@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from lms.celery import tenant_task
+from core.celery import tenant_task
 from tenants.context import storage_prefix
 
 from . import storage

@@ -11,7 +11,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from lms.demo_media import ffmpeg_path
+from core.ffmpeg import ffmpeg_path
 
 # (name, height, video kbit/s): the ladder, lowest first. A rung above the source is skipped,
 # except the lowest, which every video gets.

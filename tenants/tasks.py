@@ -3,7 +3,7 @@ import time
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from lms.celery import tenant_task
+from core.celery import tenant_task
 
 
 @tenant_task(name="tenants.ping")

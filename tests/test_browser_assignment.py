@@ -70,7 +70,7 @@ def test_a_learner_uploads_an_assignment_file_with_progress_and_the_grader_opens
     browser, live_server_port, assignment_course, django_db_blocker
 ):
     from assessments.models import Attempt
-    from lms.demo_media import pdf_document
+    from core.pdf import pdf_document
     from media_delivery.models import AssetStatus, MediaAsset
 
     port, info = live_server_port, assignment_course

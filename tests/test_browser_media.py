@@ -29,8 +29,8 @@ def demo_video_lesson(browser, django_db_blocker):
     from courses.models import Course, Lesson, LessonKind
     from courses.services import course_publish
     from courses.tests.factories import lessons_of, make_course
+    from demo.media import demo_video
     from enrollments.services import enrollment_create
-    from lms.demo_media import demo_video
     from media_delivery import storage
     from media_delivery.models import MediaAsset, TranscodeStatus
     from media_delivery.services import asset_adopt
@@ -150,7 +150,7 @@ def draft_lesson(browser, django_db_blocker):
 def test_an_instructor_uploads_a_pdf_from_the_browser_and_a_fake_one_is_rejected(
     browser, live_server_port, draft_lesson, django_db_blocker
 ):
-    from lms.demo_media import pdf_document
+    from core.pdf import pdf_document
     from media_delivery.models import AssetStatus, MediaAsset
 
     port = live_server_port

@@ -7,7 +7,7 @@ from celery.contrib.testing.worker import start_worker
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from lms.celery import TenantRequired, app, enqueue_on_commit
+from core.celery import TenantRequired, app, enqueue_on_commit
 from tenants.tasks import tenant_ping_task
 
 

@@ -195,8 +195,8 @@ def test_the_certificate_task_works_only_inside_the_tenant_it_was_sent_for(learn
     from django_tenants.utils import schema_context
 
     from assessments.tasks import certificate_issue_task
+    from core.celery import TenantRequired
     from courses.tests.factories import make_course
-    from lms.celery import TenantRequired
     from tests.test_url_isolation import _bump_sequences_past
 
     _bump_sequences_past("acme", "globex", ["enrollments_enrollment"])

@@ -16,8 +16,8 @@ from django.db import connection
 from django.test import Client
 
 from assessments.models import AssessmentKind, AssignmentUpload, Attempt, AttemptStatus
+from core.uploads import MB
 from enrollments.services import enrollment_create
-from lms.uploads import MB
 from media_delivery import storage
 from media_delivery.models import AssetKind, AssetStatus, MediaAsset
 from media_delivery.tests.helpers import PDF, http

@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django_tenants.utils import schema_context
 
+from core.uploads import check_upload, sniff_file_type
 from courses import forms as course_forms
 from courses.models import (
     Category,
@@ -22,7 +23,6 @@ from courses.models import (
 from courses.selectors import outline_for
 from courses.services import course_publish
 from courses.tests.factories import lessons_of, make_course
-from lms.uploads import check_upload, sniff_file_type
 from tests.fixtures import client_for
 
 User = get_user_model()

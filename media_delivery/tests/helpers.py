@@ -10,10 +10,11 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 
+from core.ffmpeg import ffmpeg_path
+from core.pdf import pdf_document
 from courses.models import Lesson, LessonKind
 from courses.services import course_publish
 from courses.tests.factories import lessons_of, make_course
-from lms.demo_media import ffmpeg_path, pdf_document
 from media_delivery import storage
 from media_delivery.services import asset_adopt
 from tenants.context import storage_prefix

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from lms.celery import TenantRequired
+from core.celery import TenantRequired
 from media_delivery.models import AssetStatus, MediaAsset, TranscodeStatus
 from media_delivery.selectors import asset_ref
 from media_delivery.tasks import asset_transcode_task

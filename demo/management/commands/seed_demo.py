@@ -16,11 +16,11 @@ from accounts.services import user_create
 from courses.models import Category, Course, CourseStaffRole, CourseStatus, Lesson, LessonKind, Module
 from courses.selectors import outline_for
 from courses.services import course_publish, lesson_set_prerequisites
+from demo.assessments import demo_quiz_ensure
+from demo.content_spec import CATALOGS, Catalog, CategorySpec, CourseSpec, LearnerJourney
+from demo.media import VIDEO_SECONDS, DemoMediaError, demo_pdf, demo_video
 from enrollments.models import Enrollment
 from enrollments.services import enrollment_create, lesson_complete, video_progress_record
-from lms.demo_assessments import demo_quiz_ensure
-from lms.demo_content import CATALOGS, Catalog, CategorySpec, CourseSpec, LearnerJourney
-from lms.demo_media import VIDEO_SECONDS, DemoMediaError, demo_pdf, demo_video
 from media_delivery.services import asset_adopt, lesson_files_adopt
 from media_delivery.storage import StorageUnavailable, bucket_check
 from tenants.context import absolute_url, storage_prefix, tenant_url

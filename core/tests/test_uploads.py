@@ -2,7 +2,7 @@
 
 import pytest
 
-from lms.uploads import sniff_file_type
+from core.uploads import sniff_file_type
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ class CategorySpec:
 
 @dataclass(frozen=True)
 class DocumentSpec:
-    """A PDF made by lms.demo_media.pdf_document (plain text, "## " headings, "- " items)."""
+    """A PDF made by core.pdf.pdf_document (plain text, "## " headings, "- " items)."""
 
     name: str
     title: str
