@@ -335,7 +335,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Front-end libraries come from npm (package.json; `make install` runs npm ci) and are
 # served from their packages' dist folders as static/vendor/<name>/...; never committed.
-VENDOR_PACKAGES = {"hls": "hls.js/dist", "chart": "chart.js/dist"}
+VENDOR_PACKAGES = {"hls": "hls.js/dist", "chart": "chart.js/dist", "swagger-ui": "swagger-ui-dist"}
 STATICFILES_DIRS += [
     (f"vendor/{name}", BASE_DIR / "node_modules" / dist)
     for name, dist in VENDOR_PACKAGES.items()
