@@ -14,6 +14,7 @@ from typing import Any
 from core.errors import InvalidRequest
 
 DEFAULT_LIMIT = 20
+BAD_CURSOR = "The cursor is not one this API gave out: start again without it."
 MAX_LIMIT = 100
 
 
@@ -30,9 +31,7 @@ def cursor_decode(cursor: str) -> list:
     except (ValueError, UnicodeDecodeError):
         key = None
     if not isinstance(key, list) or not key or len(cursor) > 500:
-        raise InvalidRequest(
-            "The cursor is not one this API gave out: start again without it.", field="cursor"
-        )
+        raise InvalidRequest(BAD_CURSOR, field="cursor")
     return key
 
 
@@ -53,37 +52,37 @@ def page_of(
         try:
             start = next((i for i, item in enumerate(items) if key(item) > after), len(items))
         except TypeError:
-            raise InvalidRequest(
-                "The cursor is not one this API gave out: start again without it.", field="cursor"
-            ) from None
+            raise InvalidRequest(BAD_CURSOR, field="cursor") from None
     page = list(items[start : start + limit])
     more = start + limit < len(items)
     return page, (cursor_encode(key(page[-1])) if more and page else None)
 
 
 def page_of_queryset(
-    queryset, *, fields: tuple[str, str], cursor: str | None, limit: int
+    queryset, *, fields: tuple[str, ...], cursor: str | None, limit: int
 ) -> tuple[list, str | None]:
-    """Keyset pagination of a queryset ordered by (fields[0], fields[1]); the second is unique."""
+    """Keyset pagination of a queryset ordered by `fields` ("-name" descending); the last is unique."""
     from django.db.models import Q
 
     limit = check_limit(limit)
-    first, second = fields
-    queryset = queryset.order_by(first, second)
+    names = [f.lstrip("-") for f in fields]
+    queryset = queryset.order_by(*fields)
     if cursor:
         after = cursor_decode(cursor)
-        if len(after) != 2:
-            raise InvalidRequest(
-                "The cursor is not one this API gave out: start again without it.", field="cursor"
-            )
-        queryset = queryset.filter(
-            Q(**{f"{first}__gt": after[0]}) | Q(**{first: after[0], f"{second}__gt": after[1]})
-        )
+        if len(after) != len(fields):
+            raise InvalidRequest(BAD_CURSOR, field="cursor")
+        # (a, b) after (x, y): a beyond x, or a equal to x and b beyond y.
+        condition = Q()
+        for i, field in enumerate(fields):
+            beyond = "__lt" if field.startswith("-") else "__gt"
+            step = Q(**{names[j]: after[j] for j in range(i)}) & Q(**{f"{names[i]}{beyond}": after[i]})
+            condition |= step
+        queryset = queryset.filter(condition)
     rows = list(queryset[: limit + 1])
     page = rows[:limit]
     last = page[-1] if page else None
     more = len(rows) > limit
-    next_cursor = cursor_encode([_value(last, first), _value(last, second)]) if more and last else None
+    next_cursor = cursor_encode([_value(last, name) for name in names]) if more and last else None
     return page, next_cursor
 
 

@@ -49,6 +49,8 @@ class Problem(Schema):
     detail: str
     code: str
     field: str | None = None
+    problems: list[str] | None = None
+    errors: list[dict] | None = None
 
 
 api = NinjaAPI(
@@ -69,7 +71,9 @@ api = NinjaAPI(
 
 @api.exception_handler(DomainError)
 def _domain_error(request, exc: DomainError):
-    return problem(exc)
+    # A refused publish lists every problem of the draft, not only the first.
+    problems = getattr(exc, "problems", None)
+    return problem(exc, problems=problems) if problems else problem(exc)
 
 
 @api.exception_handler(Http404)
