@@ -4,13 +4,14 @@ from django.urls import URLPattern, URLResolver, path
 from django.views.generic import TemplateView
 
 from .gate import gate
-from .v1 import auth, authoring, learning, people
+from .v1 import assessments, auth, authoring, learning, people
 from .v1.base import api
 
 api.add_router("", auth.router)
 api.add_router("", learning.router)
 api.add_router("", authoring.router)
 api.add_router("", people.router)
+api.add_router("", assessments.router)
 
 
 def _gated(patterns):
