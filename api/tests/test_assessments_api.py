@@ -34,7 +34,7 @@ def _enrolled_quiz(tenant, slug="api-quiz", **settings):
 
 
 def test_a_learner_takes_a_quiz_start_to_result(tenant):
-    course, lesson, assessment, right = _enrolled_quiz(tenant)
+    course, lesson, _assessment, right = _enrolled_quiz(tenant)
     client = api_client(tenant, make_key(tenant, role="learner"))
     quiz = client.get(f"/api/v1/courses/{course.slug}/lessons/{lesson.pk}/quiz")
     assert quiz.status_code == 200 and quiz.json()["attempts"] == []
@@ -62,7 +62,7 @@ def test_a_learner_takes_a_quiz_start_to_result(tenant):
 
 
 def test_a_bad_answer_is_reported_and_the_others_are_saved(tenant):
-    course, lesson, assessment, right = _enrolled_quiz(tenant, slug="api-quiz-bad")
+    course, lesson, _assessment, right = _enrolled_quiz(tenant, slug="api-quiz-bad")
     client = api_client(tenant, make_key(tenant, role="learner"))
     attempt = client.post(f"/api/v1/courses/{course.slug}/lessons/{lesson.pk}/attempts").json()
     first, *rest = list(right)
@@ -82,7 +82,7 @@ def test_a_bad_answer_is_reported_and_the_others_are_saved(tenant):
 
 
 def test_someone_elses_attempt_is_404(tenant):
-    course, lesson, assessment, right = _enrolled_quiz(tenant, slug="api-quiz-own")
+    course, lesson, _assessment, right = _enrolled_quiz(tenant, slug="api-quiz-own")
     learner = api_client(tenant, make_key(tenant, role="learner"))
     attempt = learner.post(f"/api/v1/courses/{course.slug}/lessons/{lesson.pk}/attempts").json()
     other = api_client(tenant, make_key(tenant, role="instructor"))
