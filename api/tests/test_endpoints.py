@@ -248,3 +248,20 @@ def test_a_person_of_another_tenant_is_404(tenant, other_tenant, admin_key):
     assert response.status_code == 404
     assert _in(other_tenant, lambda: get_user_model().objects.get(pk=extra_id).role) == "learner"
     assert _in(tenant, lambda: Enrollment.objects.count()) >= 0
+
+
+# --- analytics ----------------------------------------------------------------------------
+
+
+def test_course_staff_read_a_report_and_learners_get_404(tenant, admin_key):
+    course = _in(tenant, make_course, slug="api-report")
+    report = api_client(tenant, admin_key).get(f"/api/v1/analytics/courses/{course.pk}")
+    assert report.status_code == 200, report.content
+    body = report.json()
+    assert len(body["daily"]["days"]) == 30 and [r["title"] for r in body["lessons"]][:1] == ["Lesson 1.1"]
+    learner = api_client(tenant, make_key(tenant, role="learner"))
+    assert learner.get(f"/api/v1/analytics/courses/{course.pk}").status_code == 404
+    bad = api_client(tenant, admin_key).get(
+        f"/api/v1/analytics/courses/{course.pk}?start=2026-05-01&end=2026-01-01"
+    )
+    assert bad.status_code == 400 and bad.json()["field"] == "start"
