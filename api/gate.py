@@ -33,7 +33,8 @@ from redis import RedisError
 
 from core.errors import DomainError, Forbidden
 from core.http import PROBLEM_CONTENT_TYPE
-from tenants.context import tenant_key
+from core.local_cache import LocalLRU
+from tenants.context import require_tenant, tenant_key
 
 from .keys import SCOPES, key_matches, scope_allows, split_key
 from .models import ApiKey, IdempotencyRecord
@@ -101,19 +102,60 @@ def need(request: HttpRequest, scope: str) -> Principal:
 # --- 1. Who is asking ---------------------------------------------------------------------
 
 
+# Keys this process has checked: (tenant uuid, prefix) -> (row with its creator, read at,
+# keys version). A row is trusted while the tenant's keys version is unchanged (a revocation
+# moves it, so a revoked key fails on its next request everywhere) and for at most
+# KEY_TRUST_SECONDS (so a deactivated or demoted creator is seen within that time).
+_KEYS = LocalLRU("api_keys", 1024)
+KEY_TRUST_SECONDS = 10
+
+
+def keys_version_key() -> str:
+    return tenant_key("api-keys", "version", one_slot=True)
+
+
+def keys_changed() -> None:
+    """Move the tenant's keys version on (after a revocation commits)."""
+    try:
+        if not cache.add(keys_version_key(), 1, None):
+            cache.incr(keys_version_key())
+    except (RedisError, ValueError):
+        logger.warning("api keys: could not move the keys version on", exc_info=True)
+
+
+def _key_row(prefix: str) -> ApiKey | None:
+    return ApiKey.objects.usable().select_related("created_by").filter(prefix=prefix).first()
+
+
 def _from_key(raw: str) -> Principal:
     parts = split_key(raw)
     if parts is None:
         raise Unauthorized("The API key is not valid here.")
     prefix, secret = parts
-    key = ApiKey.objects.usable().select_related("created_by").filter(prefix=prefix).first()
+    tenant = require_tenant()
+    local_key = (str(tenant.uuid), prefix)
+    hit = _KEYS.get(local_key)
+    fresh = hit is not None and time.monotonic() - hit[1] < KEY_TRUST_SECONDS
+    key = hit[0] if fresh else _key_row(prefix)
     if key is None or not key_matches(key, secret):
         raise Unauthorized("The API key is not valid here.")
+    principal = Principal(key.created_by, "key", frozenset(key.scopes), key)
+    count, version = _count_request(principal)
+    if fresh and version != hit[2]:
+        # Some key of this tenant was revoked since the row was read: read it again.
+        key = _key_row(prefix)
+        if key is None or not key_matches(key, secret):
+            raise Unauthorized("The API key is not valid here.")
+        principal = Principal(key.created_by, "key", frozenset(key.scopes), key)
+    if not fresh or version != hit[2]:
+        _KEYS.put(local_key, (key, time.monotonic(), version))
+    _refuse_over_budget(principal, count)
     now = timezone.now()
     # At most one write a minute per key: "last used" is for people, not an access log.
     if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-    return Principal(key.created_by, "key", frozenset(key.scopes), key)
+        key.last_used_at = now
+    return principal
 
 
 def _from_token(raw: str, host: str) -> Principal:
@@ -170,27 +212,47 @@ def principal_resolve(request: HttpRequest) -> Principal | None:
 # --- 2. How often -------------------------------------------------------------------------
 
 
-def rate_check(principal: Principal) -> None:
-    if principal.via == "session":
-        return  # a person in a browser; sign-in has its own throttle
-    limit = (
-        principal.key.rate_limit_per_minute if principal.key else 0
-    ) or settings.API_RATE_LIMIT_PER_MINUTE
-    now = time.time()
-    window = int(now // 60)
-    key = tenant_key("api-rate", principal.owner, window)
+def _limit(principal: Principal) -> int:
+    own = principal.key.rate_limit_per_minute if principal.key else 0
+    return own or settings.API_RATE_LIMIT_PER_MINUTE
+
+
+def _count_request(principal: Principal) -> tuple[int | None, int]:
+    """Count this request in the principal's minute and read the keys version: one round trip.
+
+    (count or None when Redis is unreachable, keys version). Both keys carry the tenant's
+    hash tag, so on a Redis Cluster they live in one slot and the pipeline is one call.
+    """
+    window = int(time.time() // 60)
+    counter = cache.make_and_validate_key(tenant_key("api-rate", principal.owner, window, one_slot=True))
+    version = cache.make_and_validate_key(keys_version_key())
     try:
-        cache.add(key, 0, timeout=61)
-        count = cache.incr(key)
-    except (RedisError, ValueError):
+        client = cache._cache.get_client(counter, write=True)
+        pipe = client.pipeline(transaction=False)
+        pipe.incr(counter)
+        pipe.expire(counter, 61, nx=True)
+        pipe.get(version)
+        count, _, seen = pipe.execute()
+    except RedisError:
         logger.warning("api rate limit: the counter is unavailable; request let through", exc_info=True)
-        return
-    if count > limit:
-        retry_after = max(1, int(60 - now % 60))
+        return None, -1
+    return int(count), int(seen) if seen is not None else 0
+
+
+def _refuse_over_budget(principal: Principal, count: int | None) -> None:
+    limit = _limit(principal)
+    if count is not None and count > limit:
+        retry_after = max(1, int(60 - time.time() % 60))
         raise RateLimited(
             f"This key may make {limit} requests a minute; try again in {retry_after} s.",
             retry_after=retry_after,
         )
+
+
+def rate_check(principal: Principal) -> None:
+    """Count a token's request against its key's (or its person's) minute; 429 past the limit."""
+    count, _ = _count_request(principal)
+    _refuse_over_budget(principal, count)
 
 
 # --- 3. Idempotency-Key -------------------------------------------------------------------
@@ -284,8 +346,8 @@ def gate(view):
                 refusal = _csrf_refusal(request)
                 if refusal is not None:
                     return refusal
-            if principal is not None:
-                rate_check(principal)
+            if principal is not None and principal.via == "token":
+                rate_check(principal)  # keys were counted while they were checked
         except DomainError as exc:
             return problem(exc)
         request.principal = principal

@@ -28,6 +28,12 @@ SCOPES = tuple(f"{area}:{level}" for area in AREAS for level in ("read", "write"
 KEY_PREFIX = "lms_"
 
 
+def _keys_changed() -> None:
+    from .gate import keys_changed
+
+    keys_changed()
+
+
 class ApiKeyError(InvalidRequest):
     """A key request that cannot be honoured: the sentence says what to change."""
 
@@ -110,6 +116,10 @@ def api_key_revoke(*, actor, key: ApiKey) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
+        # Now, so this transaction's later reads see it; after commit, because another request
+        # may have cached the old row under the new version in between.
+        _keys_changed()
+        transaction.on_commit(_keys_changed)
         audit_record(
             actor=actor,
             action="api_key.revoked",

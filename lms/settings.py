@@ -206,6 +206,7 @@ PROCESS_CACHE_MAX = {
     "course_lookup": env.int("PROCESS_CACHE_MAX_COURSE_LOOKUP", default=2048),
     "course_outline": env.int("PROCESS_CACHE_MAX_COURSE_OUTLINE", default=512),
     "course_sidebar": env.int("PROCESS_CACHE_MAX_COURSE_SIDEBAR", default=512),
+    "api_keys": env.int("PROCESS_CACHE_MAX_API_KEYS", default=1024),
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

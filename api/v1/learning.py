@@ -36,9 +36,10 @@ from .schemas import (
 
 router = Router(tags=["learning"])
 MAX_MEDIA_SECONDS = 10 * 24 * 3600
+_SLUG_MARK = "slug-placeholder"
 
 
-def _card(course) -> dict:
+def _card(course, landing: str | None = None) -> dict:
     card = course.published_revision.card
     return {
         "slug": course.slug,
@@ -51,7 +52,9 @@ def _card(course) -> dict:
         "lessons": card.get("lessons", 0),
         "minutes": card.get("minutes", 0),
         "cover_url": default_storage.url(card["cover"]) if card.get("cover") else "",
-        "url": reverse("courses:detail", kwargs={"slug": course.slug}),
+        "url": landing.replace(_SLUG_MARK, course.slug)
+        if landing
+        else reverse("courses:detail", kwargs={"slug": course.slug}),
     }
 
 
@@ -88,7 +91,8 @@ def course_list(
     items, next_cursor = page_of(
         courses, key=lambda c: (c.published_revision.card.get("title", ""), c.pk), cursor=cursor, limit=limit
     )
-    return {"items": [_card(c) for c in items], "next_cursor": next_cursor}
+    landing = reverse("courses:detail", kwargs={"slug": _SLUG_MARK})  # once, not once per card
+    return {"items": [_card(c, landing) for c in items], "next_cursor": next_cursor}
 
 
 @router.get("/courses/{slug}", response={200: CourseDetail, **PROBLEMS}, summary="A course and its outline")
