@@ -351,6 +351,11 @@ def gate(view):
         except DomainError as exc:
             return problem(exc)
         request.principal = principal
+        if request.method in ("POST", "PUT", "PATCH") and request.content_type == "application/json":
+            raw = request.body.lstrip()
+            if raw and not raw.startswith(b"{"):
+                # Every body of this API is an object; a bare string or list is never one of them.
+                return problem(DomainError("The body must be a JSON object.", code="invalid_json"))
         if request.method == "POST" and principal is not None and "Idempotency-Key" in request.headers:
             return idempotent(request, principal, view, *args, **kwargs)
         response = view(request, *args, **kwargs)

@@ -25,6 +25,8 @@ def cursor_encode(key: Sequence[Any]) -> str:
 
 
 def cursor_decode(cursor: str) -> list:
+    if len(cursor) > 500:
+        raise InvalidRequest(BAD_CURSOR, field="cursor")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key = json.loads(raw)

@@ -73,7 +73,7 @@ def test_a_bad_answer_is_reported_and_the_others_are_saved(tenant):
         content_type="application/json",
     )
     assert response.status_code == 422
-    assert first in response.json()["errors"]
+    assert first in response.json()["answer_errors"]
     stored = _in(
         tenant,
         lambda: set(Answer.objects.filter(attempt_id=attempt["id"]).values_list("question_id", flat=True)),

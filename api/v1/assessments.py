@@ -19,11 +19,11 @@ from assessments.certificates import certificate_verify
 from assessments.models import AttemptStatus, Certificate
 from assessments.selectors import answers_visible, attempt_items, attempts_of
 from assessments.services import answers_save, attempt_start, attempt_submit, attempts_left
-from core.errors import Conflict, InvalidRequest, NotFound
+from core.errors import Conflict, DomainError, InvalidRequest, NotFound
 from courses.selectors import course_get_published
 
-from ..gate import need
-from .base import PROBLEMS
+from ..gate import need, problem
+from .base import PROBLEMS, Problem
 
 router = Router(tags=["assessments"])
 MAX_ANSWERS = 500
@@ -82,7 +82,13 @@ class AnswersIn(Schema):
 
 class AnswersOut(Schema):
     saved_ids: list[int]
-    errors: dict[str, str]
+
+
+class AnswersRefused(Problem):
+    """422: the body was read and the other answers are saved; these were not."""
+
+    saved_ids: list[int] | None = None
+    answer_errors: dict[str, str] | None = None
 
 
 class CertificateOut(Schema):
@@ -189,7 +195,7 @@ def attempt_detail(request: HttpRequest, slug: str, attempt_id: int):
 
 @router.put(
     "/courses/{slug}/attempts/{attempt_id}/answers",
-    response={200: AnswersOut, 422: AnswersOut, **{k: v for k, v in PROBLEMS.items() if k != 422}},
+    response={200: AnswersOut, **PROBLEMS, 422: AnswersRefused},
     summary="Save answers",
 )
 def attempt_answers(request: HttpRequest, slug: str, attempt_id: int, body: AnswersIn):
@@ -201,8 +207,11 @@ def attempt_answers(request: HttpRequest, slug: str, attempt_id: int, body: Answ
     if attempt.status != AttemptStatus.IN_PROGRESS:
         raise Conflict("This attempt was handed in; its answers can no longer change.", code="attempt_closed")
     result = answers_save(user=request.user, attempt=attempt, answers=body.answers)
-    out = {"saved_ids": result.saved, "errors": {str(k): v for k, v in result.errors.items()}}
-    return Status(422, out) if result.errors else out
+    if result.errors:
+        errors = {str(k): v for k, v in result.errors.items()}
+        refused = DomainError(next(iter(errors.values())), code="answers_refused", status=422)
+        return problem(refused, saved_ids=result.saved, answer_errors=errors)
+    return {"saved_ids": result.saved}
 
 
 @router.post(

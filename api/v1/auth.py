@@ -59,7 +59,9 @@ def token_create(request: HttpRequest):
         raise Unauthorized("Send an API key (Authorization: Bearer lms_...) or sign in first.")
     wanted = sorted(principal.scopes)
     body = json_body(request, max_bytes=4096, empty={}) if request.content_type == "application/json" else {}
-    asked = body.get("scopes") if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        raise InvalidRequest('The body is a JSON object: {"scopes": [...]}, or empty.')
+    asked = body.get("scopes")
     if asked is not None:
         if not isinstance(asked, list) or not all(isinstance(s, str) for s in asked):
             raise InvalidRequest("scopes is a list of scope names.", field="scopes")

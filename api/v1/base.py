@@ -9,6 +9,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from core.errors import DomainError, Forbidden, NotFound
+from core.http import PROBLEM_CONTENT_TYPE
 
 from ..gate import Unauthorized, problem
 
@@ -53,7 +54,20 @@ class Problem(Schema):
     errors: list[dict] | None = None
 
 
-api = NinjaAPI(
+class LmsAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        """The document, with refusals described as what they are: RFC 9457 problem bodies."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if str(status) >= "400" and "application/json" in content:
+                        content[PROBLEM_CONTENT_TYPE] = content.pop("application/json")
+        return schema
+
+
+api = LmsAPI(
     title="LMS API",
     version="1",
     description=(

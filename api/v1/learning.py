@@ -86,7 +86,7 @@ def course_list(
     if category is not None:
         chosen = Category.objects.alive().filter(pk=category).first()
         if chosen is None:
-            raise InvalidRequest("No such category.", field="category")
+            return {"items": [], "next_cursor": None}  # a filter that matches nothing
     courses = catalog_courses(category=chosen, query=q)
     items, next_cursor = page_of(
         courses, key=lambda c: (c.published_revision.card.get("title", ""), c.pk), cursor=cursor, limit=limit
