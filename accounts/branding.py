@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
 from accounts.audit import audit_record
+from accounts.permissions import is_tenant_admin
 from core.uploads import MB, check_upload
 from tenants.models import Tenant
 
@@ -34,7 +35,7 @@ class BrandingForm(forms.ModelForm):
 
 
 def branding_view(request: HttpRequest, admin_site) -> HttpResponse:
-    if not getattr(request.user, "is_tenant_admin", False):
+    if not is_tenant_admin(request.user):
         raise PermissionDenied("Only the organization's admins can change its branding.")
     tenant = Tenant.objects.get(pk=request.tenant.pk)
     form = BrandingForm(request.POST or None, request.FILES or None, instance=tenant)
