@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from accounts.permissions import is_tenant_admin
 from core.celery import enqueue_on_commit
 from core.errors import DomainError
 from courses.selectors import outline_for
@@ -116,7 +117,7 @@ def _issue(*, enrollment: Enrollment) -> Certificate:
 
 @transaction.atomic
 def certificate_revoke(*, actor, certificate: Certificate, reason: str = "") -> Certificate:
-    if not getattr(actor, "is_tenant_admin", False):
+    if not is_tenant_admin(actor):
         raise CertificateError("Only the organization's admins can revoke certificates.")
     certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
     if certificate.revoked_at is not None:
@@ -136,7 +137,7 @@ def certificate_revoke(*, actor, certificate: Certificate, reason: str = "") -> 
 @transaction.atomic
 def certificate_reissue(*, actor, certificate: Certificate) -> Certificate:
     """Revoke the certificate (if still valid) and issue a new one with a new code and today's date."""
-    if not getattr(actor, "is_tenant_admin", False):
+    if not is_tenant_admin(actor):
         raise CertificateError("Only the organization's admins can re-issue certificates.")
     certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
     enrollment = Enrollment.objects.filter(

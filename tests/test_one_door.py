@@ -54,15 +54,6 @@ ALLOWED: dict[str, frozenset[str] | str] = {
     "courses/services/staff.py": frozenset({"course_staff_problems", "_staff_write"}),
 }
 
-#: Checks written before this test, routed through the doors next (path -> how many).
-KNOWN: dict[str, int] = {
-    "analytics/views.py": 2,
-    "assessments/admin.py": 3,
-    "assessments/certificates.py": 2,
-    "assessments/views.py": 1,
-    "media_delivery/views.py": 1,
-}
-
 ROLE_ENUMS = frozenset({"Role", "CourseStaffRole"})
 #: The role constants and role sets of courses/permissions.py (and accounts' STAFF_ROLES).
 ROLE_CONSTANTS = frozenset(
@@ -205,8 +196,6 @@ def test_no_module_outside_the_doors_compares_roles():
         if allowed == "*":
             continue
         found = role_checks(path.read_text(), allowed_scopes=allowed)
-        if len(found) == KNOWN.get(relative, 0) and found:
-            continue
         violations.extend(f"{relative}:{line}: {what}" for line, what in found)
     assert not violations, (
         "Role checks outside the doors and permission modules; ask a door or a named predicate "
