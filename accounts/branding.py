@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -12,6 +11,7 @@ from django.template.response import TemplateResponse
 
 from accounts.audit import audit_record
 from accounts.permissions import is_tenant_admin
+from core.errors import Forbidden
 from core.uploads import MB, check_upload
 from tenants.models import Tenant
 
@@ -36,7 +36,7 @@ class BrandingForm(forms.ModelForm):
 
 def branding_view(request: HttpRequest, admin_site) -> HttpResponse:
     if not is_tenant_admin(request.user):
-        raise PermissionDenied("Only the organization's admins can change its branding.")
+        raise Forbidden("Only the organization's admins can change its branding.", code="not_tenant_admin")
     tenant = Tenant.objects.get(pk=request.tenant.pk)
     form = BrandingForm(request.POST or None, request.FILES or None, instance=tenant)
     if request.method == "POST" and form.is_valid():

@@ -46,7 +46,7 @@ def user_set_role(*, actor: User, user: User, role: str) -> User:
     if role not in Role.values:
         raise AccountError(f"Unknown role '{role}'; choose admin, instructor or learner.")
     if not is_tenant_admin(actor):
-        raise AccountError("Only a tenant admin can change roles.")
+        raise AccountError("Only a tenant admin can change roles.", status=403, code="not_tenant_admin")
     if leaves_no_admin(user=user, role=role):
         raise AccountError("This is the last active admin; make someone else admin first.")
     before = user.role
@@ -62,7 +62,7 @@ def user_set_role(*, actor: User, user: User, role: str) -> User:
 @transaction.atomic
 def user_set_active(*, actor: User, user: User, active: bool) -> User:
     if not is_tenant_admin(actor):
-        raise AccountError("Only a tenant admin can deactivate people.")
+        raise AccountError("Only a tenant admin can deactivate people.", status=403, code="not_tenant_admin")
     if not active and user.pk == actor.pk:
         raise AccountError("You cannot deactivate your own account.")
     if leaves_no_admin(user=user, active=active):
@@ -90,7 +90,7 @@ def _send_templated(*, to: str, template: str, context: dict) -> None:
 def invitation_create(*, actor: User, email: str, role: str = Role.LEARNER) -> tuple[Invitation, str]:
     """Invite someone by e-mail. Returns the invitation and the link (the token is stored hashed)."""
     if not is_tenant_admin(actor):
-        raise AccountError("Only a tenant admin can send invitations.")
+        raise AccountError("Only a tenant admin can send invitations.", status=403, code="not_tenant_admin")
     email = normalize_email(email)
     if role not in Role.values:
         raise AccountError(f"Unknown role '{role}'; choose admin, instructor or learner.")
@@ -158,7 +158,9 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> User:
 @transaction.atomic
 def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
     if not is_tenant_admin(actor):
-        raise AccountError("Only a tenant admin can withdraw invitations.")
+        raise AccountError(
+            "Only a tenant admin can withdraw invitations.", status=403, code="not_tenant_admin"
+        )
     if invitation.state != "pending":
         raise AccountError(f"This invitation is {invitation.state}; only pending ones can be withdrawn.")
     invitation.revoked_at = timezone.now()

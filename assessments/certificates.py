@@ -118,7 +118,9 @@ def _issue(*, enrollment: Enrollment) -> Certificate:
 @transaction.atomic
 def certificate_revoke(*, actor, certificate: Certificate, reason: str = "") -> Certificate:
     if not is_tenant_admin(actor):
-        raise CertificateError("Only the organization's admins can revoke certificates.")
+        raise CertificateError(
+            "Only the organization's admins can revoke certificates.", status=403, code="not_tenant_admin"
+        )
     certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
     if certificate.revoked_at is not None:
         raise CertificateError("This certificate is already revoked.")
@@ -138,7 +140,9 @@ def certificate_revoke(*, actor, certificate: Certificate, reason: str = "") -> 
 def certificate_reissue(*, actor, certificate: Certificate) -> Certificate:
     """Revoke the certificate (if still valid) and issue a new one with a new code and today's date."""
     if not is_tenant_admin(actor):
-        raise CertificateError("Only the organization's admins can re-issue certificates.")
+        raise CertificateError(
+            "Only the organization's admins can re-issue certificates.", status=403, code="not_tenant_admin"
+        )
     certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
     enrollment = Enrollment.objects.filter(
         user_id=certificate.user_id, course_id=certificate.course_id

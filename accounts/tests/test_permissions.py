@@ -15,6 +15,7 @@ from accounts.permissions import (
     people_for_course_staff,
     tenant_admins,
 )
+from accounts.services import AccountError, user_set_role
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +63,18 @@ def test_the_last_admin_may_not_stop_being_one(in_tenant):
     assert not leaves_no_admin(user=learner, active=False)
     User.objects.create_user(email="second@acme.test", role=Role.ADMIN)
     assert not leaves_no_admin(user=admin, role=Role.LEARNER)
+
+
+def test_a_refusal_for_who_the_actor_is_answers_403_and_changes_nothing(in_tenant):
+    instructor = User.objects.get(email="instructor@acme.test")
+    learner = User.objects.get(email="learner@acme.test")
+    with pytest.raises(AccountError) as refused:
+        user_set_role(actor=instructor, user=learner, role=Role.ADMIN)
+    assert (refused.value.status, refused.value.code) == (403, "not_tenant_admin")
+    learner.refresh_from_db()
+    assert learner.role == Role.LEARNER
+    # What they asked, not who they are, stays a 400: the last admin cannot step down.
+    admin = User.objects.get(email="admin@acme.test")
+    with pytest.raises(AccountError) as invalid:
+        user_set_role(actor=admin, user=admin, role=Role.LEARNER)
+    assert invalid.value.status == 400

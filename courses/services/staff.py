@@ -37,7 +37,11 @@ def course_staff_problems(*, actor, course: Course, members: dict) -> list[str]:
 def course_staff_set(*, actor, course: Course, members: dict) -> None:
     """Replace the course's staff with `members` (user -> role); audited with before and after."""
     if actor is not None and not may_manage_staff(actor, course):
-        raise CourseError("Only the course's owner and the organization's admins can change its staff.")
+        raise CourseError(
+            "Only the course's owner and the organization's admins can change its staff.",
+            status=403,
+            code="not_course_staff",
+        )
     _staff_write(actor=actor, course=course, members=members)
 
 
