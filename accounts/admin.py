@@ -4,6 +4,7 @@ from django.db import transaction
 from .admin_site import tenant_admin_site
 from .forms import InvitationAdminForm, UserAdminForm
 from .models import AuditEntry, Invitation, User
+from .permissions import is_tenant_admin
 from .services import AccountError, invitation_create, invitation_revoke, user_set_active, user_set_role
 
 
@@ -129,7 +130,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
     def has_view_permission(self, request, obj=None):
-        return getattr(request.user, "is_tenant_admin", False)
+        return is_tenant_admin(request.user)
 
     def has_module_permission(self, request):
-        return getattr(request.user, "is_tenant_admin", False)
+        return is_tenant_admin(request.user)

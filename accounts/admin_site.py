@@ -7,6 +7,8 @@ from django.urls import reverse
 
 from core.admin import SelectionCheckingSite
 
+from .permissions import is_tenant_admin, may_use_admin
+
 
 class TenantAdminSite(SelectionCheckingSite, admin.AdminSite):
     site_header = "Course administration"
@@ -15,8 +17,7 @@ class TenantAdminSite(SelectionCheckingSite, admin.AdminSite):
     enable_nav_sidebar = True
 
     def has_permission(self, request) -> bool:
-        user = request.user
-        return user.is_authenticated and getattr(user, "can_use_admin", False)
+        return may_use_admin(request.user)
 
     def login(self, request, extra_context=None):
         """One sign-in page for the whole site; learners get a clear refusal, not a loop."""
@@ -36,7 +37,7 @@ class TenantAdminSite(SelectionCheckingSite, admin.AdminSite):
 
     def get_app_list(self, request, app_label=None):
         apps = super().get_app_list(request, app_label)
-        if app_label is None and getattr(request.user, "can_use_admin", False):
+        if app_label is None and may_use_admin(request.user):
             # Reports live outside the admin (analytics app); reached from here and the course builder.
             apps.append(
                 {
@@ -56,7 +57,7 @@ class TenantAdminSite(SelectionCheckingSite, admin.AdminSite):
                     ],
                 }
             )
-        if getattr(request.user, "is_tenant_admin", False):
+        if is_tenant_admin(request.user):
             # Listed under People: django-tenants' admin templates hide app labels it does not know.
             for app in apps:
                 if app["app_label"] == "accounts":

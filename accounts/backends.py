@@ -2,7 +2,8 @@
 
 from django.contrib.auth.backends import ModelBackend
 
-from .models import Role, normalize_email
+from .models import normalize_email
+from .permissions import is_instructor, is_tenant_admin
 
 # Apps whose models a tenant admin manages in the tenant admin. Instructors get the
 # authoring permissions listed in INSTRUCTOR_PERMISSIONS (filled in by the course app).
@@ -45,7 +46,7 @@ class RoleBackend(ModelBackend):
             return frozenset()
         cached = getattr(user_obj, "_role_perm_cache", None)
         if cached is None:
-            cached = INSTRUCTOR_PERMISSIONS if user_obj.role == Role.INSTRUCTOR else frozenset()
+            cached = INSTRUCTOR_PERMISSIONS if is_instructor(user_obj) else frozenset()
             user_obj._role_perm_cache = cached
         return cached
 
@@ -59,7 +60,7 @@ class RoleBackend(ModelBackend):
             return False
         if user_obj.is_superuser:
             return True
-        if user_obj.role == Role.ADMIN:
+        if is_tenant_admin(user_obj):
             return perm.split(".", 1)[0] in TENANT_ADMIN_APPS
         return perm in self._role_permissions(user_obj)
 
@@ -68,6 +69,6 @@ class RoleBackend(ModelBackend):
             return False
         if user_obj.is_superuser:
             return True
-        if user_obj.role == Role.ADMIN:
+        if is_tenant_admin(user_obj):
             return app_label in TENANT_ADMIN_APPS
         return any(p.startswith(f"{app_label}.") for p in self._role_permissions(user_obj))

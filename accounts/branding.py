@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
 from accounts.audit import audit_record
+from accounts.permissions import is_tenant_admin
+from core.errors import Forbidden
 from core.uploads import MB, check_upload
 from tenants.models import Tenant
 
@@ -34,8 +35,8 @@ class BrandingForm(forms.ModelForm):
 
 
 def branding_view(request: HttpRequest, admin_site) -> HttpResponse:
-    if not getattr(request.user, "is_tenant_admin", False):
-        raise PermissionDenied("Only the organization's admins can change its branding.")
+    if not is_tenant_admin(request.user):
+        raise Forbidden("Only the organization's admins can change its branding.", code="not_tenant_admin")
     tenant = Tenant.objects.get(pk=request.tenant.pk)
     form = BrandingForm(request.POST or None, request.FILES or None, instance=tenant)
     if request.method == "POST" and form.is_valid():

@@ -18,6 +18,7 @@ from tenants.context import require_tenant, tenant_url
 
 from .audit import audit_record
 from .models import Invitation, Role, User, hash_token, normalize_email
+from .permissions import is_tenant_admin, leaves_no_admin
 from .tasks import email_send_task
 
 
@@ -44,9 +45,9 @@ def user_create(
 def user_set_role(*, actor: User, user: User, role: str) -> User:
     if role not in Role.values:
         raise AccountError(f"Unknown role '{role}'; choose admin, instructor or learner.")
-    if not actor.is_tenant_admin:
-        raise AccountError("Only a tenant admin can change roles.")
-    if user.role == Role.ADMIN and role != Role.ADMIN and _is_last_admin(user):
+    if not is_tenant_admin(actor):
+        raise AccountError("Only a tenant admin can change roles.", status=403, code="not_tenant_admin")
+    if leaves_no_admin(user=user, role=role):
         raise AccountError("This is the last active admin; make someone else admin first.")
     before = user.role
     user.role = role
@@ -60,11 +61,11 @@ def user_set_role(*, actor: User, user: User, role: str) -> User:
 
 @transaction.atomic
 def user_set_active(*, actor: User, user: User, active: bool) -> User:
-    if not actor.is_tenant_admin:
-        raise AccountError("Only a tenant admin can deactivate people.")
+    if not is_tenant_admin(actor):
+        raise AccountError("Only a tenant admin can deactivate people.", status=403, code="not_tenant_admin")
     if not active and user.pk == actor.pk:
         raise AccountError("You cannot deactivate your own account.")
-    if not active and user.role == Role.ADMIN and _is_last_admin(user):
+    if leaves_no_admin(user=user, active=active):
         raise AccountError("This is the last active admin; make someone else admin first.")
     before = user.is_active
     user.is_active = active
@@ -79,10 +80,6 @@ def user_set_active(*, actor: User, user: User, active: bool) -> User:
     return user
 
 
-def _is_last_admin(user: User) -> bool:
-    return not User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=user.pk).exists()
-
-
 def _send_templated(*, to: str, template: str, context: dict) -> None:
     subject = render_to_string(f"{template}_subject.txt", context).strip()
     body = render_to_string(f"{template}_body.txt", context)
@@ -92,8 +89,8 @@ def _send_templated(*, to: str, template: str, context: dict) -> None:
 @transaction.atomic
 def invitation_create(*, actor: User, email: str, role: str = Role.LEARNER) -> tuple[Invitation, str]:
     """Invite someone by e-mail. Returns the invitation and the link (the token is stored hashed)."""
-    if not actor.is_tenant_admin:
-        raise AccountError("Only a tenant admin can send invitations.")
+    if not is_tenant_admin(actor):
+        raise AccountError("Only a tenant admin can send invitations.", status=403, code="not_tenant_admin")
     email = normalize_email(email)
     if role not in Role.values:
         raise AccountError(f"Unknown role '{role}'; choose admin, instructor or learner.")
@@ -160,8 +157,10 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> User:
 
 @transaction.atomic
 def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
-    if not actor.is_tenant_admin:
-        raise AccountError("Only a tenant admin can withdraw invitations.")
+    if not is_tenant_admin(actor):
+        raise AccountError(
+            "Only a tenant admin can withdraw invitations.", status=403, code="not_tenant_admin"
+        )
     if invitation.state != "pending":
         raise AccountError(f"This invitation is {invitation.state}; only pending ones can be withdrawn.")
     invitation.revoked_at = timezone.now()

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from courses.models import Course
 from courses.selectors import outline_for
-from enrollments.access import grading_decision
+from enrollments.access import courses_for_grading, grading_decision
 from enrollments.models import Enrollment, EnrollmentStatus
 from tenants.replica import reading_from_default, replica_read
 
@@ -48,8 +48,7 @@ def course_get_for_reports(*, user, course_id: int) -> Course:
 
 def courses_for_reports(*, user) -> list[Course]:
     """Courses whose reports `user` may read, by title."""
-    courses = Course.objects.filter(deleted_at__isnull=True).order_by("title")
-    return [c for c in courses if grading_decision(user, c)]
+    return list(courses_for_grading(user).filter(deleted_at__isnull=True).order_by("title"))
 
 
 def _series(rows, days: list[date], field: str) -> list[float]:

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import is_tenant_admin, may_use_admin
 from core.csvexport import csv_response
 from core.http import json_body, json_text
 from courses.models import Course
@@ -141,10 +142,10 @@ def _daily_rows(daily: dict) -> list[list]:
 @login_required
 def dashboard_index(request: HttpRequest) -> HttpResponse:
     """Tenant admins: the overview of every course. Instructors: the courses they teach."""
-    if not getattr(request.user, "can_use_admin", False):
+    if not may_use_admin(request.user):
         raise Http404("No such page.")
     courses = courses_for_reports(user=request.user)
-    if not request.user.is_tenant_admin:
+    if not is_tenant_admin(request.user):
         return render(request, "analytics/index.html", {"courses": courses, "overview": None})
     form, period = period_from(request)
     overview = tenant_overview(period=period)

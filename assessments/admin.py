@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.admin_site import tenant_admin_site
+from accounts.permissions import is_tenant_admin, may_use_admin
 from courses.admin import NotFoundMixin
 from courses.models import Course, Lesson, LessonKind
 from enrollments.access import courses_for_editing, editing_decision
@@ -51,7 +52,7 @@ class StaffAdmin(NotFoundMixin, admin.ModelAdmin):
     course_path = "course"
 
     def _staff(self, request) -> bool:
-        return bool(getattr(request.user, "can_use_admin", False))
+        return may_use_admin(request.user)
 
     def has_module_permission(self, request):
         return self._staff(request)
@@ -121,7 +122,7 @@ class StaffInline:
     """Inline rows follow their parent: whoever may change the parent may change them."""
 
     def _staff(self, request) -> bool:
-        return bool(getattr(request.user, "can_use_admin", False))
+        return may_use_admin(request.user)
 
     def has_view_permission(self, request, obj=None):
         return self._staff(request)
@@ -421,7 +422,7 @@ class CertificateAdmin(StaffAdmin):
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if not getattr(request.user, "is_tenant_admin", False):
+        if not is_tenant_admin(request.user):
             actions.pop("revoke_selected", None)
             actions.pop("reissue_selected", None)
         return actions

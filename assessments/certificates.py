@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from accounts.permissions import is_tenant_admin
 from core.celery import enqueue_on_commit
 from core.errors import DomainError
 from courses.selectors import outline_for
@@ -116,8 +117,10 @@ def _issue(*, enrollment: Enrollment) -> Certificate:
 
 @transaction.atomic
 def certificate_revoke(*, actor, certificate: Certificate, reason: str = "") -> Certificate:
-    if not getattr(actor, "is_tenant_admin", False):
-        raise CertificateError("Only the organization's admins can revoke certificates.")
+    if not is_tenant_admin(actor):
+        raise CertificateError(
+            "Only the organization's admins can revoke certificates.", status=403, code="not_tenant_admin"
+        )
     certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
     if certificate.revoked_at is not None:
         raise CertificateError("This certificate is already revoked.")
@@ -136,8 +139,10 @@ def certificate_revoke(*, actor, certificate: Certificate, reason: str = "") -> 
 @transaction.atomic
 def certificate_reissue(*, actor, certificate: Certificate) -> Certificate:
     """Revoke the certificate (if still valid) and issue a new one with a new code and today's date."""
-    if not getattr(actor, "is_tenant_admin", False):
-        raise CertificateError("Only the organization's admins can re-issue certificates.")
+    if not is_tenant_admin(actor):
+        raise CertificateError(
+            "Only the organization's admins can re-issue certificates.", status=403, code="not_tenant_admin"
+        )
     certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
     enrollment = Enrollment.objects.filter(
         user_id=certificate.user_id, course_id=certificate.course_id

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import may_use_admin
 from core.csvexport import csv_response
 from core.errors import Forbidden
 from core.http import json_body
@@ -491,10 +492,7 @@ def upload_abort_view(request: HttpRequest, slug: str, lesson_id: int, asset_id)
 
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
-    if (
-        not getattr(request.user, "can_use_admin", False)
-        and not courses_for_grading(request.user).alive().exists()
-    ):
+    if not may_use_admin(request.user) and not courses_for_grading(request.user).alive().exists():
         raise Http404("No such page.")
     courses = (
         courses_for_grading(request.user).alive().filter(published_revision__isnull=False).order_by("title")

@@ -30,13 +30,14 @@ from .forms import (
     LessonAdminForm,
     ModuleAdminForm,
 )
-from .models import Category, Course, CourseRevision, CourseStaff, CourseStaffRole, Lesson, Module
+from .models import Category, Course, CourseRevision, CourseStaff, Lesson, Module
 from .permissions import (
     courses_for_staff,
     courses_visible_to_staff,
     is_tenant_admin,
     may_edit,
     may_manage_staff,
+    teaching_staff,
 )
 from .services import (
     COURSE_FIELDS,
@@ -368,8 +369,7 @@ class CourseAdmin(NotFoundMixin, ServiceRefusalMixin, CourseBuilderViews, admin.
 
     @admin.display(description="Instructors")
     def instructor_names(self, obj):
-        teachers = [row for row in obj.staff.all() if row.role != CourseStaffRole.ASSISTANT]
-        teachers.sort(key=lambda row: (row.role != CourseStaffRole.OWNER, str(row.user)))
+        teachers = teaching_staff(sorted(obj.staff.all(), key=lambda row: str(row.user)))
         return ", ".join(str(row.user) for row in teachers) or "—"
 
     def save_formset(self, request, form, formset, change):

@@ -7,10 +7,9 @@ content type: a PNG renamed to .pdf is refused with a field error.
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from accounts.models import Role
+from accounts.permissions import people_for_course_staff
 from core.uploads import MB, check_upload
 
 from .models import Category, Course, CourseStaff, CourseStaffRole, Lesson, Module
@@ -67,11 +66,7 @@ class CourseStaffForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "user" in self.fields:
-            self.fields["user"].queryset = (
-                get_user_model()
-                .objects.filter(is_active=True, role__in=[Role.INSTRUCTOR, Role.ADMIN])
-                .order_by("full_name", "email")
-            )
+            self.fields["user"].queryset = people_for_course_staff().order_by("full_name", "email")
             self.fields[
                 "user"
             ].help_text = "Only the organization's instructors and admins can join a course's staff."

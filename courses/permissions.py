@@ -22,9 +22,12 @@ the course and restoring an earlier revision.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
-from accounts.models import Role
+# `is_tenant_admin` is the table's first row; callers in courses import it from here.
+from accounts.permissions import is_instructor, is_tenant_admin
 
 from .models import Course, CourseStaff, CourseStaffRole
 
@@ -37,11 +40,8 @@ ASSISTANT = CourseStaffRole.ASSISTANT.value
 EDITING_ROLES = frozenset({ADMIN, OWNER, CO_INSTRUCTOR})
 GRADING_ROLES = EDITING_ROLES | {ASSISTANT}
 STAFF_MANAGING_ROLES = frozenset({ADMIN, OWNER})
-
-
-def is_tenant_admin(user) -> bool:
-    """The one answer to "is this person an admin of the organization?"."""
-    return bool(getattr(user, "is_tenant_admin", False))
+#: Who teaches a course, as its pages and the admin's list name them (assistants do not).
+TEACHING_ROLES = frozenset({OWNER, CO_INSTRUCTOR})
 
 
 # Bumped on every staff row written or deleted in this process, so a user object that read its
@@ -57,7 +57,7 @@ def staff_changed(**_kwargs) -> None:
 
 def course_roles(user) -> dict[int, str]:
     """Course id -> the person's staff role there; one query per user object (per request)."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active or user.role != Role.INSTRUCTOR:
+    if not is_instructor(user):
         return {}
     cached = getattr(user, "_course_roles", None)
     if cached is None or getattr(user, "_course_roles_generation", _generation) != _generation:
@@ -73,6 +73,11 @@ def course_role(user, course: Course | int) -> str | None:
     if is_tenant_admin(user):
         return ADMIN
     return course_roles(user).get(course if isinstance(course, int) else course.pk)
+
+
+def is_owner(user, course: Course | int) -> bool:
+    """The course's owner (not an admin standing in): who must name a successor to step down."""
+    return course_role(user, course) == OWNER
 
 
 def may_view(user, course: Course | int) -> bool:
@@ -96,7 +101,7 @@ def courses_for_staff(user, *, roles: frozenset[str] = EDITING_ROLES) -> QuerySe
     courses = Course.objects.all()
     if is_tenant_admin(user):
         return courses
-    if not getattr(user, "is_authenticated", False) or not user.is_active or user.role != Role.INSTRUCTOR:
+    if not is_instructor(user):
         return courses.none()
     return courses.filter(staff__user=user, staff__role__in=roles - {ADMIN})
 
@@ -104,3 +109,9 @@ def courses_for_staff(user, *, roles: frozenset[str] = EDITING_ROLES) -> QuerySe
 def courses_visible_to_staff(user) -> QuerySet[Course]:
     """Courses the person sees in the admin: every course where they have any staff role."""
     return courses_for_staff(user, roles=GRADING_ROLES)
+
+
+def teaching_staff(rows: Iterable[CourseStaff]) -> list[CourseStaff]:
+    """The staff rows of those who teach (`TEACHING_ROLES`), the owner first, else in order."""
+    teachers = [row for row in rows if row.role in TEACHING_ROLES]
+    return sorted(teachers, key=lambda row: row.role != OWNER)

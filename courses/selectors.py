@@ -15,7 +15,8 @@ from tenants.context import current_tenant
 
 from .cache import cached, cached_copy
 from .markdown import SANITIZER_VERSION, render_markdown
-from .models import Category, Course, CourseRevision, CourseStaff, CourseStaffRole, CourseStatus
+from .models import Category, Course, CourseRevision, CourseStaff, CourseStatus
+from .permissions import teaching_staff
 
 SNAPSHOT_CACHE_SECONDS = 24 * 3600
 
@@ -190,10 +191,8 @@ def outline_of_draft(course: Course) -> Outline:
 def course_teachers(course: Course) -> list:
     """Who teaches the course, for its pages: the owner first, then co-instructors (not assistants)."""
     rows = (
-        CourseStaff.objects.filter(
-            course=course, role__in=[CourseStaffRole.OWNER, CourseStaffRole.CO_INSTRUCTOR]
-        )
+        CourseStaff.objects.filter(course=course)
         .select_related("user")
         .order_by("user__full_name", "user__email")
     )
-    return [row.user for row in sorted(rows, key=lambda row: row.role != CourseStaffRole.OWNER)]
+    return [row.user for row in teaching_staff(rows)]

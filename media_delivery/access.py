@@ -3,16 +3,20 @@
 A lesson's asset opens with its lesson (enrollments.access decides); an asset of no lesson
 opens to its uploader and the organization's admins. Every refusal is Http404: a learner
 may not learn that a file exists from its address.
+
+Uploading is for the people who use the admin (instructors, admins, operators); uploading to
+a lesson needs the right to change its course, which `access_lesson_for_upload` answers like
+the course door: Http404 off the course's staff, 403 with the reason for an assistant.
 """
 
 from __future__ import annotations
 
 from django.http import Http404
 
-from courses.models import Course
-from courses.permissions import is_tenant_admin
+from accounts.permissions import is_tenant_admin, may_use_admin
+from courses.models import Course, Lesson
 from courses.selectors import course_get_published
-from enrollments.access import access_lesson_in, editing_decision
+from enrollments.access import access_course_as_staff, access_lesson_in, editing_decision
 from tenants.context import storage_prefix
 
 from .models import MediaAsset
@@ -67,3 +71,20 @@ def access_upload(*, user, asset_id) -> MediaAsset:
     if asset is None or not user.is_authenticated or not _may_manage(user, asset.owner_id):
         raise Http404("No such upload.")
     return asset
+
+
+def may_upload(user) -> bool:
+    """Instructors, the organization's admins and operators upload media."""
+    return may_use_admin(user) or bool(user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def access_lesson_for_upload(*, user, lesson_id: int) -> Lesson:
+    """A lesson whose files `user` may replace; Http404 for a lesson they may not know of,
+    Forbidden with the reason when they see its course but may not change it."""
+    lesson = (
+        Lesson.objects.select_related("module__course").filter(pk=lesson_id, deleted_at__isnull=True).first()
+    )
+    if lesson is None:
+        raise Http404("No such lesson.")
+    access_course_as_staff(user=user, course_id=lesson.module.course_id, need="edit")
+    return lesson

@@ -19,13 +19,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Role
+from core.errors import Forbidden
 from core.http import json_body
-from courses.models import Lesson
-from enrollments.access import editing_decision
 
 from . import storage
-from .access import access_asset, access_upload
+from .access import access_asset, access_lesson_for_upload, access_upload, may_upload
 from .delivery import hls_cookies, rewrite_playlist, signed_object_url
 from .models import AssetKind
 from .services import (
@@ -142,18 +140,10 @@ def _json_404(view):
     return wrapper
 
 
-def _may_upload(user) -> bool:
-    return (
-        user.is_authenticated
-        and user.is_active
-        and (user.role in (Role.ADMIN, Role.INSTRUCTOR) or user.is_superuser)
-    )
-
-
 @require_POST
 def upload_start_view(request: HttpRequest) -> JsonResponse:
     """{"kind", "filename", "content_type", "size", "lesson"?} -> the ticket (presigned POST or multipart)."""
-    if not _may_upload(request.user):
+    if not may_upload(request.user):
         return _error("Only instructors and admins can upload media.", 403)
     data = _body(request)
     if data is None:
@@ -163,13 +153,12 @@ def upload_start_view(request: HttpRequest) -> JsonResponse:
         lesson_id = data["lesson"]
         if not isinstance(lesson_id, int) or isinstance(lesson_id, bool):
             return _error("'lesson' must be a lesson id.")
-        lesson = (
-            Lesson.objects.select_related("module__course")
-            .filter(pk=lesson_id, deleted_at__isnull=True)
-            .first()
-        )
-        if lesson is None or not editing_decision(request.user, lesson.module.course):
+        try:
+            lesson = access_lesson_for_upload(user=request.user, lesson_id=lesson_id)
+        except Http404:
             return _error("No such lesson.", 404)
+        except Forbidden as exc:
+            return _error(exc.message, exc.status)
     if data.get("kind") == AssetKind.SUBMISSION:
         return _error("Assignment files are uploaded from the assignment's page.")
     size = data.get("size")
@@ -203,7 +192,7 @@ def upload_parts_view(request: HttpRequest, asset_id) -> JsonResponse:
 
 
 def _uploader_asset(request: HttpRequest, asset_id):
-    if not _may_upload(request.user):
+    if not may_upload(request.user):
         raise Http404("No such upload.")
     return access_upload(user=request.user, asset_id=asset_id)
 
@@ -240,20 +229,14 @@ def upload_abort_view(request: HttpRequest, asset_id) -> JsonResponse:
 @login_required
 def upload_page(request: HttpRequest) -> HttpResponse:
     """Upload a lesson's video or PDF from the browser straight to storage."""
-    if not _may_upload(request.user):
+    if not may_upload(request.user):
         raise Http404("No such page.")
     lesson = None
     raw = request.GET.get("lesson", "")
     if raw:
         if not raw.isdigit():
             raise Http404("No such lesson.")
-        lesson = (
-            Lesson.objects.select_related("module__course")
-            .filter(pk=int(raw), deleted_at__isnull=True)
-            .first()
-        )
-        if lesson is None or not editing_decision(request.user, lesson.module.course):
-            raise Http404("No such lesson.")
+        lesson = access_lesson_for_upload(user=request.user, lesson_id=int(raw))
     assets = lesson.media_assets.order_by("-created_at")[:20] if lesson else []
     limits = {kind: rule.max_bytes for kind, rule in KIND_RULES.items()}
     accept = {kind: ",".join(rule.types) for kind, rule in KIND_RULES.items()}

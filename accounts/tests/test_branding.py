@@ -52,7 +52,9 @@ def test_bad_colour_or_a_fake_logo_is_refused_and_changes_nothing(tenant):
 
 
 def test_instructors_and_learners_cannot_change_branding(tenant):
-    assert client_for(tenant, as_role="instructor").get("/admin/branding/").status_code == 403
+    refused = client_for(tenant, as_role="instructor").get("/admin/branding/")
+    assert refused.status_code == 403
+    assert "Only the organization&#x27;s admins can change its branding." in refused.content.decode()
     assert client_for(tenant, as_role="learner").get("/admin/branding/").status_code == 302
     response = client_for(tenant, as_role="instructor").post(
         "/admin/branding/", {"display_name": "Hijacked", "primary_colour": "#000000"}

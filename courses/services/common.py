@@ -24,12 +24,18 @@ class CourseError(DomainError):
 
 def _require_editor(actor, course: Course) -> None:
     if actor is None or not may_edit(actor, course):
-        raise CourseError("Only this course's instructors and the organization's admins can change it.")
+        raise CourseError(
+            "Only this course's instructors and the organization's admins can change it.",
+            status=403,
+            code="not_course_staff",
+        )
 
 
 def _require_admin(actor) -> None:
     if not is_tenant_admin(actor):
-        raise CourseError("Only an admin of the organization can do this.")
+        raise CourseError(
+            "Only an admin of the organization can do this.", status=403, code="not_tenant_admin"
+        )
 
 
 def next_position(queryset) -> int:

@@ -50,7 +50,11 @@ def course_create(*, actor, title: str, slug: str | None = None, **fields) -> Co
     """A new draft course. An instructor who creates it becomes its owner (through the staff
     service); an admin's course starts without staff, as admins name them (ADR 0145)."""
     if actor is None or not actor.has_perm("courses.add_course"):
-        raise CourseError("Only the organization's instructors and admins can create courses.")
+        raise CourseError(
+            "Only the organization's instructors and admins can create courses.",
+            status=403,
+            code="not_instructor",
+        )
     if not (title or "").strip():
         raise CourseError("The course needs a title.", field="title")
     _check_category(fields)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.audit import audit_record
-from accounts.models import Role
+from accounts.permissions import may_join_course_staff
 
 from ..models import Course, CourseStaff, CourseStaffRole
-from ..permissions import OWNER, course_role, is_tenant_admin, may_manage_staff
+from ..permissions import is_owner, is_tenant_admin, may_manage_staff
 from .common import CourseError
 
 
@@ -21,14 +21,14 @@ def course_staff_problems(*, actor, course: Course, members: dict) -> list[str]:
     for user, role in members.items():
         if role not in CourseStaffRole.values:
             problems.append(f"'{role}' is not a course staff role.")
-        if not user.is_active or user.role not in (Role.INSTRUCTOR, Role.ADMIN):
+        if not may_join_course_staff(user):
             problems.append(
                 f"{user} is not an instructor or admin of the organization: change their role first."
             )
     if actor is not None and not is_tenant_admin(actor) and course.pk is not None:
         if actor not in members:
             problems.append("You cannot remove yourself from the course's staff; ask an admin.")
-        elif course_role(actor, course) == OWNER and members[actor] != CourseStaffRole.OWNER and not owners:
+        elif is_owner(actor, course) and members[actor] != CourseStaffRole.OWNER and not owners:
             problems.append("Name another owner before you step down, or ask an admin.")
     return problems
 
@@ -37,7 +37,11 @@ def course_staff_problems(*, actor, course: Course, members: dict) -> list[str]:
 def course_staff_set(*, actor, course: Course, members: dict) -> None:
     """Replace the course's staff with `members` (user -> role); audited with before and after."""
     if actor is not None and not may_manage_staff(actor, course):
-        raise CourseError("Only the course's owner and the organization's admins can change its staff.")
+        raise CourseError(
+            "Only the course's owner and the organization's admins can change its staff.",
+            status=403,
+            code="not_course_staff",
+        )
     _staff_write(actor=actor, course=course, members=members)
 
 

@@ -97,13 +97,15 @@ def test_staff_changes_are_audited_with_before_and_after(people, staffed):
 )
 def test_bad_staff_lists_are_refused_and_change_nothing(people, staffed, actor, members, message):
     before = set(CourseStaff.objects.filter(course=staffed).values_list("user_id", "role"))
-    with pytest.raises(CourseError, match=message):
+    with pytest.raises(CourseError, match=message) as refused:
         course_staff_set(
             actor=_fresh(people[actor]),
             course=staffed,
             members={people[name]: role for name, role in members.items()},
         )
     assert set(CourseStaff.objects.filter(course=staffed).values_list("user_id", "role")) == before
+    # Refused for who the actor is: 403, like the course door; for the list they gave: 400.
+    assert refused.value.status == (403 if message.startswith("Only") else 400)
 
 
 def test_the_owner_hands_over_ownership_in_one_change(people, staffed):

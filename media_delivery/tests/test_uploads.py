@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from courses.models import CourseStaff, CourseStaffRole
 from courses.tests.factories import lessons_of, make_course
 from media_delivery import storage
 from media_delivery.models import AssetStatus, MediaAsset
@@ -256,3 +257,23 @@ def test_the_file_name_keeps_no_path_or_control_characters(in_tenant):
     )
     assert ticket.asset.filename == 'na"meX-Injected: 1.pdf'
     assert ticket.asset.key.endswith("/source.pdf")
+
+
+def test_an_assistant_is_told_why_they_may_not_upload_to_a_lesson_of_their_course(in_tenant):
+    """Off the course's staff a lesson is unknown (404); on it, without the right to change the
+    course, the answer is 403 with the reason, like the course door's (ADR 0140)."""
+    course = make_course(slug=f"upl-{uuid.uuid4().hex[:6]}", publish=False)
+    lesson = lessons_of(course)[0]
+    instructor = User.objects.get(email="instructor@acme.test")
+    client = client_for(in_tenant, as_role="instructor")
+    body = {"kind": "document", "filename": "a.pdf", "content_type": "application/pdf", "size": 10}
+    assert start(client, **body, lesson=lesson.pk)[0] == 404
+    assert client.get(f"/media/upload/?lesson={lesson.pk}").status_code == 404
+    CourseStaff.objects.create(course=course, user=instructor, role=CourseStaffRole.ASSISTANT)
+    status, answer = start(client, **body, lesson=lesson.pk)
+    assert status == 403
+    assert answer["error"] == "Only this course's instructors and the organization's admins can change it."
+    page = client.get(f"/media/upload/?lesson={lesson.pk}")
+    assert page.status_code == 403
+    assert b"Only this course&#x27;s instructors" in page.content
+    assert not MediaAsset.objects.filter(lesson=lesson).exists()
