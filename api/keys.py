@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from accounts.permissions import is_tenant_admin
 from core.errors import Forbidden, InvalidRequest
 
 from .models import ApiKey
@@ -81,7 +82,7 @@ def _clean_scopes(scopes) -> list[str]:
 @transaction.atomic
 def api_key_create(*, actor, name: str, scopes: list[str], rate_limit_per_minute: int = 0) -> NewKey:
     """A new key acting as `actor` (a tenant admin) within `scopes`; the plaintext is returned once."""
-    if not actor.is_tenant_admin:
+    if not is_tenant_admin(actor):
         raise Forbidden("Only the organization's admins can create API keys.", code="not_tenant_admin")
     name = (name or "").strip()
     if not name:
@@ -110,7 +111,7 @@ def api_key_create(*, actor, name: str, scopes: list[str], rate_limit_per_minute
 @transaction.atomic
 def api_key_revoke(*, actor, key: ApiKey) -> ApiKey:
     """Revoke a key at once: its next request and every token made from it are refused."""
-    if not actor.is_tenant_admin:
+    if not is_tenant_admin(actor):
         raise Forbidden("Only the organization's admins can revoke API keys.", code="not_tenant_admin")
     key = ApiKey.objects.select_for_update().get(pk=key.pk)
     if key.revoked_at is None:

@@ -9,9 +9,9 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
 from accounts.models import Invitation
+from accounts.permissions import holds_role, is_tenant_admin, people_with_role
 from accounts.services import invitation_create, invitation_revoke, user_set_active, user_set_role
 from core.errors import Forbidden, NotFound
-from courses.permissions import is_tenant_admin
 
 from ..gate import need
 from ..pagination import DEFAULT_LIMIT, page_of_queryset
@@ -99,9 +99,7 @@ def people_list(
 ):
     """Everyone with an account here, by e-mail; `role` filters, `q` searches names and e-mails."""
     _admin(request, "people:read")
-    people = get_user_model().objects.all()
-    if role:
-        people = people.filter(role=role)
+    people = people_with_role(role) if role else get_user_model().objects.all()
     q = q.strip()[:100]
     if q:
         people = people.filter(email__icontains=q) | people.filter(full_name__icontains=q)
@@ -116,7 +114,7 @@ def person_update(request: HttpRequest, person_id: int, body: PersonPatch):
     person = get_user_model().objects.filter(pk=person_id).first()
     if person is None:
         raise NotFound("No such person.")
-    if body.role is not None and body.role != person.role:
+    if body.role is not None and not holds_role(person, body.role):
         person = user_set_role(actor=principal.user, user=person, role=body.role)
     if body.is_active is not None and body.is_active != person.is_active:
         person = user_set_active(actor=principal.user, user=person, active=body.is_active)
