@@ -9,7 +9,7 @@ so this app stays self-contained (accounts imports nothing above it).
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from accounts.admin_site import tenant_admin_site
 from courses.admin import NotFoundMixin, Refused, ServiceRefusalMixin
 from courses.models import Course, Lesson, LessonKind
+from courses.permissions import is_tenant_admin
 from enrollments.access import courses_for_editing, editing_decision
 
 from .authoring import (
@@ -31,6 +32,8 @@ from .authoring import (
     question_create,
     question_delete,
     question_update,
+    rubric_criterion_delete,
+    rubric_criterion_save,
 )
 from .certificates import CertificateError, certificate_reissue, certificate_revoke
 from .models import (
@@ -47,8 +50,10 @@ from .models import (
 from .services import (
     AssessmentError,
     assessment_reference_problems,
+    certificate_settings_delete,
     certificate_settings_problems,
     certificate_settings_save,
+    pool_draw_delete,
     pool_draw_problems,
     pool_draw_save,
     question_pool_problems,
@@ -120,12 +125,9 @@ class StaffAdmin(NotFoundMixin, admin.ModelAdmin):
         return type(form.__name__, (form,), {"_post_clean": _post_clean})
 
     def save_model(self, request, obj, form, change):
-        try:
-            self.service_save(actor=request.user, obj=obj)
-        except AssessmentError as exc:
-            # The form ran the same checks; this is a change that raced it (the admin's
-            # transaction rolls everything back).
-            raise PermissionDenied(str(exc)) from exc
+        # The form ran the same checks; a refusal here is a change that raced it (the admin's
+        # transaction rolls everything back and the page shows the sentence).
+        _through(self.service_save, actor=request.user, obj=obj)
 
 
 def _through(service, **kwargs):
@@ -279,15 +281,21 @@ class AssessmentAdmin(ServiceWrites, StaffAdmin):
         _through(assessment_delete, actor=request.user, assessment=obj)
 
     def save_formset(self, request, form, formset, change):
-        if formset.model is not PoolDraw:
+        # Draws and rubric criteria are written one by one by their services (checks, audit).
+        save, delete = {
+            PoolDraw: (pool_draw_save, pool_draw_delete),
+            RubricCriterion: (rubric_criterion_save, rubric_criterion_delete),
+        }.get(formset.model, (None, None))
+        if save is None:
             return super().save_formset(request, form, formset, change)
+        name = "draw" if formset.model is PoolDraw else "criterion"
         try:
-            for draw in formset.save(commit=False):
-                pool_draw_save(actor=request.user, draw=draw)
+            for row in formset.save(commit=False):
+                save(actor=request.user, **{name: row})
+            for row in formset.deleted_objects:
+                delete(actor=request.user, **{name: row})
         except AssessmentError as exc:
-            raise PermissionDenied(str(exc)) from exc
-        for draw in formset.deleted_objects:
-            draw.delete()
+            raise Refused(exc) from exc
         return None
 
     @admin.display(description="Questions")
@@ -475,7 +483,7 @@ class QuestionPoolAdmin(ServiceWrites, StaffAdmin):
 
 
 @admin.register(CertificateSettings, site=tenant_admin_site)
-class CertificateSettingsAdmin(StaffAdmin):
+class CertificateSettingsAdmin(ServiceWrites, StaffAdmin):
     list_display = ("course", "enabled", "signature_name")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -488,6 +496,9 @@ class CertificateSettingsAdmin(StaffAdmin):
 
     def service_save(self, *, actor, obj) -> None:
         certificate_settings_save(actor=actor, settings=obj)
+
+    def delete_model(self, request, obj):
+        _through(certificate_settings_delete, actor=request.user, settings=obj)
 
 
 @admin.register(Certificate, site=tenant_admin_site)
@@ -521,7 +532,7 @@ class CertificateAdmin(StaffAdmin):
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if not getattr(request.user, "is_tenant_admin", False):
+        if not is_tenant_admin(request.user):
             actions.pop("revoke_selected", None)
             actions.pop("reissue_selected", None)
         return actions

@@ -24,7 +24,7 @@ from accounts.audit import audit_record
 from core.errors import NotFound
 from courses.models import Course, Lesson
 
-from .models import CHOICE_KINDS, Assessment, Choice, Question, QuestionKind, QuestionPool
+from .models import CHOICE_KINDS, Assessment, Choice, Question, QuestionKind, QuestionPool, RubricCriterion
 from .services import (
     NOT_EDITABLE,
     NOT_YOURS_TO_CHANGE,
@@ -72,6 +72,7 @@ QUESTION_FIELDS = frozenset(
     }
 )
 BANK_FIELDS = frozenset({"title"})
+RUBRIC_FIELDS = ("title", "description", "points", "position")
 MAX_CHOICES = 50
 
 
@@ -215,6 +216,46 @@ def assessment_delete(*, actor, assessment: Assessment) -> None:
     }
     audit_record(actor=actor, action="assessment.deleted", target=stored, before=before)
     stored.delete()
+
+
+# --- rubric criteria of an assignment --------------------------------------------------
+
+
+@transaction.atomic
+def rubric_criterion_save(*, actor, criterion: RubricCriterion) -> RubricCriterion:
+    """Create or change one criterion of an assessment's rubric (it stays with its assessment)."""
+    stored = RubricCriterion.objects.filter(pk=criterion.pk).first() if criterion.pk else None
+    if stored is not None and stored.assessment_id != criterion.assessment_id:
+        raise AssessmentError("A rubric criterion stays with its assessment.", field="assessment")
+    _require_editor(actor, _assessment_course_id(criterion.assessment))
+    _validated(criterion, {})
+    before = _values(stored, RUBRIC_FIELDS) if stored is not None else None
+    after = _values(criterion, RUBRIC_FIELDS)
+    criterion.save()
+    if before is None:
+        audit_record(
+            actor=actor,
+            action="rubric.created",
+            target=criterion,
+            after={"assessment": criterion.assessment_id, **after},
+        )
+    else:
+        old, new = _changes(before, after)
+        if new:
+            audit_record(actor=actor, action="rubric.updated", target=criterion, before=old, after=new)
+    return criterion
+
+
+@transaction.atomic
+def rubric_criterion_delete(*, actor, criterion: RubricCriterion) -> None:
+    _require_editor(actor, _assessment_course_id(criterion.assessment))
+    audit_record(
+        actor=actor,
+        action="rubric.deleted",
+        target=criterion,
+        before={"assessment": criterion.assessment_id, **_values(criterion, RUBRIC_FIELDS)},
+    )
+    criterion.delete()
 
 
 # --- questions and their choices -------------------------------------------------------
@@ -502,9 +543,9 @@ def bank_delete(*, actor, bank: QuestionPool) -> None:
 def bank_add_question(*, actor, bank: QuestionPool, question: Question) -> Question:
     """Move a question (of an assessment or another bank) into `bank`, where quizzes draw it at random."""
     stored = Question.objects.select_for_update().get(pk=question.pk)
+    _require_editor(actor, _question_course_id(stored))
     if stored.pool_id == bank.pk:
         return stored
-    _require_editor(actor, _question_course_id(stored))
     if not _editable(actor, bank.course_id):
         raise AssessmentError(NOT_EDITABLE.format(what="question bank"), field="pool")
     before = {"assessment": stored.assessment_id, "pool": stored.pool_id}

@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from core.celery import enqueue_on_commit
 from core.errors import DomainError
+from courses.permissions import is_tenant_admin
 from courses.selectors import outline_for
 from enrollments.models import Enrollment, EnrollmentStatus
 from tenants.context import require_tenant, tenant_url
@@ -81,7 +82,15 @@ def certificate_issue(*, enrollment: Enrollment) -> Certificate | None:
         return None
     if Certificate.objects.filter(user_id=enrollment.user_id, course_id=enrollment.course_id).exists():
         return None
-    return _issue(enrollment=enrollment)
+    certificate = _issue(enrollment=enrollment)
+    # Issued by the system (the completion task), so the audit row has no actor.
+    audit_record(
+        actor=None,
+        action="certificate.issued",
+        target=certificate,
+        after={"code": certificate.code, "user": certificate.user_id, "course": certificate.course_id},
+    )
+    return certificate
 
 
 def _issue(*, enrollment: Enrollment) -> Certificate:
@@ -116,11 +125,13 @@ def _issue(*, enrollment: Enrollment) -> Certificate:
 
 @transaction.atomic
 def certificate_revoke(*, actor, certificate: Certificate, reason: str = "") -> Certificate:
-    if not getattr(actor, "is_tenant_admin", False):
-        raise CertificateError("Only the organization's admins can revoke certificates.")
+    if not is_tenant_admin(actor):
+        raise CertificateError(
+            "Only the organization's admins can revoke certificates.", code="forbidden", status=403
+        )
     certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
     if certificate.revoked_at is not None:
-        raise CertificateError("This certificate is already revoked.")
+        raise CertificateError("This certificate is already revoked.", code="conflict", status=409)
     certificate.revoked_at = timezone.now()
     certificate.revoked_reason = (reason or "").strip()[:300]
     certificate.save(update_fields=["revoked_at", "revoked_reason"])
@@ -128,6 +139,7 @@ def certificate_revoke(*, actor, certificate: Certificate, reason: str = "") -> 
         actor=actor,
         action="certificate.revoked",
         target=certificate,
+        before={"revoked_at": None, "reason": ""},
         after={"revoked_at": certificate.revoked_at.isoformat(), "reason": certificate.revoked_reason},
     )
     return certificate
@@ -136,8 +148,10 @@ def certificate_revoke(*, actor, certificate: Certificate, reason: str = "") -> 
 @transaction.atomic
 def certificate_reissue(*, actor, certificate: Certificate) -> Certificate:
     """Revoke the certificate (if still valid) and issue a new one with a new code and today's date."""
-    if not getattr(actor, "is_tenant_admin", False):
-        raise CertificateError("Only the organization's admins can re-issue certificates.")
+    if not is_tenant_admin(actor):
+        raise CertificateError(
+            "Only the organization's admins can re-issue certificates.", code="forbidden", status=403
+        )
     certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
     enrollment = Enrollment.objects.filter(
         user_id=certificate.user_id, course_id=certificate.course_id
