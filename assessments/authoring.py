@@ -255,7 +255,7 @@ def rubric_criterion_delete(*, actor, criterion: RubricCriterion) -> None:
         target=criterion,
         before={"assessment": criterion.assessment_id, **_values(criterion, RUBRIC_FIELDS)},
     )
-    criterion.delete()
+    RubricCriterion.objects.filter(pk=criterion.pk).delete()  # the caller's object keeps its id
 
 
 # --- questions and their choices -------------------------------------------------------

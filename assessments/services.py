@@ -951,7 +951,7 @@ def pool_draw_delete(*, actor, draw: PoolDraw) -> None:
         target=draw,
         before={"assessment": draw.assessment_id, "pool": draw.pool_id, "count": draw.count},
     )
-    draw.delete()
+    PoolDraw.objects.filter(pk=draw.pk).delete()  # the caller's object keeps its id (for its log)
 
 
 @transaction.atomic
@@ -1005,4 +1005,4 @@ def certificate_settings_delete(*, actor, settings: CertificateSettings) -> None
             "signature_name": settings.signature_name,
         },
     )
-    settings.delete()
+    CertificateSettings.objects.filter(pk=settings.pk).delete()  # the caller's object keeps its id

@@ -353,3 +353,66 @@ def test_another_tenants_certificate_is_not_revoked_from_here(tenant, other_tena
     theirs.refresh_from_db()
     assert theirs.revoked_at is None
     assert not AuditEntry.objects.filter(action="certificate.revoked").exists()
+
+
+# --- the inline rows and certificate settings: refusals leave no trace ---------------------------
+
+
+def test_draw_rubric_and_certificate_settings_refusals_change_nothing(quiz, instructor):
+    from assessments.authoring import rubric_criterion_delete, rubric_criterion_save
+    from assessments.services import (
+        certificate_settings_delete,
+        certificate_settings_save,
+        pool_draw_delete,
+        pool_draw_save,
+    )
+
+    course = quiz.lesson.module.course
+    other, _, their_quiz = make_assessed_course(slug="not-my-rubric", publish=False)
+    their_bank = QuestionPool.objects.create(course=other, title="Theirs")
+    their_draw = PoolDraw.objects.create(assessment=their_quiz, pool=their_bank, count=1)
+    their_criterion = their_quiz.rubric.create(title="Theirs", points=Decimal("1"))
+    their_settings = CertificateSettings.objects.create(course=other)
+    models = (PoolDraw, RubricCriterion, CertificateSettings)
+    before = _state(*models)
+    with pytest.raises(AssessmentError):
+        pool_draw_save(actor=instructor, draw=PoolDraw(assessment=quiz, pool=their_bank, count=1))
+    with pytest.raises(AssessmentError):
+        pool_draw_delete(actor=instructor, draw=their_draw)
+    with pytest.raises(AssessmentError) as refused:
+        rubric_criterion_save(
+            actor=instructor,
+            criterion=RubricCriterion(assessment=quiz, title="Clarity", points=Decimal("-1")),
+        )
+    assert refused.value.field == "points"
+    with pytest.raises(AssessmentError):
+        rubric_criterion_save(
+            actor=instructor,
+            criterion=RubricCriterion(assessment=their_quiz, title="Planted", points=Decimal("1")),
+        )
+    with pytest.raises(AssessmentError):
+        rubric_criterion_delete(actor=instructor, criterion=their_criterion)
+    with pytest.raises(AssessmentError):
+        certificate_settings_save(actor=instructor, settings=CertificateSettings(course=other))
+    with pytest.raises(AssessmentError):
+        certificate_settings_delete(actor=instructor, settings=their_settings)
+    assert _state(*models) == before
+
+    mine = certificate_settings_save(actor=instructor, settings=CertificateSettings(course=course))
+    mine.signature_name = "Dean"
+    certificate_settings_save(actor=instructor, settings=mine)
+    assert _audit("certificate_settings.updated", mine).after == {"signature_name": "Dean"}
+    certificate_settings_delete(actor=instructor, settings=mine)
+    assert not CertificateSettings.objects.filter(course=course).exists()
+    assert _audit("certificate_settings.deleted", mine).before["signature_name"] == "Dean"
+
+
+def test_revoking_with_the_admin_action_is_audited(in_tenant, quiz, learner):
+    certificate = _certificate(quiz.lesson.module.course, learner)
+    response = client_for(in_tenant, as_role="admin").post(
+        "/admin/assessments/certificate/",
+        {"action": "revoke_selected", "_selected_action": [certificate.pk]},
+        follow=True,
+    )
+    assert "1 certificate(s) revoked." in response.content.decode()
+    assert _audit("certificate.revoked", certificate).actor.email == "admin@acme.test"
