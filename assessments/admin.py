@@ -9,19 +9,35 @@ so this app stays self-contained (accounts imports nothing above it).
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.admin_site import tenant_admin_site
 from accounts.permissions import is_tenant_admin, may_use_admin
-from courses.admin import NotFoundMixin
+from courses.admin import NotFoundMixin, Refused, ServiceRefusalMixin
 from courses.models import Course, Lesson, LessonKind
 from enrollments.access import courses_for_editing, editing_decision
 
+from .authoring import (
+    ASSESSMENT_FIELDS,
+    QUESTION_FIELDS,
+    assessment_create,
+    assessment_delete,
+    assessment_update,
+    bank_create,
+    bank_delete,
+    bank_update,
+    question_create,
+    question_delete,
+    question_update,
+    rubric_criterion_delete,
+    rubric_criterion_save,
+)
 from .certificates import CertificateError, certificate_reissue, certificate_revoke
 from .models import (
+    CHOICE_KINDS,
     Assessment,
     Certificate,
     CertificateSettings,
@@ -34,15 +50,14 @@ from .models import (
 from .services import (
     AssessmentError,
     assessment_reference_problems,
-    assessment_save,
+    certificate_settings_delete,
     certificate_settings_problems,
     certificate_settings_save,
+    pool_draw_delete,
     pool_draw_problems,
     pool_draw_save,
     question_pool_problems,
-    question_pool_save,
     question_reference_problems,
-    question_save,
 )
 
 
@@ -110,12 +125,38 @@ class StaffAdmin(NotFoundMixin, admin.ModelAdmin):
         return type(form.__name__, (form,), {"_post_clean": _post_clean})
 
     def save_model(self, request, obj, form, change):
-        try:
-            self.service_save(actor=request.user, obj=obj)
-        except AssessmentError as exc:
-            # The form ran the same checks; this is a change that raced it (the admin's
-            # transaction rolls everything back).
-            raise PermissionDenied(str(exc)) from exc
+        # The form ran the same checks; a refusal here is a change that raced it (the admin's
+        # transaction rolls everything back and the page shows the sentence).
+        _through(self.service_save, actor=request.user, obj=obj)
+
+
+def _through(service, **kwargs):
+    """Call an authoring service; a refusal leaves the admin's transaction (which rolls back) and
+    `ServiceRefusalMixin` shows the page again with the sentence on its field (ADR 0145, 0170)."""
+    try:
+        return service(**kwargs)
+    except AssessmentError as exc:
+        raise Refused(exc) from exc
+
+
+def _adopt(obj, saved) -> None:
+    """Make the admin's instance (which the form and inlines hold) the row the service created."""
+    obj.__dict__.update(saved.__dict__)
+
+
+def _form_values(obj, form, names: frozenset[str], *, changed_only: bool) -> dict:
+    fields = form.changed_data if changed_only else form.fields
+    return {name: getattr(obj, name) for name in fields if name in names}
+
+
+class ServiceWrites(ServiceRefusalMixin):
+    """Saves and deletes through `assessments.authoring`; deleting is one object at a time, from its
+    page, so each refusal (learners' attempts, draws from a bank) is shown on it."""
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
 
 class StaffInline:
@@ -180,7 +221,7 @@ class RubricInline(StaffInline, admin.TabularInline):
 
 
 @admin.register(Assessment, site=tenant_admin_site)
-class AssessmentAdmin(StaffAdmin):
+class AssessmentAdmin(ServiceWrites, StaffAdmin):
     course_path = "lesson__module__course"
     list_display = ("__str__", "kind", "course_title", "max_score", "passing_score", "time_limit_minutes")
     list_filter = ("kind",)
@@ -227,19 +268,34 @@ class AssessmentAdmin(StaffAdmin):
     def reference_problems(self, *, actor, obj) -> list[str]:
         return assessment_reference_problems(actor=actor, assessment=obj)
 
-    def service_save(self, *, actor, obj) -> None:
-        assessment_save(actor=actor, assessment=obj)
+    def save_model(self, request, obj, form, change):
+        if change:
+            fields = _form_values(obj, form, ASSESSMENT_FIELDS, changed_only=True)
+            lesson = obj.lesson if "lesson" in form.changed_data else None
+            _through(assessment_update, actor=request.user, assessment=obj, lesson=lesson, **fields)
+            return
+        fields = _form_values(obj, form, ASSESSMENT_FIELDS, changed_only=False)
+        _adopt(obj, _through(assessment_create, actor=request.user, lesson=obj.lesson, **fields))
+
+    def delete_model(self, request, obj):
+        _through(assessment_delete, actor=request.user, assessment=obj)
 
     def save_formset(self, request, form, formset, change):
-        if formset.model is not PoolDraw:
+        # Draws and rubric criteria are written one by one by their services (checks, audit).
+        save, delete = {
+            PoolDraw: (pool_draw_save, pool_draw_delete),
+            RubricCriterion: (rubric_criterion_save, rubric_criterion_delete),
+        }.get(formset.model, (None, None))
+        if save is None:
             return super().save_formset(request, form, formset, change)
+        name = "draw" if formset.model is PoolDraw else "criterion"
         try:
-            for draw in formset.save(commit=False):
-                pool_draw_save(actor=request.user, draw=draw)
+            for row in formset.save(commit=False):
+                save(actor=request.user, **{name: row})
+            for row in formset.deleted_objects:
+                delete(actor=request.user, **{name: row})
         except AssessmentError as exc:
-            raise PermissionDenied(str(exc)) from exc
-        for draw in formset.deleted_objects:
-            draw.delete()
+            raise Refused(exc) from exc
         return None
 
     @admin.display(description="Questions")
@@ -270,7 +326,7 @@ class ChoiceInline(StaffInline, admin.TabularInline):
 
 
 @admin.register(Question, site=tenant_admin_site)
-class QuestionAdmin(StaffAdmin):
+class QuestionAdmin(ServiceWrites, StaffAdmin):
     list_display = ("__str__", "kind", "points", "where")
     list_filter = ("kind",)
     search_fields = ("prompt",)
@@ -313,21 +369,65 @@ class QuestionAdmin(StaffAdmin):
     def reference_problems(self, *, actor, obj) -> list[str]:
         return question_reference_problems(actor=actor, question=obj)
 
-    def service_save(self, *, actor, obj) -> None:
-        question_save(actor=actor, question=obj)
+    def save_model(self, request, obj, form, change):
+        # Written in save_related, together with its choices: the service checks the question
+        # as a whole (a choice question needs its right answers), so it needs both at once.
+        pass
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
         question = form.instance
-        if question.kind in ("single", "multiple"):
-            correct = question.choices.filter(is_correct=True).count()
-            if question.choices.count() < 2 or correct == 0 or (question.kind == "single" and correct != 1):
-                messages.warning(
-                    request,
-                    "This choice question needs at least two choices and "
-                    + ("exactly one" if question.kind == "single" else "at least one")
-                    + " marked correct; learners cannot answer it correctly until then.",
-                )
+        choice_rows = next((fs for fs in formsets if fs.model is Choice), None)
+        choices = _choices_of_formset(choice_rows) if question.kind in CHOICE_KINDS else []
+        if change:
+            fields = _form_values(question, form, QUESTION_FIELDS, changed_only=True)
+            for home in ("assessment", "pool"):
+                if home in form.changed_data:
+                    fields[home] = getattr(question, home)
+            _through(question_update, actor=request.user, question=question, choices=choices, **fields)
+        else:
+            fields = _form_values(question, form, QUESTION_FIELDS, changed_only=False)
+            created = _through(
+                question_create,
+                actor=request.user,
+                assessment=question.assessment,
+                pool=question.pool,
+                choices=choices,
+                **fields,
+            )
+            _adopt(question, created)
+        for formset in formsets:
+            # The service wrote the rows; the admin's history message reads these lists.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    def delete_model(self, request, obj):
+        _through(question_delete, actor=request.user, question=obj)
+
+
+def _choices_of_formset(formset) -> list[dict]:
+    """The choice rows an author left on the page, in the order of their position field."""
+    if formset is None:
+        return []
+    rows = []
+    for index, row in enumerate(formset.forms):
+        if index < formset.initial_form_count() and row.instance.pk is None:
+            # A row of this page names a choice that is not this question's (a stale or edited
+            # page): Django's formset would skip it, the full list would drop the real choice.
+            raise Refused(AssessmentError("The choices on this page are out of date: reload it."))
+        data = getattr(row, "cleaned_data", None) or {}
+        if not data or data.get("DELETE"):
+            continue
+        rows.append(
+            (
+                data.get("position") or 0,
+                index,
+                {
+                    "id": row.instance.pk,
+                    "text": data.get("text", ""),
+                    "is_correct": bool(data.get("is_correct")),
+                },
+            )
+        )
+    return [choice for _, _, choice in sorted(rows, key=lambda r: (r[0], r[1]))]
 
 
 def models_q(allowed):
@@ -337,7 +437,7 @@ def models_q(allowed):
 
 
 @admin.register(QuestionPool, site=tenant_admin_site)
-class QuestionPoolAdmin(StaffAdmin):
+class QuestionPoolAdmin(ServiceWrites, StaffAdmin):
     list_display = ("title", "course", "size")
     readonly_fields = ("question_list",)
 
@@ -353,8 +453,15 @@ class QuestionPoolAdmin(StaffAdmin):
     def reference_problems(self, *, actor, obj) -> list[str]:
         return question_pool_problems(actor=actor, pool=obj)
 
-    def service_save(self, *, actor, obj) -> None:
-        question_pool_save(actor=actor, pool=obj)
+    def save_model(self, request, obj, form, change):
+        if change:
+            fields = _form_values(obj, form, frozenset({"title", "course"}), changed_only=True)
+            _through(bank_update, actor=request.user, bank=obj, **fields)
+            return
+        _adopt(obj, _through(bank_create, actor=request.user, course=obj.course, title=obj.title))
+
+    def delete_model(self, request, obj):
+        _through(bank_delete, actor=request.user, bank=obj)
 
     @admin.display(description="Questions in this bank")
     def question_list(self, obj):
@@ -376,7 +483,7 @@ class QuestionPoolAdmin(StaffAdmin):
 
 
 @admin.register(CertificateSettings, site=tenant_admin_site)
-class CertificateSettingsAdmin(StaffAdmin):
+class CertificateSettingsAdmin(ServiceWrites, StaffAdmin):
     list_display = ("course", "enabled", "signature_name")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -389,6 +496,9 @@ class CertificateSettingsAdmin(StaffAdmin):
 
     def service_save(self, *, actor, obj) -> None:
         certificate_settings_save(actor=actor, settings=obj)
+
+    def delete_model(self, request, obj):
+        _through(certificate_settings_delete, actor=request.user, settings=obj)
 
 
 @admin.register(Certificate, site=tenant_admin_site)

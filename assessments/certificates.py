@@ -82,7 +82,15 @@ def certificate_issue(*, enrollment: Enrollment) -> Certificate | None:
         return None
     if Certificate.objects.filter(user_id=enrollment.user_id, course_id=enrollment.course_id).exists():
         return None
-    return _issue(enrollment=enrollment)
+    certificate = _issue(enrollment=enrollment)
+    # Issued by the system (the completion task), so the audit row has no actor.
+    audit_record(
+        actor=None,
+        action="certificate.issued",
+        target=certificate,
+        after={"code": certificate.code, "user": certificate.user_id, "course": certificate.course_id},
+    )
+    return certificate
 
 
 def _issue(*, enrollment: Enrollment) -> Certificate:
@@ -123,7 +131,7 @@ def certificate_revoke(*, actor, certificate: Certificate, reason: str = "") -> 
         )
     certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
     if certificate.revoked_at is not None:
-        raise CertificateError("This certificate is already revoked.")
+        raise CertificateError("This certificate is already revoked.", code="conflict", status=409)
     certificate.revoked_at = timezone.now()
     certificate.revoked_reason = (reason or "").strip()[:300]
     certificate.save(update_fields=["revoked_at", "revoked_reason"])
@@ -131,6 +139,7 @@ def certificate_revoke(*, actor, certificate: Certificate, reason: str = "") -> 
         actor=actor,
         action="certificate.revoked",
         target=certificate,
+        before={"revoked_at": None, "reason": ""},
         after={"revoked_at": certificate.revoked_at.isoformat(), "reason": certificate.revoked_reason},
     )
     return certificate

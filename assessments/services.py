@@ -678,14 +678,25 @@ def assignment_submit(
 # --- Grading by hand ------------------------------------------------------------------------
 
 
-def _points(value, limit: Decimal, what: str) -> Decimal:
+def _points(value, limit: Decimal, what: str, field: str) -> Decimal:
     try:
         points = Decimal(str(value)).quantize(CENT)
     except (ArithmeticError, ValueError):
-        raise AssessmentError(f"{what}: enter a number of points.") from None
+        raise AssessmentError(f"{what}: enter a number of points.", field=field) from None
     if not points.is_finite() or points < 0 or points > limit:
-        raise AssessmentError(f"{what}: give between 0 and {limit.normalize():f} points.")
+        raise AssessmentError(f"{what}: give between 0 and {limit.normalize():f} points.", field=field)
     return points
+
+
+def _grade_values(attempt: Attempt) -> dict:
+    """What grading changes on an attempt, as the audit log keeps it."""
+    return {
+        "status": attempt.status,
+        "score": None if attempt.score is None else str(attempt.score),
+        "passed": attempt.passed,
+        "rubric_scores": attempt.rubric_scores,
+        "comment": attempt.comment,
+    }
 
 
 @transaction.atomic
@@ -707,8 +718,9 @@ def attempt_grade(
     )
     assessment = attempt.assessment
     course = assessment.lesson.module.course
-    if not grading_decision(actor, course):
-        raise AssessmentError("Only this course's staff can grade its work.")
+    decision = grading_decision(actor, course)
+    if not decision:
+        raise AssessmentError(decision.reason, code="forbidden", status=403)
     if attempt.status != AttemptStatus.SUBMITTED:
         raise AssessmentError(
             "This submission was already graded."
@@ -727,19 +739,22 @@ def attempt_grade(
     for question in essays:
         number = attempt.question_ids.index(question.pk) + 1
         if str(question.pk) not in question_points:
-            raise AssessmentError(f"Question {number}: give it points.")
-        given[question] = _points(question_points[str(question.pk)], question.points, f"Question {number}")
+            raise AssessmentError(f"Question {number}: give it points.", field=f"q{question.pk}")
+        given[question] = _points(
+            question_points[str(question.pk)], question.points, f"Question {number}", f"q{question.pk}"
+        )
     scores = {}
     if assessment.is_assignment:
         criteria = list(assessment.rubric.all())
         for criterion in criteria:
             if str(criterion.pk) not in rubric:
-                raise AssessmentError(f"{criterion.title}: give it points.")
+                raise AssessmentError(f"{criterion.title}: give it points.", field=f"c{criterion.pk}")
             scores[str(criterion.pk)] = str(
-                _points(rubric[str(criterion.pk)], criterion.points, criterion.title)
+                _points(rubric[str(criterion.pk)], criterion.points, criterion.title, f"c{criterion.pk}")
             )
         if not criteria:
-            scores["score"] = str(_points(rubric.get("score", ""), assessment.max_score, "Score"))
+            scores["score"] = str(_points(rubric.get("score", ""), assessment.max_score, "Score", "score"))
+    before = _grade_values(attempt)
     for question, points in given.items():
         Answer.objects.update_or_create(
             attempt=attempt,
@@ -754,7 +769,8 @@ def attempt_grade(
         actor=actor,
         action="attempt.graded",
         target=attempt,
-        after={"score": str(attempt.score), "passed": attempt.passed},
+        before=before,
+        after={**_grade_values(attempt), "question_points": {str(q.pk): str(p) for q, p in given.items()}},
     )
     _notify_graded(attempt, course)
     return attempt
@@ -902,12 +918,40 @@ def assessment_save(*, actor, assessment: Assessment) -> Assessment:
 def pool_draw_save(*, actor, draw: PoolDraw) -> PoolDraw:
     """Create or change "draw N questions from this bank" of an assessment."""
     _refuse(pool_draw_problems(actor=actor, assessment=draw.assessment, pool=draw.pool))
-    if draw.pk:
-        stored = PoolDraw.objects.filter(pk=draw.pk).values_list("assessment_id", flat=True).first()
-        if stored != draw.assessment_id:
-            raise AssessmentError("A draw stays with its assessment.")
+    stored = PoolDraw.objects.filter(pk=draw.pk).values("assessment_id", "pool_id", "count").first()
+    if draw.pk and (stored is None or stored["assessment_id"] != draw.assessment_id):
+        raise AssessmentError("A draw stays with its assessment.")
+    after = {"assessment": draw.assessment_id, "pool": draw.pool_id, "count": draw.count}
+    before = (
+        {"assessment": stored["assessment_id"], "pool": stored["pool_id"], "count": stored["count"]}
+        if stored
+        else None
+    )
     draw.save()
+    if before != after:
+        audit_record(
+            actor=actor,
+            action="draw.updated" if before else "draw.created",
+            target=draw,
+            before=before,
+            after=after,
+        )
     return draw
+
+
+@transaction.atomic
+def pool_draw_delete(*, actor, draw: PoolDraw) -> None:
+    """Stop drawing questions from a bank for this assessment."""
+    course_id = _stored_course_id(Assessment, draw.assessment_id, "lesson__module__course_id")
+    if not _editable(actor, course_id):
+        raise AssessmentError(NOT_YOURS_TO_CHANGE, code="forbidden", status=403)
+    audit_record(
+        actor=actor,
+        action="draw.deleted",
+        target=draw,
+        before={"assessment": draw.assessment_id, "pool": draw.pool_id, "count": draw.count},
+    )
+    PoolDraw.objects.filter(pk=draw.pk).delete()  # the caller's object keeps its id (for its log)
 
 
 @transaction.atomic
@@ -927,5 +971,38 @@ def question_pool_save(*, actor, pool: QuestionPool) -> QuestionPool:
 @transaction.atomic
 def certificate_settings_save(*, actor, settings: CertificateSettings) -> CertificateSettings:
     _refuse(certificate_settings_problems(actor=actor, settings=settings))
+    names = ("course_id", "enabled", "signature_name")
+    stored = (
+        CertificateSettings.objects.filter(pk=settings.pk).values(*names).first() if settings.pk else None
+    )
+    after = {name.removesuffix("_id"): getattr(settings, name) for name in names}
+    before = {name.removesuffix("_id"): stored[name] for name in names} if stored else None
     settings.save()
+    if before != after:
+        changed = [name for name in after if before is None or before[name] != after[name]]
+        audit_record(
+            actor=actor,
+            action="certificate_settings.updated" if before else "certificate_settings.created",
+            target=settings,
+            before={name: before[name] for name in changed} if before else None,
+            after={name: after[name] for name in changed},
+        )
     return settings
+
+
+@transaction.atomic
+def certificate_settings_delete(*, actor, settings: CertificateSettings) -> None:
+    """Turn a course's certificate settings back to none (issued certificates stay valid)."""
+    if not _editable(actor, settings.course_id):
+        raise AssessmentError(NOT_YOURS_TO_CHANGE, code="forbidden", status=403)
+    audit_record(
+        actor=actor,
+        action="certificate_settings.deleted",
+        target=settings,
+        before={
+            "course": settings.course_id,
+            "enabled": settings.enabled,
+            "signature_name": settings.signature_name,
+        },
+    )
+    CertificateSettings.objects.filter(pk=settings.pk).delete()  # the caller's object keeps its id

@@ -161,6 +161,7 @@ def test_revoked_certificate_shows_since_when_and_reissue_gives_a_new_code(certi
     assert set(
         AuditEntry.objects.filter(action__startswith="certificate.").values_list("action", flat=True)
     ) == {
+        "certificate.issued",
         "certificate.revoked",
         "certificate.reissued",
     }
