@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
-from accounts.audit import audit_record
 from accounts.permissions import is_tenant_admin
+from accounts.services import branding_update
 from core.errors import Forbidden
 from core.uploads import MB, check_upload
 from tenants.models import Tenant
@@ -40,17 +39,9 @@ def branding_view(request: HttpRequest, admin_site) -> HttpResponse:
     tenant = Tenant.objects.get(pk=request.tenant.pk)
     form = BrandingForm(request.POST or None, request.FILES or None, instance=tenant)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            fields = ("display_name", "primary_colour", "logo")
-            before = {f: str(getattr(Tenant.objects.get(pk=tenant.pk), f)) for f in fields}
-            saved = form.save()
-            audit_record(
-                actor=request.user,
-                action="tenant.branding_changed",
-                target=saved,
-                before=before,
-                after={f: str(getattr(saved, f)) for f in fields},
-            )
+        # The form sets the fields on the row (its file field stores or clears the logo on
+        # save); the service saves it, with the audit row.
+        branding_update(actor=request.user, tenant=form.save(commit=False))
         messages.success(request, "Branding saved. Every page of your site now uses it.")
         return redirect("admin:branding")
     context = {

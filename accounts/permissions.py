@@ -60,6 +60,16 @@ def tenant_admins() -> QuerySet[User]:
     return User.objects.filter(is_active=True, role=Role.ADMIN)
 
 
+def holds_role(user, role: str) -> bool:
+    """Does `user` hold exactly `role` now (to skip a change that changes nothing)?"""
+    return user.role == role
+
+
+def people_with_role(role: str) -> QuerySet[User]:
+    """The people holding `role`, for lists narrowed by role (the API's people list)."""
+    return User.objects.filter(role=role)
+
+
 def leaves_no_admin(*, user: User, role: str | None = None, active: bool = True) -> bool:
     """Would giving `user` this role (or deactivating them) leave the organization without an
     active admin?"""

@@ -178,3 +178,41 @@ def user_register(*, email: str, full_name: str, password: str) -> User:
     user = user_create(email=email, role=Role.LEARNER, password=password, full_name=full_name)
     audit_record(actor=user, action="user.registered", target=user)
     return user
+
+
+#: What a tenant admin sets about how the site looks (the branding page and, later, the API).
+BRANDING_FIELDS = ("display_name", "primary_colour", "logo")
+
+
+@transaction.atomic
+def branding_update(*, actor: User, tenant, **fields):
+    """Change the organization's name shown to learners, its colour or its logo; audited.
+
+    `fields` are already validated (the branding form checks the colour and the logo's bytes);
+    `tenant` may carry them set already, as a model form leaves it.
+    """
+    from tenants.models import Tenant
+
+    if not is_tenant_admin(actor):
+        raise AccountError(
+            "Only the organization's admins can change its branding.", status=403, code="not_tenant_admin"
+        )
+    unknown = sorted(set(fields) - set(BRANDING_FIELDS))
+    if unknown:
+        raise AccountError(f"Branding has no field {unknown[0]!r}.", field=unknown[0])
+    stored = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    before = {f: str(getattr(stored, f)) for f in BRANDING_FIELDS}
+    for name, value in fields.items():
+        setattr(tenant, name, value)
+    tenant.save()
+    after = {f: str(getattr(tenant, f)) for f in BRANDING_FIELDS}
+    changed = [f for f in BRANDING_FIELDS if before[f] != after[f]]
+    if changed:
+        audit_record(
+            actor=actor,
+            action="tenant.branding_changed",
+            target=tenant,
+            before={f: before[f] for f in changed},
+            after={f: after[f] for f in changed},
+        )
+    return tenant

@@ -15,6 +15,7 @@ BENCHMARKS = {
     "migrate_noop_2000_s": "bench.migrate_noop",
     "tenant_page_rps": "bench.tenant_page",
     "lesson_page_rps": "bench.lesson_page",
+    "api_course_list_rps": "bench.api_course_list",
     "quiz_submit_rps": "bench.quiz_submit",
     "signed_url_per_s": "bench.signed_url",
     "media_redirect_rps": "bench.media_redirect",

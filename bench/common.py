@@ -149,6 +149,7 @@ def wrk(
     seconds: int = 10,
     threads: int = 1,
     script: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> dict:
     """Run wrk on the second core and parse requests/s and latency percentiles (ms)."""
     if shutil.which("wrk") is None:
@@ -156,6 +157,8 @@ def wrk(
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", f"Host: {host}"]
     if cookie:
         cmd += ["-H", f"Cookie: {cookie}"]
+    for name, value in (headers or {}).items():
+        cmd += ["-H", f"{name}: {value}"]
     if script:
         cmd += ["-s", script]  # a Lua script that builds each request (bench/quiz_submit.py)
     out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True, timeout=seconds + 60).stdout

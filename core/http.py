@@ -50,9 +50,21 @@ class InvalidJSON(InvalidInput):
     title = "Invalid JSON body"
 
 
+# The machine code of a refusal made before any domain rule ran, by status (see core.errors).
+STATUS_CODES = {
+    400: "invalid",
+    403: "forbidden",
+    404: "not_found",
+    413: "too_large",
+    415: "unsupported_media",
+}
+
+
 def problem_response(*, status: int, title: str, detail: str, type_: str = "about:blank") -> JsonResponse:
-    """An RFC 9457 problem body. `error` repeats `detail` for the product's scripts, which read it."""
-    body = {"type": type_, "title": title, "status": status, "detail": detail, "error": detail}
+    """An RFC 9457 problem body. `error` repeats `detail` for the product's scripts, which read it;
+    `code` is the machine code every problem body of the product carries."""
+    code = STATUS_CODES.get(status, "invalid")
+    body = {"type": type_, "title": title, "status": status, "detail": detail, "code": code, "error": detail}
     response = JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
     response["Cache-Control"] = "private, no-store"
     return response

@@ -40,7 +40,9 @@ FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-dat
 
 
 def wants_json(request: HttpRequest) -> bool:
-    """JSON clients: they send JSON, or ask for it rather than for a page."""
+    """JSON clients: the REST API, and those who send JSON or ask for it rather than for a page."""
+    if request.path_info.startswith("/api/"):
+        return True
     if request.content_type in ("application/json", "application/problem+json"):
         return True
     accept = request.META.get("HTTP_ACCEPT", "")

@@ -46,7 +46,9 @@ def catalog_courses(*, category: Category | None = None, query: str = "") -> lis
     """catalog_list as a list; the unsearched pages are cached under the courses version."""
     if (query or "").strip():
         return list(catalog_list(category=category, query=query))
-    return cached(
+    # The per-process layer saves the GET and unpickling of the list (the catalog page and
+    # GET /api/v1/courses ask on every request); the version is still read each time (ADR 0052).
+    return cached_copy(
         "catalog", lambda: list(catalog_list(category=category)), category.pk if category else "all"
     )
 

@@ -102,6 +102,8 @@ TENANT_APPS = [
     "analytics",
     "media_delivery",
     "assessments",
+    # The REST API (/api/v1/): API keys and the Idempotency-Key ledger live in each tenant.
+    "api",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -204,6 +206,7 @@ PROCESS_CACHE_MAX = {
     "course_lookup": env.int("PROCESS_CACHE_MAX_COURSE_LOOKUP", default=2048),
     "course_outline": env.int("PROCESS_CACHE_MAX_COURSE_OUTLINE", default=512),
     "course_sidebar": env.int("PROCESS_CACHE_MAX_COURSE_SIDEBAR", default=512),
+    "api_keys": env.int("PROCESS_CACHE_MAX_API_KEYS", default=1024),
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -399,3 +402,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- REST API (/api/v1/, ADR 0150 and 0151) -----------------------------------------------
+# Lifetime of an access token from POST /api/v1/auth/token.
+API_TOKEN_SECONDS = env.int("API_TOKEN_SECONDS", default=900)
+# Requests a minute per API key (a key may set its own); tokens count against their key.
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)

@@ -27,6 +27,7 @@ urlpatterns = [
     path("media/", include("media_delivery.urls")),
     path("admin/", tenant_admin_site.urls),
     path("analytics/", include("analytics.urls")),
+    path("api/v1/", include("api.urls")),
 ]
 
 handler400 = "lms.views.bad_request"

@@ -1,9 +1,13 @@
-from django.http import HttpRequest, HttpResponse, HttpResponseServerError
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template.loader import get_template
 
+from core.errors import Forbidden, InvalidRequest, NotFound
+from core.http import PROBLEM_CONTENT_TYPE
 from courses.views import catalog
 from enrollments.selectors import enrollment_badges
+
+from .http import problem_response, wants_json
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -38,18 +42,33 @@ def _error_page(
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if wants_json(request):
+        return problem_response(InvalidRequest("The request could not be understood."))
     return _error_page(request, "400.html", 400)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if wants_json(request):
+        return problem_response(Forbidden("You may not do this here."))
     return _error_page(request, "403.html", 403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if wants_json(request):
+        return problem_response(NotFound("Nothing is at this address."))
     return _error_page(request, "404.html", 404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path_info.startswith("/api/"):
+        body = {
+            "type": "about:blank",
+            "title": "Server error",
+            "status": 500,
+            "detail": "Something went wrong on our side; it was logged.",
+            "code": "server_error",
+        }
+        return JsonResponse(body, status=500, content_type=PROBLEM_CONTENT_TYPE)
     tenant = _tenant(request)
     try:
         html = get_template("500.html").render(

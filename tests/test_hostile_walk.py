@@ -35,6 +35,7 @@ from hypothesis import strategies as st
 
 from accounts.models import AuditEntry
 from accounts.services import invitation_create
+from api.keys import api_key_create
 from assessments.models import AssessmentKind, Certificate, CertificateSettings, QuestionPool
 from assessments.services import attempt_start
 from assessments.tests.factories import make_assessed_course
@@ -64,6 +65,7 @@ ADMIN_MODELS_TENANT = (
     "assessments/questionpool",
     "assessments/certificatesettings",
     "assessments/certificate",
+    "api/apikey",
 )
 ADMIN_MODELS_PUBLIC = ("tenants/tenant", "accounts/user")
 ADMIN_MODEL_ROUTES = (
@@ -85,7 +87,21 @@ ADMIN_SITE_ROUTES = (
     "r/<path:content_type_id>/<path:object_id>/",
 )
 
+
 # Every pattern of the tenant site. A new one must be added here (and given parameter values below).
+def _api_routes() -> set[str]:
+    """The REST API's routes, from its OpenAPI document (the list a new endpoint must join to
+    exist at all); schemathesis fuzzes their bodies and queries (api/tests/test_schema_fuzz.py)."""
+    from api.urls import api
+
+    doc = api.get_openapi_schema(path_prefix="/api/v1/")
+    routes = {re.sub(r"{(\w+)}", r"<\1>", path).removeprefix("/") for path in doc["paths"]}
+    # Besides the operations: the reference page, the document itself and ninja's root route.
+    return routes | {"api/v1/docs/", "api/v1/openapi.json", "api/v1/"}
+
+
+API_ROUTES = _api_routes()
+
 KNOWN_TENANT_ROUTES = (
     {
         "",
@@ -144,7 +160,7 @@ KNOWN_TENANT_ROUTES = (
         "admin/courses/course/<int:course_id>/lessons/<int:lesson_id>/move/",
         "admin/courses/course/<int:course_id>/lessons/<int:lesson_id>/undelete/",
         "admin/courses/course/<int:course_id>/revisions/<int:revision_id>/restore/",
-        "admin/^(?P<app_label>accounts|courses|enrollments|media_delivery|assessments)/$",
+        "admin/^(?P<app_label>accounts|courses|enrollments|media_delivery|assessments|api)/$",
         "admin/(?P<url>.*)$",
         "analytics/",
         "analytics/beacon/",
@@ -152,6 +168,7 @@ KNOWN_TENANT_ROUTES = (
     }
     | {f"admin/{r}" for r in ADMIN_SITE_ROUTES}
     | {f"admin/{m}/{r}" for m in ADMIN_MODELS_TENANT for r in ADMIN_MODEL_ROUTES}
+    | API_ROUTES
 )
 
 KNOWN_PUBLIC_ROUTES = (
@@ -177,7 +194,7 @@ JSON_ROUTES = {
     "media/uploads/<uuid:asset_id>/finish/",
     "media/uploads/<uuid:asset_id>/abort/",
     "analytics/beacon/",
-}
+} | {route for route in API_ROUTES if route not in ("api/v1/openapi.json", "api/v1/", "api/v1/docs/")}
 
 # Hostile path values by converter; the first value of each parameter is a real one (filled in later).
 HOSTILE_BY_CONVERTER = {
@@ -368,7 +385,10 @@ def acme_objects(tenant) -> dict:
                 "assessments/questionpool": QuestionPool.objects.create(course=course, title="Walk bank").pk,
                 "assessments/certificatesettings": CertificateSettings.objects.create(course=course).pk,
                 "assessments/certificate": certificate.pk,
+                "api/apikey": api_key_create(actor=admin, name="Walk key", scopes=["catalog:read"]).key.pk,
             },
+            "person_id": learner.pk,
+            "invitation_id": invitation.pk,
             "question_ids": [str(q.pk) for q in _quiz.questions.all()],
         }
     connection.set_schema_to_public()
@@ -384,6 +404,7 @@ def _valid_values(route: str, objects: dict) -> dict:
     values = {k: objects[k] for k in ("slug", "lesson_id", "attempt_id", "asset_id", "code", "name")}
     values |= {k: objects[k] for k in ("course_id", "module_id", "revision_id", "uidb64", "token")}
     values["content_type_id"] = objects["content_type_id"]
+    values |= {k: objects.get(k, 1) for k in ("person_id", "invitation_id")}
     values["lesson_id"] = objects["lesson_id"]
     if route.startswith("accounts/invitations/"):
         values["token"] = objects["invitation_token"]

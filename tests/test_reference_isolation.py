@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.admin_site import tenant_admin_site
 from accounts.models import AuditEntry, Invitation
+from api.models import ApiKey
 from assessments.models import (
     Assessment,
     Certificate,
@@ -46,7 +47,7 @@ SECRET = "BRAVO-SECRET"  # in every title, prompt and answer of course B
 ANSWER = "BRAVO-ANSWER"  # course B's correct answers
 
 # Models with no course: what they reference is the organization's (people, categories).
-TENANT_WIDE = {User, Invitation, AuditEntry, Category}
+TENANT_WIDE = {User, Invitation, AuditEntry, Category, ApiKey}
 # Registered models whose rows belong to a course; the walk opens course A's row of each.
 COURSE_MODELS = {
     Course,

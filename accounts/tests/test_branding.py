@@ -62,3 +62,23 @@ def test_instructors_and_learners_cannot_change_branding(tenant):
     assert response.status_code == 403
     tenant.refresh_from_db()
     assert tenant.display_name != "Hijacked"
+
+
+def test_branding_goes_through_its_service_audited_and_refuses_non_admins(tenant):
+    import pytest
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import AuditEntry
+    from accounts.services import AccountError, branding_update
+
+    with schema_context(tenant.schema_name):
+        admin = get_user_model().objects.get(email="admin@acme.test")
+        learner = get_user_model().objects.get(email="learner@acme.test")
+        row = Tenant.objects.get(pk=tenant.pk)
+        with pytest.raises(AccountError) as refused:
+            branding_update(actor=learner, tenant=row, display_name="Hijacked")
+        assert refused.value.status == 403
+        assert Tenant.objects.get(pk=tenant.pk).display_name != "Hijacked"
+        branding_update(actor=admin, tenant=row, display_name="Acme Audited")
+        entry = AuditEntry.objects.filter(action="tenant.branding_changed").latest("id")
+        assert entry.after == {"display_name": "Acme Audited"} and entry.actor_email == "admin@acme.test"

@@ -89,5 +89,6 @@ def test_problem_body_follows_rfc_9457():
         "title": "Invalid JSON body",
         "status": 400,
         "detail": "Nope.",
+        "code": "invalid",
         "error": "Nope.",
     }
