@@ -36,6 +36,10 @@ BODY = {
     "position": 1,
     "duration": 10,
     "watched": 5,
+    "filename": "taken.pdf",
+    "content_type": "application/pdf",
+    "size": 1000,
+    "text": "Taken",
 }
 # Operations that need no credentials (they answer only for this tenant's own data).
 PUBLIC = {("get", "/api/v1/certificates/{code}/verify")}
@@ -61,6 +65,8 @@ def _fill(path: str, objects: dict) -> list[str]:
         "person_id": objects["user"],
         "invitation_id": objects["invitation"],
         "code": objects.get("certificate_code"),
+        "asset_id": objects.get("asset_id"),
+        "revision_id": objects.get("revision"),
     }
     urls = []
     for slug in ("globex-secret-course", objects["own_course_slug"]):
@@ -102,7 +108,18 @@ def foreign_api(request, other_tenant):
 
 def test_every_api_operation_is_walked():
     sample = {
-        k: 1 for k in ("course", "module", "lesson", "attempt", "user", "invitation", "certificate_code")
+        k: 1
+        for k in (
+            "course",
+            "module",
+            "lesson",
+            "attempt",
+            "user",
+            "invitation",
+            "certificate_code",
+            "asset_id",
+            "revision",
+        )
     } | {"own_course_slug": "x"}
     unfilled = [f"{m.upper()} {p}" for m, p in _operations() if "{" in p and not _fill(p, sample)]
     assert unfilled == [], f"API operations the isolation walk cannot aim at another tenant: {unfilled}"
@@ -162,7 +179,8 @@ def test_every_api_operation_refuses_another_tenants_credentials(tenant, other_t
             "/api/v1/auth/token", HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_HOST=host_of(other_tenant)
         )
         key = answer.json()["access_token"]
-    sample = {"course": 1, "module": 1, "lesson": 1, "attempt": 1, "user": 1, "invitation": 1}
+    sample = {"course": 1, "module": 1, "lesson": 1, "attempt": 1, "user": 1, "invitation": 1, "revision": 1}
+    sample |= {"asset_id": "00000000-0000-0000-0000-000000000001"}
     sample |= {"certificate_code": "X", "own_course_slug": "x"}
     checked = 0
     for method, path in _operations():

@@ -115,3 +115,62 @@ def test_verify_is_public_and_unknown_codes_are_404(tenant):
 def test_my_certificates_needs_credentials(tenant):
     assert api_client(tenant).get("/api/v1/me/certificates").status_code == 401
     assert api_client(tenant, make_key(tenant, role="learner")).get("/api/v1/me/certificates").json() == []
+
+
+def test_an_assignment_is_uploaded_straight_to_storage_and_handed_in(tenant):
+    import urllib.request
+
+    from assessments.models import AssessmentKind
+    from enrollments.services import enrollment_create
+    from media_delivery.models import MediaAsset
+
+    def go():
+        course, lesson, _ = make_assessed_course(
+            slug="api-assignment", kind=AssessmentKind.ASSIGNMENT, text_lessons=0
+        )
+        enrollment_create(user=get_user_model().objects.get(email="learner@acme.test"), course=course)
+        return course, lesson
+
+    course, lesson = _in(tenant, go)
+    client = api_client(tenant, make_key(tenant, role="learner"))
+    base = f"/api/v1/courses/{course.slug}/lessons/{lesson.pk}"
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    ticket = client.post(
+        f"{base}/uploads",
+        {"filename": "essay.pdf", "content_type": "application/pdf", "size": len(pdf)},
+        content_type="application/json",
+    )
+    assert ticket.status_code == 201, ticket.content
+    ticket = ticket.json()
+    boundary = "----apitest"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in ticket["fields"].items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="essay.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n".encode()
+        + pdf
+        + b"\r\n"
+    )
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    request = urllib.request.Request(  # noqa: S310 - the test's own S3 server
+        ticket["url"], data=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - the test's own S3 server
+        assert answer.status in (200, 201, 204)
+    finished = client.post(f"{base}/uploads/{ticket['asset']}/finish")
+    assert finished.status_code == 200 and finished.json()["status"] == "ready", finished.content
+    handed = client.post(f"{base}/submission", {"asset": ticket["asset"]}, content_type="application/json")
+    assert handed.status_code == 201 and handed.json()["status"] == "submitted", handed.content
+    # Another learner's key cannot finish or hand in this upload.
+    other = api_client(tenant, make_key(tenant, role="instructor"))
+    assert other.post(f"{base}/uploads/{ticket['asset']}/finish").status_code in (403, 404)
+
+    def cleanup():
+        from django.core.files.storage import default_storage
+
+        for asset in MediaAsset.objects.filter(pk=ticket["asset"]):
+            default_storage.delete(asset.key.removeprefix(f"t/{tenant.uuid}/"))
+
+    _in(tenant, cleanup)

@@ -265,3 +265,21 @@ def test_course_staff_read_a_report_and_learners_get_404(tenant, admin_key):
         f"/api/v1/analytics/courses/{course.pk}?start=2026-05-01&end=2026-01-01"
     )
     assert bad.status_code == 400 and bad.json()["field"] == "start"
+
+
+def test_an_admin_lists_revisions_and_restores_one(tenant, admin_key):
+    course = _in(tenant, make_course, slug="api-revisions")
+    client = api_client(tenant, admin_key)
+    client.patch(
+        f"/api/v1/authoring/courses/{course.pk}", {"title": "Renamed"}, content_type="application/json"
+    )
+    client.post(
+        f"/api/v1/authoring/courses/{course.pk}/publish", {"summary": "v2"}, content_type="application/json"
+    )
+    revisions = client.get(f"/api/v1/authoring/courses/{course.pk}/revisions").json()
+    assert len(revisions) == 2 and revisions[0]["is_published"]
+    restored = client.post(f"/api/v1/authoring/courses/{course.pk}/revisions/{revisions[-1]['id']}/restore")
+    assert restored.status_code == 200, restored.content
+    assert restored.json()["title"] != "Renamed"
+    other = client.post(f"/api/v1/authoring/courses/{course.pk}/revisions/99999999/restore")
+    assert other.status_code == 404

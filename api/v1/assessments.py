@@ -6,6 +6,7 @@ while locked), attempts are the caller's own (`access_attempt`), and the service
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
 
@@ -18,7 +19,16 @@ from assessments.access import access_attempt, access_quiz
 from assessments.certificates import certificate_verify
 from assessments.models import AttemptStatus, Certificate
 from assessments.selectors import answers_visible, attempt_items, attempts_of
-from assessments.services import answers_save, attempt_start, attempt_submit, attempts_left
+from assessments.services import (
+    answers_save,
+    assignment_submit,
+    assignment_upload_finish,
+    assignment_upload_get,
+    assignment_upload_start,
+    attempt_start,
+    attempt_submit,
+    attempts_left,
+)
 from core.errors import Conflict, DomainError, InvalidRequest, NotFound
 from courses.selectors import course_get_published
 
@@ -89,6 +99,37 @@ class AnswersRefused(Problem):
 
     saved_ids: list[int] | None = None
     answer_errors: dict[str, str] | None = None
+
+
+class UploadIn(Schema):
+    filename: str
+    content_type: str
+    size: int
+
+
+class UploadTicket(Schema):
+    """Where to send the file: a presigned POST (`url`, `fields`) straight to storage."""
+
+    asset: str
+    method: str
+    max_bytes: int
+    url: str | None = None
+    fields: dict[str, str] | None = None
+    part_size: int | None = None
+    part_count: int | None = None
+
+
+class UploadOut(Schema):
+    asset: str
+    status: str
+    reason: str
+    size: int | None
+    filename: str
+
+
+class SubmissionIn(Schema):
+    text: str = ""
+    asset: str | None = None
 
 
 class CertificateOut(Schema):
@@ -258,3 +299,80 @@ def certificate_check(request: HttpRequest, code: str):
         "issued_at": certificate.issued_at,
         "revoked_at": certificate.revoked_at,
     }
+
+
+# --- assignments: upload a file straight to storage, then hand in ----------------------------
+
+
+def _assignment(request, slug: str, lesson_id: int):
+    quiz = access_quiz(user=request.user, course_slug=slug, lesson_id=lesson_id, need_assessment=True)
+    if not quiz.assessment.is_assignment:
+        raise NotFound("This lesson has no assignment.")
+    return quiz.course, quiz.assessment
+
+
+def _upload(asset) -> dict:
+    return {
+        "asset": str(asset.pk),
+        "status": asset.status,
+        "reason": asset.reason,
+        "size": asset.size,
+        "filename": asset.filename,
+    }
+
+
+@router.post(
+    "/courses/{slug}/lessons/{lesson_id}/uploads",
+    response={201: UploadTicket, **PROBLEMS},
+    summary="Start an assignment upload",
+)
+def assignment_upload_begin(request: HttpRequest, slug: str, lesson_id: int, body: UploadIn):
+    """A presigned POST for one file of this assignment: send the file to `url` with `fields`,
+    then call `finish`. The server picks the storage key; size and type are checked twice."""
+    need(request, "assessments:write")
+    course, assessment = _assignment(request, slug, lesson_id)
+    ticket = assignment_upload_start(
+        user=request.user,
+        course=course,
+        assessment=assessment,
+        filename=body.filename[:255],
+        content_type=body.content_type[:100],
+        size=body.size,
+    )
+    return Status(201, ticket.as_json() | {"max_bytes": assessment.max_file_bytes})
+
+
+@router.post(
+    "/courses/{slug}/lessons/{lesson_id}/uploads/{asset_id}/finish",
+    response={200: UploadOut, **PROBLEMS, 422: UploadOut},
+    summary="Finish an upload",
+)
+def assignment_upload_done(request: HttpRequest, slug: str, lesson_id: int, asset_id: uuid.UUID):
+    """Verify the file that arrived in storage: `ready`, or 422 `rejected` with the reason."""
+    need(request, "assessments:write")
+    _, assessment = _assignment(request, slug, lesson_id)
+    asset = assignment_upload_get(user=request.user, assessment=assessment, asset_id=asset_id)
+    asset = assignment_upload_finish(user=request.user, asset=asset)
+    out = _upload(asset)
+    return Status(422, out) if asset.status == "rejected" else out
+
+
+@router.post(
+    "/courses/{slug}/lessons/{lesson_id}/submission",
+    response={201: AttemptSummary, **PROBLEMS},
+    summary="Hand in an assignment",
+)
+def assignment_hand_in(request: HttpRequest, slug: str, lesson_id: int, body: SubmissionIn):
+    """Hand in text and/or a finished upload; it waits for a grader (status `submitted`)."""
+    need(request, "assessments:write")
+    course, assessment = _assignment(request, slug, lesson_id)
+    asset_id = None
+    if body.asset:
+        try:
+            asset_id = uuid.UUID(body.asset)
+        except ValueError:
+            raise InvalidRequest("asset is the id an upload returned.", field="asset") from None
+    attempt = assignment_submit(
+        user=request.user, course=course, assessment=assessment, text=body.text[:100_000], asset_id=asset_id
+    )
+    return Status(201, _summary(attempt))

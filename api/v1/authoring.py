@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
 from core.errors import InvalidRequest, NotFound
-from courses.models import Category, Course, Lesson, LessonKind, Module
+from courses.models import Category, Course, CourseRevision, Lesson, LessonKind, Module
 from courses.permissions import courses_visible_to_staff
 from courses.services import (
     course_archive,
@@ -34,6 +34,7 @@ from courses.services import (
     module_reorder,
     module_restore,
     module_update,
+    revision_restore,
 )
 from enrollments.access import access_course_as_staff
 
@@ -316,6 +317,53 @@ def draft_publish(request: HttpRequest, course_id: int, body: PublishIn):
             "created_at": revision.created_at,
         },
     )
+
+
+class RevisionItem(Schema):
+    id: int
+    summary: str
+    created_at: datetime
+    is_published: bool
+
+
+@router.get(
+    "/authoring/courses/{course_id}/revisions",
+    response={200: list[RevisionItem], **PROBLEMS},
+    summary="History",
+)
+def revision_list(request: HttpRequest, course_id: int):
+    """Every published revision of the course, newest first; the one learners see is marked."""
+    need(request, "authoring:read")
+    course = _staff_course(request, course_id, "view")
+    revisions = (
+        CourseRevision.objects.filter(course=course).order_by("-id").only("id", "summary", "created_at")
+    )
+    return [
+        {
+            "id": r.pk,
+            "summary": r.summary,
+            "created_at": r.created_at,
+            "is_published": r.pk == course.published_revision_id,
+        }
+        for r in revisions
+    ]
+
+
+@router.post(
+    "/authoring/courses/{course_id}/revisions/{revision_id}/restore",
+    response={200: CourseDraft, **PROBLEMS},
+    summary="Restore a revision",
+)
+def revision_bring_back(request: HttpRequest, course_id: int, revision_id: int):
+    """Bring the draft back to an earlier revision and publish it as a new one (admins)."""
+    need(request, "authoring:write")
+    course = _staff_course(request, course_id)
+    revision = CourseRevision.objects.filter(pk=revision_id, course=course).first()
+    if revision is None:
+        raise NotFound("No such revision of this course.")
+    revision_restore(actor=request.user, revision=revision)
+    course.refresh_from_db()
+    return _course(course, outline=True)
 
 
 @router.post("/authoring/courses/{course_id}/archive", response={200: CourseDraft, **PROBLEMS})
