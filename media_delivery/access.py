@@ -73,6 +73,17 @@ def access_upload(*, user, asset_id) -> MediaAsset:
     return asset
 
 
+def may_attach(*, user, asset: MediaAsset, lesson: Lesson | None) -> bool:
+    """May `user` move `asset` onto `lesson` (or off every lesson, for None)? Its uploader or an
+    admin, who may also change the course of the lesson it leaves and of the one it joins."""
+    if not user.is_authenticated or not _may_manage(user, asset.owner_id):
+        return False
+    courses = [lesson.module.course] if lesson is not None else []
+    if asset.lesson_id is not None:
+        courses.append(Lesson.objects.select_related("module__course").get(pk=asset.lesson_id).module.course)
+    return all(editing_decision(user, course) for course in courses)
+
+
 def may_upload(user) -> bool:
     """Instructors, the organization's admins and operators upload media."""
     return may_use_admin(user) or bool(user.is_authenticated and user.is_active and user.is_superuser)

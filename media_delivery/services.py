@@ -32,6 +32,7 @@ from pathlib import PurePosixPath
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.audit import audit_record
 from core.celery import enqueue_on_commit
 from core.errors import DomainError
 from core.uploads import MB, content_disposition, served_type_of_bytes
@@ -39,6 +40,7 @@ from courses.models import Lesson
 from tenants.context import storage_prefix
 
 from . import storage
+from .access import may_attach
 from .models import AssetKind, AssetStatus, MediaAsset, TranscodeStatus
 
 GB = 1024 * MB
@@ -389,9 +391,22 @@ def asset_adopt(
     return asset
 
 
+@transaction.atomic
 def asset_attach(*, actor, asset: MediaAsset, lesson: Lesson | None) -> MediaAsset:
+    """Move an asset onto a lesson (or off it); refused, changing nothing, unless `actor` may
+    manage the asset and change both lessons' courses (`access.may_attach`)."""
+    if not may_attach(user=actor, asset=asset, lesson=lesson):
+        raise UploadRefused("You may not attach this file to that lesson.", code="forbidden", status=403)
+    before = asset.lesson_id
     asset.lesson = lesson
     asset.save(update_fields=["lesson", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="media.attached",
+        target=asset,
+        before={"lesson": before},
+        after={"lesson": asset.lesson_id},
+    )
     return asset
 
 
