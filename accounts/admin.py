@@ -5,7 +5,14 @@ from .admin_site import tenant_admin_site
 from .forms import InvitationAdminForm, UserAdminForm
 from .models import AuditEntry, Invitation, User
 from .permissions import is_tenant_admin
-from .services import AccountError, invitation_create, invitation_revoke, user_set_active, user_set_role
+from .services import (
+    AccountError,
+    invitation_create,
+    invitation_revoke,
+    user_set_active,
+    user_set_role,
+    user_update_profile,
+)
 
 
 @admin.register(User, site=tenant_admin_site)
@@ -36,8 +43,7 @@ class UserAdmin(admin.ModelAdmin):
                 if "is_active" in form.changed_data:
                     user_set_active(actor=request.user, user=original, active=obj.is_active)
                 if "full_name" in form.changed_data:
-                    original.full_name = obj.full_name
-                    original.save(update_fields=["full_name", "updated_at"])
+                    user_update_profile(actor=request.user, user=original, full_name=obj.full_name)
         except AccountError as exc:
             self.message_user(request, str(exc), messages.ERROR)
 

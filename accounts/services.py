@@ -60,6 +60,31 @@ def user_set_role(*, actor: User, user: User, role: str) -> User:
 
 
 @transaction.atomic
+def user_update_profile(*, actor: User, user: User, full_name: str) -> User:
+    """A person's name, changed by themselves or an admin; audited."""
+    if actor.pk != user.pk and not is_tenant_admin(actor):
+        raise AccountError(
+            "Only the person or an admin can change their name.", status=403, code="not_tenant_admin"
+        )
+    full_name = (full_name or "").strip()
+    if len(full_name) > User._meta.get_field("full_name").max_length:
+        raise AccountError("A name has at most 150 characters.", field="full_name")
+    before = user.full_name
+    if before == full_name:
+        return user
+    user.full_name = full_name
+    user.save(update_fields=["full_name", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="user.renamed",
+        target=user,
+        before={"full_name": before},
+        after={"full_name": full_name},
+    )
+    return user
+
+
+@transaction.atomic
 def user_set_active(*, actor: User, user: User, active: bool) -> User:
     if not is_tenant_admin(actor):
         raise AccountError("Only a tenant admin can deactivate people.", status=403, code="not_tenant_admin")

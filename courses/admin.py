@@ -40,10 +40,14 @@ from .permissions import (
     teaching_staff,
 )
 from .services import (
+    CATEGORY_FIELDS,
     COURSE_FIELDS,
     LESSON_FIELDS,
     MODULE_FIELDS,
     CourseError,
+    category_create,
+    category_delete,
+    category_update,
     course_create,
     course_delete,
     course_restore,
@@ -260,7 +264,7 @@ class TrashFilter(admin.SimpleListFilter):
 
 
 @admin.register(Category, site=tenant_admin_site)
-class CategoryAdmin(NotFoundMixin, SoftDeleteMixin, admin.ModelAdmin):
+class CategoryAdmin(NotFoundMixin, ServiceRefusalMixin, SoftDeleteMixin, admin.ModelAdmin):
     form = CategoryAdminForm
     list_display = ("__str__", "parent", "position", "slug")
     search_fields = ("name", "slug")
@@ -270,11 +274,18 @@ class CategoryAdmin(NotFoundMixin, SoftDeleteMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).alive().select_related("parent")
 
-    def delete_model(self, request, obj):
+    def save_model(self, request, obj, form, change):
+        if change:
+            fields = _form_values(obj, form, CATEGORY_FIELDS, changed_only=True)
+            _through_service(category_update, actor=request.user, category=obj, **fields)
+            return
+        fields = _form_values(obj, form, CATEGORY_FIELDS, changed_only=False)
+        fields.pop("name", None)
+        _adopt(obj, _through_service(category_create, actor=request.user, name=obj.name, **fields))
+
+    def trash(self, request, obj) -> None:
         # Subcategories go with their parent; courses in them simply lose the category filter.
-        for child in obj.children.alive():
-            child.soft_delete()
-        obj.soft_delete()
+        _through_service(category_delete, actor=request.user, category=obj)
 
 
 class CourseStaffInline(admin.TabularInline):

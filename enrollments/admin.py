@@ -10,17 +10,20 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404
-from django.utils import timezone
 
 from accounts.admin_site import tenant_admin_site
-from accounts.audit import audit_record
 from courses.forms import PersonChoiceField
 from courses.permissions import courses_for_staff
 
 from .models import Enrollment, EnrollmentStatus
-from .services import SETTABLE_STATUSES, EnrollmentError, enrollment_decide, enrollment_set_access
+from .services import (
+    SETTABLE_STATUSES,
+    EnrollmentError,
+    enrollment_add,
+    enrollment_decide,
+    enrollment_set_access,
+)
 
 
 class EnrollmentAddForm(forms.ModelForm):
@@ -57,27 +60,14 @@ class EnrollmentAddForm(forms.ModelForm):
             super().validate_unique()
 
     def save_enrollment(self, *, actor) -> Enrollment:
-        course = self.cleaned_data["course"]
-        if not courses_for_staff(actor).alive().filter(pk=course.pk).exists():
-            # The course choices list only these; this is the write's own check (ADR 0065).
-            raise PermissionDenied("Only the course's staff can enroll people in it.")
-        now = timezone.now()
-        with transaction.atomic():
-            enrollment = Enrollment.objects.create(
-                user=self.cleaned_data["user"],
-                course=self.cleaned_data["course"],
-                status=EnrollmentStatus.ACTIVE,
-                enrolled_at=now,
-                decided_by=actor,
-                last_activity_at=now,
+        try:
+            return enrollment_add(
+                actor=actor, user=self.cleaned_data["user"], course=self.cleaned_data["course"]
             )
-            audit_record(
-                actor=actor,
-                action="enrollment.added_by_staff",
-                target=enrollment,
-                after={"status": EnrollmentStatus.ACTIVE},
-            )
-            return enrollment
+        except EnrollmentError as exc:
+            if exc.status == 403:
+                raise PermissionDenied(exc.message) from exc
+            raise
 
 
 class EnrollmentAccessForm(forms.ModelForm):

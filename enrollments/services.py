@@ -14,6 +14,7 @@ from accounts.audit import audit_record
 from analytics.ingest import track
 from core.errors import DomainError
 from courses.models import SELF_COMPLETED_KINDS, Course, LessonKind
+from courses.permissions import courses_for_staff
 from courses.selectors import Outline, outline_for
 
 from .access import access_lesson_in, enrollment_decision
@@ -52,6 +53,40 @@ def enrollment_create(*, user, course: Course) -> Enrollment:
     audit_record(actor=user, action=action, target=enrollment, after={"status": status})
     if status == EnrollmentStatus.ACTIVE:
         _track_after_commit("enrollment.created", user.pk, course_id=course.pk)
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_add(*, actor, user, course: Course) -> Enrollment:
+    """Course staff (or an admin) enroll a person directly: active at once, whatever the policy."""
+    if not courses_for_staff(actor).alive().filter(pk=course.pk).exists():
+        raise EnrollmentError(
+            "Only the course's staff can enroll people in it.", status=403, code="not_course_staff"
+        )
+    existing = Enrollment.objects.select_for_update().filter(user=user, course=course).first()
+    if existing is not None:
+        raise EnrollmentError(
+            f"{user} already has an enrollment here ({existing.get_status_display()}).",
+            field="user",
+            status=409,
+            code="already_enrolled",
+        )
+    now = timezone.now()
+    enrollment = Enrollment.objects.create(
+        user=user,
+        course=course,
+        status=EnrollmentStatus.ACTIVE,
+        enrolled_at=now,
+        decided_by=actor,
+        last_activity_at=now,
+    )
+    audit_record(
+        actor=actor,
+        action="enrollment.added_by_staff",
+        target=enrollment,
+        after={"status": EnrollmentStatus.ACTIVE},
+    )
+    _track_after_commit("enrollment.created", user.pk, course_id=course.pk)
     return enrollment
 
 

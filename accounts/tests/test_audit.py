@@ -57,3 +57,22 @@ def test_only_tenant_admins_read_the_audit_log_and_only_their_own_tenants(tenant
     assert response.status_code == 403
     with schema_context(tenant.schema_name):
         assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_a_name_changed_in_the_admin_is_audited(tenant):
+    from django_tenants.utils import schema_context
+
+    from accounts.models import AuditEntry, User
+    from tests.fixtures import client_for
+
+    with schema_context(tenant.schema_name):
+        learner = User.objects.get(email="learner@acme.test")
+    client = client_for(tenant, as_role="admin")
+    response = client.post(
+        f"/admin/accounts/user/{learner.pk}/change/",
+        {"full_name": "Renamed Learner", "role": learner.role, "is_active": "on"},
+    )
+    assert response.status_code == 302
+    with schema_context(tenant.schema_name):
+        entry = AuditEntry.objects.filter(action="user.renamed").latest("id")
+        assert entry.after == {"full_name": "Renamed Learner"}

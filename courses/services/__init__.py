@@ -5,6 +5,7 @@ Keyword-only, atomic, checked against `courses.permissions`, audited with before
 authoring rows itself. Import from here: `from courses.services import course_create`.
 """
 
+from .categories import CATEGORY_FIELDS, category_create, category_delete, category_restore, category_update
 from .common import CourseError, _require_admin, _require_editor, next_position
 from .curriculum import (
     LESSON_FIELDS,
@@ -46,6 +47,7 @@ from .publishing import course_publish, course_publish_problems, revision_restor
 from .staff import course_staff_problems, course_staff_set
 
 __all__ = [
+    "CATEGORY_FIELDS",
     "COURSE_FIELDS",
     "LESSON_FIELDS",
     "MODULE_FIELDS",
@@ -53,6 +55,10 @@ __all__ = [
     "CourseError",
     "_require_admin",
     "_require_editor",
+    "category_create",
+    "category_delete",
+    "category_restore",
+    "category_update",
     "course_archive",
     "course_create",
     "course_delete",
