@@ -344,17 +344,16 @@ def assignment_upload_begin(request: HttpRequest, slug: str, lesson_id: int, bod
 
 @router.post(
     "/courses/{slug}/lessons/{lesson_id}/uploads/{asset_id}/finish",
-    response={200: UploadOut, **PROBLEMS, 422: UploadOut},
+    response={200: UploadOut, **PROBLEMS},
     summary="Finish an upload",
 )
 def assignment_upload_done(request: HttpRequest, slug: str, lesson_id: int, asset_id: uuid.UUID):
-    """Verify the file that arrived in storage: `ready`, or 422 `rejected` with the reason."""
+    """Verify the file that arrived in storage: status `ready`, or `rejected` with the reason."""
     need(request, "assessments:write")
     _, assessment = _assignment(request, slug, lesson_id)
     asset = assignment_upload_get(user=request.user, assessment=assessment, asset_id=asset_id)
     asset = assignment_upload_finish(user=request.user, asset=asset)
-    out = _upload(asset)
-    return Status(422, out) if asset.status == "rejected" else out
+    return _upload(asset)
 
 
 @router.post(
