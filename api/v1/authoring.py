@@ -433,13 +433,17 @@ def module_bring_back(request: HttpRequest, module_id: int):
 # --- lessons ------------------------------------------------------------------------------
 
 
+def _check_kind(fields: dict) -> None:
+    if "kind" in fields and fields["kind"] not in LessonKind.values:
+        raise InvalidRequest(f"kind is one of {', '.join(LessonKind.values)}.", field="kind")
+
+
 @router.post("/authoring/modules/{module_id}/lessons", response={201: LessonDraft, **PROBLEMS})
 def lesson_add(request: HttpRequest, module_id: int, body: LessonIn):
     need(request, "authoring:write")
     module = _module_of(request, module_id)
     fields = body.model_dump(exclude_unset=True)
-    if fields.get("kind", LessonKind.TEXT) not in LessonKind.values:
-        raise InvalidRequest(f"kind is one of {', '.join(LessonKind.values)}.", field="kind")
+    _check_kind(fields)
     lesson = lesson_create(actor=request.user, module=module, title=fields.pop("title"), **fields)
     return Status(201, _lesson(lesson))
 
@@ -457,8 +461,7 @@ def lesson_edit(request: HttpRequest, lesson_id: int, body: LessonPatch):
     need(request, "authoring:write")
     lesson = _lesson_of(request, lesson_id)
     fields = body.model_dump(exclude_unset=True)
-    if "kind" in fields and fields["kind"] not in LessonKind.values:
-        raise InvalidRequest(f"kind is one of {', '.join(LessonKind.values)}.", field="kind")
+    _check_kind(fields)
     if "module_id" in fields:
         target = Module.objects.filter(pk=fields.pop("module_id"), course_id=lesson.module.course_id).first()
         if target is None:
