@@ -7,7 +7,9 @@ from .permissions import is_instructor, is_tenant_admin
 
 # Apps whose models a tenant admin manages in the tenant admin. Instructors get the
 # authoring permissions listed in INSTRUCTOR_PERMISSIONS (filled in by the course app).
-TENANT_ADMIN_APPS = frozenset({"accounts", "courses", "enrollments", "analytics", "media_delivery", "api"})
+TENANT_ADMIN_APPS = frozenset(
+    {"accounts", "courses", "enrollments", "analytics", "media_delivery", "api", "webhooks"}
+)
 # Named as strings: `accounts` imports nothing above it. Which courses an instructor may
 # edit is narrowed further to the courses they teach (courses.selectors.courses_for_staff).
 INSTRUCTOR_PERMISSIONS: frozenset[str] = frozenset(

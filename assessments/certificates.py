@@ -15,9 +15,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from accounts.events import person_data
 from accounts.permissions import is_tenant_admin
 from core.celery import enqueue_on_commit
 from core.errors import DomainError
+from core.events import emit
+from courses.events import course_data
 from courses.selectors import outline_for
 from enrollments.models import Enrollment, EnrollmentStatus
 from tenants.context import require_tenant, tenant_url
@@ -120,7 +123,28 @@ def _issue(*, enrollment: Enrollment) -> Certificate:
         certificate_id=certificate.pk,
         user_id=user.pk,
     )
+    emit("certificate.issued", data=lambda: _certificate_data(certificate))
     return certificate
+
+
+def certificate_verify_url(certificate: Certificate, *, tenant=None) -> str:
+    """The public page that confirms the certificate (printed on it, sent in events)."""
+    return tenant_url(tenant or require_tenant(), f"/certificates/verify/{certificate.code}/")
+
+
+def _certificate_data(certificate: Certificate) -> dict:
+    return {
+        "certificate_id": certificate.pk,
+        "code": certificate.code,
+        "verify_url": certificate_verify_url(certificate),
+        "learner_name": certificate.learner_name,
+        "course_title": certificate.course_title,
+        "issued_at": certificate.issued_at.isoformat(),
+        "revoked_at": certificate.revoked_at.isoformat() if certificate.revoked_at else None,
+        "revoked_reason": certificate.revoked_reason,
+        "course": course_data(certificate.course),
+        "user": person_data(certificate.user),
+    }
 
 
 @transaction.atomic
@@ -142,6 +166,7 @@ def certificate_revoke(*, actor, certificate: Certificate, reason: str = "") -> 
         before={"revoked_at": None, "reason": ""},
         after={"revoked_at": certificate.revoked_at.isoformat(), "reason": certificate.revoked_reason},
     )
+    emit("certificate.revoked", data=lambda: _certificate_data(certificate))
     return certificate
 
 
@@ -162,6 +187,7 @@ def certificate_reissue(*, actor, certificate: Certificate) -> Certificate:
         certificate.revoked_at = timezone.now()
         certificate.revoked_reason = "Re-issued"
         certificate.save(update_fields=["revoked_at", "revoked_reason"])
+        emit("certificate.revoked", data=lambda: _certificate_data(certificate))
     elif Certificate.objects.filter(
         user_id=certificate.user_id, course_id=certificate.course_id, revoked_at__isnull=True
     ).exists():
@@ -237,7 +263,7 @@ def certificate_pdf(certificate: Certificate) -> bytes:
     issued = timezone.localtime(certificate.issued_at)
     pdf.drawCentredString(width / 2, height - 362, f"Issued on {issued.day} {issued:%B %Y}")
     pdf.setFont("Helvetica", 10)
-    verify_url = tenant_url(tenant, f"/certificates/verify/{certificate.code}/")
+    verify_url = certificate_verify_url(certificate, tenant=tenant)
     pdf.drawString(60, 60, f"Verification code: {certificate.code}")
     pdf.drawString(60, 46, f"Check it at {verify_url}")
     signer = (

@@ -18,9 +18,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from accounts.events import person_data
 from accounts.tasks import email_send_task
 from core.celery import enqueue_on_commit
 from core.errors import DomainError
+from core.events import emit
+from courses.events import course_data
 from courses.models import Course, Lesson
 from enrollments.access import editing_decision, grading_decision
 from enrollments.services import lesson_complete_graded
@@ -507,6 +510,24 @@ def _settle(
         passed=attempt.passed,
         questions=outcomes,
     )
+    emit("quiz.graded", data=lambda: _graded_data(attempt, course))
+
+
+def _graded_data(attempt: Attempt, course: Course) -> dict:
+    assessment = attempt.assessment
+    return {
+        "attempt_id": attempt.pk,
+        "attempt_number": attempt.number,
+        "assessment": {"id": assessment.pk, "title": assessment.lesson.title, "kind": assessment.kind},
+        "lesson_id": assessment.lesson_id,
+        "score": float(attempt.score),
+        "max_score": float(attempt.max_score),
+        "passed": attempt.passed,
+        "graded_at": attempt.graded_at.isoformat(),
+        "graded_by": person_data(attempt.graded_by) if attempt.graded_by_id else None,
+        "course": course_data(course),
+        "user": person_data(attempt.user),
+    }
 
 
 # --- Assignments ----------------------------------------------------------------------------

@@ -11,8 +11,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from accounts.events import person_data
 from analytics.ingest import track
 from core.errors import DomainError
+from core.events import emit
+from courses.events import course_data
 from courses.models import SELF_COMPLETED_KINDS, Course, LessonKind
 from courses.permissions import courses_for_staff
 from courses.selectors import Outline, outline_for
@@ -53,6 +56,7 @@ def enrollment_create(*, user, course: Course) -> Enrollment:
     audit_record(actor=user, action=action, target=enrollment, after={"status": status})
     if status == EnrollmentStatus.ACTIVE:
         _track_after_commit("enrollment.created", user.pk, course_id=course.pk)
+        _announce("enrollment.created", enrollment, source="self")
     return enrollment
 
 
@@ -87,6 +91,7 @@ def enrollment_add(*, actor, user, course: Course) -> Enrollment:
         after={"status": EnrollmentStatus.ACTIVE},
     )
     _track_after_commit("enrollment.created", user.pk, course_id=course.pk)
+    _announce("enrollment.created", enrollment, source="staff")
     return enrollment
 
 
@@ -111,6 +116,8 @@ def enrollment_decide(*, actor, enrollment: Enrollment, approve: bool) -> Enroll
         before={"status": EnrollmentStatus.PENDING},
         after={"status": enrollment.status},
     )
+    if approve:
+        _announce("enrollment.created", enrollment, source="approved")
     return enrollment
 
 
@@ -126,6 +133,7 @@ def _recompute(enrollment: Enrollment, outline: Outline) -> None:
         enrollment.status = EnrollmentStatus.COMPLETED
         enrollment.completed_at = timezone.now()
         _track_after_commit("enrollment.completed", enrollment.user_id, course_id=enrollment.course_id)
+        _announce("enrollment.completed", enrollment)
 
 
 def _completed(user, course: Course) -> set[int]:
@@ -246,7 +254,8 @@ def lesson_complete_graded(*, user, course: Course, lesson_id: int) -> LessonPro
 
 
 def _mark_completed(progress: LessonProgress) -> None:
-    if progress.status != ProgressStatus.COMPLETED:
+    newly = progress.status != ProgressStatus.COMPLETED
+    if newly:
         progress.status = ProgressStatus.COMPLETED
         progress.completed_at = timezone.now()
         _track_after_commit(
@@ -254,6 +263,8 @@ def _mark_completed(progress: LessonProgress) -> None:
         )
     progress.percent = 100
     progress.save()
+    if newly:
+        emit("lesson.completed", data=lambda: _lesson_completed_data(progress))
 
 
 def video_duration_source_set(source: Callable[[dict], float | None]) -> None:
@@ -392,6 +403,33 @@ def enrollment_set_access(
 def _track_after_commit(event_type: str, user_id: int, **payload) -> None:
     """A learner event for analytics, sent only if the transaction commits (never raises)."""
     transaction.on_commit(lambda: track(event_type, user_id=user_id, payload=payload))
+
+
+def _enrollment_data(enrollment: Enrollment, **extra) -> dict:
+    return {
+        "enrollment_id": enrollment.pk,
+        "status": enrollment.status,
+        "enrolled_at": _iso(enrollment.enrolled_at),
+        "completed_at": _iso(enrollment.completed_at),
+        "course": course_data(enrollment.course),
+        "user": person_data(enrollment.user),
+        **extra,
+    }
+
+
+def _announce(event_type: str, enrollment: Enrollment, **extra) -> None:
+    """A domain event about an enrollment (webhooks), described only if someone listens."""
+    emit(event_type, data=lambda: _enrollment_data(enrollment, **extra))
+
+
+def _lesson_completed_data(progress: LessonProgress) -> dict:
+    lesson = progress.lesson
+    return {
+        "lesson": {"id": lesson.pk, "title": lesson.title, "kind": lesson.kind},
+        "completed_at": _iso(progress.completed_at),
+        "course": course_data(progress.course),
+        "user": person_data(progress.user),
+    }
 
 
 def _iso(moment) -> str | None:

@@ -104,6 +104,8 @@ TENANT_APPS = [
     "assessments",
     # The REST API (/api/v1/): API keys and the Idempotency-Key ledger live in each tenant.
     "api",
+    # Webhook endpoints, their outbox and delivery log (ADR 0160).
+    "webhooks",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -282,7 +284,16 @@ CELERY_TASK_EAGER_PROPAGATES = TESTING
 
 # Learner events (analytics, ADR 0020/0021): the consumer and the outbox replay run on the
 # `analytics` queue, sent by beat with no tenant (they are cross-tenant by design).
-CELERY_TASK_ROUTES = {"analytics.*": {"queue": "analytics"}}
+CELERY_TASK_ROUTES = {"analytics.*": {"queue": "analytics"}, "webhooks.*": {"queue": "webhooks"}}
+# A broker that is down must not hold a request: publishing gives up after one quick retry
+# (kombu otherwise retries for seconds), and the outboxes (analytics, webhooks) keep the work.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+    "socket_connect_timeout": 2,
+}
 CELERY_BEAT_SCHEDULE = {
     "analytics-consume": {"task": "analytics.consume", "schedule": 5.0, "options": {"expires": 5}},
     "analytics-outbox-replay": {
@@ -291,7 +302,20 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 60},
     },
     "analytics-processed-prune": {"task": "analytics.processed_prune", "schedule": 6 * 3600.0},
+    # Webhook retries and outbox replay: one query finds the tenants with due deliveries.
+    "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 5.0, "options": {"expires": 5}},
 }
+
+# --- Webhooks (ADR 0160) -------------------------------------------------------------
+# Receivers on private, loopback or link-local addresses (and plain http) are refused unless
+# this is on: on in development and tests (receivers run on this machine), off in production.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=DEBUG or TESTING)
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+# An endpoint is disabled (and the tenant's admins e-mailed) after this many messages in a
+# row were given up on, each after about 24 hours of retries.
+WEBHOOKS_DISABLE_AFTER = env.int("WEBHOOKS_DISABLE_AFTER", default=3)
+# Seconds the after-commit fast path has before the sweep sends a pending delivery itself.
+WEBHOOKS_SWEEP_GRACE_SECONDS = env.int("WEBHOOKS_SWEEP_GRACE_SECONDS", default=30)
 ANALYTICS_REDIS_URL = env.str("ANALYTICS_REDIS_URL", default=REDIS_URL)
 ANALYTICS_REDIS_CLUSTER = env.bool(
     "ANALYTICS_REDIS_CLUSTER", default=REDIS_CLUSTER and "ANALYTICS_REDIS_URL" not in env.ENVIRON

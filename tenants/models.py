@@ -110,3 +110,23 @@ class TemplateSchemaDDL(models.Model):
 
     def __str__(self) -> str:
         return f"template DDL {self.fingerprint[:12]}"
+
+
+class TenantDue(models.Model):
+    """ "Tenant X has work on queue Q due at T": one row per tenant and queue, in public.
+
+    Written in the tenant's own transaction (tenants.due.mark_due) next to the work it
+    announces, so a sweep finds every tenant with due work in one query instead of visiting
+    2,000 schemas. The sweep deletes the row once the tenant has nothing left on the queue.
+    """
+
+    schema_name = models.CharField(max_length=63)
+    queue = models.CharField(max_length=40)
+    due_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["schema_name", "queue"], name="tenants_due_once")]
+        indexes = [models.Index(fields=["queue", "due_at"], name="tenants_due_queue_at")]
+
+    def __str__(self) -> str:
+        return f"{self.schema_name}:{self.queue} at {self.due_at:%Y-%m-%d %H:%M:%S}"

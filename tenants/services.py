@@ -19,6 +19,7 @@ from django_tenants.utils import get_public_schema_name, schema_context, schema_
 from core.errors import DomainError
 
 from .cache import cache_purge_schema
+from .due import forget_schema
 from .migration_state import schema_state_copy, schema_state_forget
 from .models import Domain, Plan, Tenant
 from .schema_ddl import TemplateSchemaUnsupported, schema_create_from_template
@@ -185,6 +186,7 @@ def tenant_delete(*, tenant: Tenant, confirm: str) -> None:
     tenant.delete(force_drop=True)
     # A record of the dropped schema would list it among failures, or pass for a new namesake's.
     schema_state_forget(schema_names=[schema])
+    forget_schema(schema)
     transaction.on_commit(lambda: cache_purge_schema(schema))
 
 

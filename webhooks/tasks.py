@@ -1,0 +1,67 @@
+"""Celery tasks of webhooks: send deliveries (in a tenant) and sweep for due ones (ADR 0160)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from core.celery import app, tenant_task
+from tenants import due
+
+from .models import WebhookDelivery
+
+log = logging.getLogger(__name__)
+
+SWEEP_BATCH = 200  # deliveries per deliver task sent by a sweep
+SWEEP_MAX = 5000  # deliveries one sweep of one tenant hands out (the next sweep takes the rest)
+
+
+@tenant_task(name="webhooks.deliver", ignore_result=True)
+def deliver_task(*, delivery_ids: list[int]) -> int:
+    from .delivery import deliver
+
+    return deliver(delivery_ids)
+
+
+def sweep_tenant() -> int:
+    """Hand this tenant's due deliveries to Celery and move its due mark; how many went."""
+    from .outbox import PENDING, QUEUE, dispatch, sweep_grace
+
+    now = timezone.now()
+    with transaction.atomic():
+        due.lock(QUEUE)
+        waiting = WebhookDelivery.objects.filter(status__in=PENDING, endpoint__is_active=True)
+        ready = list(
+            waiting.filter(next_attempt_at__lte=now)
+            .exclude(claimed_until__gt=now)
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:SWEEP_MAX]
+        )
+        later = waiting.filter(next_attempt_at__gt=now).aggregate(at=Min("next_attempt_at"))["at"]
+        held = waiting.filter(claimed_until__gt=now).aggregate(at=Min("claimed_until"))["at"]
+        # What is handed out now is looked at again after the grace, in case the broker lost it.
+        candidates = [at for at in (later, held, now + sweep_grace() if ready else None) if at]
+        due.settle(QUEUE, min(candidates) if candidates else None)
+    from django.db import connection
+
+    schema = connection.schema_name
+    for start in range(0, len(ready), SWEEP_BATCH):
+        dispatch(schema, ready[start : start + SWEEP_BATCH])
+    return len(ready)
+
+
+@app.task(name="webhooks.sweep", tenant_required=False, ignore_result=True)
+def sweep_task() -> int:
+    """Every few seconds (beat): one query finds the tenants with due deliveries."""
+    schemas = due.due_schemas("webhooks")
+    for schema in schemas:
+        with schema_context(schema):
+            try:
+                sweep_tenant()
+            except Exception:  # one tenant's trouble must not stop the others
+                log.exception("webhook sweep of %s failed", schema)
+    return len(schemas)
