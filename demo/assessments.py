@@ -1,100 +1,78 @@
 """A real quiz in one course of each demo tenant, and certificates on Acme's (issue #7).
 
+The questions are data: `demo/content/<tenant>/quiz.toml`, read into the QuizSpec below.
+
 Called by seed_demo inside the tenant's schema; safe to run again (a course that already
 has an assessment is left alone).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from django.db import transaction
 
 from assessments.models import Assessment, CertificateSettings, Choice, Question, QuestionKind
 from courses.models import Course, CourseStatus, Lesson, LessonKind
 from courses.services import course_publish
+from demo.content_files import build, load_toml
+from demo.content_spec import CONTENT_DIR, TENANTS
 
-QUIZZES = {
-    "acme": {
-        "course": "spreadsheet-skills",
-        "certificates": True,
-        "questions": [
-            (
-                QuestionKind.SINGLE,
-                "Which function adds up a range of cells?",
-                {"choices": [("SUM", True), ("COUNT", False), ("AVERAGE", False)]},
-            ),
-            (
-                QuestionKind.MULTIPLE,
-                "Which of these are cell references?",
-                {"choices": [("A1", True), ("$B$2", True), ("Total", False)], "partial_credit": True},
-            ),
-            (
-                QuestionKind.TRUE_FALSE,
-                "An absolute reference keeps pointing at the same cell when you copy the formula.",
-                {"correct_true": True},
-            ),
-            (
-                QuestionKind.SHORT,
-                "Which function looks a value up in the first column of a table?",
-                {"accepted_answers": "VLOOKUP\nXLOOKUP"},
-            ),
-            (
-                QuestionKind.NUMERIC,
-                "What does =ROUND(2.675, 1) show?",
-                {"numeric_answer": Decimal("2.7"), "tolerance": Decimal("0")},
-            ),
-        ],
-    },
-    "globex": {
-        "course": "data-privacy-basics",
-        "certificates": False,
-        "questions": [
-            (
-                QuestionKind.SINGLE,
-                "A customer asks for a copy of their data. What do you do first?",
-                {
-                    "choices": [
-                        ("Verify who they are", True),
-                        ("E-mail the export at once", False),
-                        ("Ignore it", False),
-                    ]
-                },
-            ),
-            (
-                QuestionKind.TRUE_FALSE,
-                "Personal data may be kept for as long as it might be useful some day.",
-                {"correct_true": False},
-            ),
-            (
-                QuestionKind.MULTIPLE,
-                "Which of these are personal data?",
-                {
-                    "choices": [
-                        ("An e-mail address", True),
-                        ("An IP address", True),
-                        ("The office's opening hours", False),
-                    ],
-                    "partial_credit": True,
-                },
-            ),
-            (
-                QuestionKind.NUMERIC,
-                "How many days do you have to answer a subject access request (one month)?",
-                {"numeric_answer": Decimal("30"), "tolerance": Decimal("1")},
-            ),
-        ],
-    },
-}
+
+@dataclass(frozen=True)
+class ChoiceSpec:
+    text: str
+    correct: bool
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    """One question; the optional fields are those of assessments.models.Question for its kind."""
+
+    kind: QuestionKind
+    prompt: str
+    choices: list[ChoiceSpec] = field(default_factory=list)
+    partial_credit: bool | None = None
+    correct_true: bool | None = None
+    accepted_answers: list[str] | None = None
+    numeric_answer: Decimal | None = None
+    tolerance: Decimal | None = None
+
+    def question_fields(self) -> dict:
+        """The Question fields this spec sets (the model's defaults for the rest)."""
+        extra = {
+            "partial_credit": self.partial_credit,
+            "correct_true": self.correct_true,
+            "accepted_answers": None if self.accepted_answers is None else "\n".join(self.accepted_answers),
+            "numeric_answer": self.numeric_answer,
+            "tolerance": self.tolerance,
+        }
+        return {name: value for name, value in extra.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class QuizSpec:
+    course: str  # slug of a course in the tenant's catalog
+    certificates: bool
+    questions: list[QuestionSpec]
+
+
+def quiz_load(folder: Path) -> QuizSpec:
+    """The quiz of `folder`/quiz.toml, checked (ContentError names the file and field)."""
+    path = folder / "quiz.toml"
+    return build(QuizSpec, load_toml(path), path=path)
+
+
+QUIZZES: dict[str, QuizSpec] = {slug: quiz_load(CONTENT_DIR / slug) for slug in TENANTS}
 
 
 @transaction.atomic
 def demo_quiz_ensure(tenant_slug: str, *, instructor) -> bool:
     """Add the tenant's demo quiz (and certificate setting) if missing; True when added now."""
     spec = QUIZZES.get(tenant_slug)
-    course = (
-        Course.objects.filter(slug=spec["course"], status=CourseStatus.PUBLISHED).first() if spec else None
-    )
+    course = Course.objects.filter(slug=spec.course, status=CourseStatus.PUBLISHED).first() if spec else None
     if course is None or Assessment.objects.filter(lesson__module__course=course).exists():
         return False
     module = course.modules.alive().order_by("position").last()
@@ -114,15 +92,17 @@ def demo_quiz_ensure(tenant_slug: str, *, instructor) -> bool:
         passing_score=Decimal("60"),
         shuffle_choices=True,
     )
-    for position, (kind, prompt, extra) in enumerate(spec["questions"]):
-        extra = dict(extra)
-        choices = extra.pop("choices", [])
+    for position, spec_question in enumerate(spec.questions):
         question = Question.objects.create(
-            assessment=assessment, kind=kind, prompt=prompt, position=position, **extra
+            assessment=assessment,
+            kind=spec_question.kind,
+            prompt=spec_question.prompt,
+            position=position,
+            **spec_question.question_fields(),
         )
-        for n, (text, right) in enumerate(choices):
-            Choice.objects.create(question=question, text=text, is_correct=right, position=n)
-    if spec["certificates"]:
+        for n, choice in enumerate(spec_question.choices):
+            Choice.objects.create(question=question, text=choice.text, is_correct=choice.correct, position=n)
+    if spec.certificates:
         CertificateSettings.objects.get_or_create(
             course=course, defaults={"signature_name": "Ada Instructor"}
         )
