@@ -23,6 +23,7 @@ BENCHMARKS = {
     "consumer_eps": "bench.consumer",
     "pages_across_tenants": "bench.pages_across_tenants",
     "event_lag_p95_ms": "bench.event_lag",
+    "webhook_delivery_p95_ms": "bench.webhook_delivery",
 }
 
 

@@ -43,6 +43,7 @@ from courses.models import Category, CourseRevision, CourseStaff, CourseStaffRol
 from enrollments.services import enrollment_create
 from media_delivery.models import MediaAsset
 from tests.fixtures import host_of
+from webhooks.services import webhook_endpoint_create, webhook_endpoint_send_test
 
 DEBUG_MARKERS = ("Django tried these URL patterns", "URLconf defined", "Traceback (most recent call last)")
 # Requests come from a documentation address, so the walk's failed sign-ins never throttle
@@ -66,6 +67,8 @@ ADMIN_MODELS_TENANT = (
     "assessments/certificatesettings",
     "assessments/certificate",
     "api/apikey",
+    "webhooks/webhookendpoint",
+    "webhooks/webhookdelivery",
 )
 ADMIN_MODELS_PUBLIC = ("tenants/tenant", "accounts/user")
 ADMIN_MODEL_ROUTES = (
@@ -160,7 +163,7 @@ KNOWN_TENANT_ROUTES = (
         "admin/courses/course/<int:course_id>/lessons/<int:lesson_id>/move/",
         "admin/courses/course/<int:course_id>/lessons/<int:lesson_id>/undelete/",
         "admin/courses/course/<int:course_id>/revisions/<int:revision_id>/restore/",
-        "admin/^(?P<app_label>accounts|courses|enrollments|media_delivery|assessments|api)/$",
+        "admin/^(?P<app_label>accounts|courses|enrollments|media_delivery|assessments|api|webhooks)/$",
         "admin/(?P<url>.*)$",
         "analytics/",
         "analytics/beacon/",
@@ -353,6 +356,10 @@ def acme_objects(tenant) -> dict:
             transcode_status="done",
         )
         invitation, link = invitation_create(actor=admin, email="walk-invitee@acme.test")
+        # Nothing listens there: the test delivery is tried once and waits for a retry.
+        hook = webhook_endpoint_create(
+            actor=admin, url="http://127.0.0.1:9/walk", event_types=["quiz.graded"]
+        )
         module = quiz_lesson.module
         objects = {
             "slug": course.slug,
@@ -386,6 +393,8 @@ def acme_objects(tenant) -> dict:
                 "assessments/certificatesettings": CertificateSettings.objects.create(course=course).pk,
                 "assessments/certificate": certificate.pk,
                 "api/apikey": api_key_create(actor=admin, name="Walk key", scopes=["catalog:read"]).key.pk,
+                "webhooks/webhookendpoint": hook.pk,
+                "webhooks/webhookdelivery": webhook_endpoint_send_test(actor=admin, endpoint=hook).pk,
             },
             "person_id": learner.pk,
             "invitation_id": invitation.pk,

@@ -40,6 +40,7 @@ from enrollments.models import Enrollment
 from enrollments.services import enrollment_create
 from media_delivery.models import MediaAsset
 from tests.fixtures import client_for
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 User = get_user_model()
 
@@ -47,7 +48,7 @@ SECRET = "BRAVO-SECRET"  # in every title, prompt and answer of course B
 ANSWER = "BRAVO-ANSWER"  # course B's correct answers
 
 # Models with no course: what they reference is the organization's (people, categories).
-TENANT_WIDE = {User, Invitation, AuditEntry, Category, ApiKey}
+TENANT_WIDE = {User, Invitation, AuditEntry, Category, ApiKey, WebhookEndpoint, WebhookDelivery}
 # Registered models whose rows belong to a course; the walk opens course A's row of each.
 COURSE_MODELS = {
     Course,

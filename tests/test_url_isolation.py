@@ -31,6 +31,8 @@ from enrollments.models import Enrollment
 from enrollments.services import enrollment_create
 from media_delivery.models import MediaAsset
 from tests.fixtures import client_for
+from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.services import webhook_endpoint_create, webhook_endpoint_send_test
 
 MARKER = "Globex secret course"
 
@@ -60,6 +62,8 @@ ADMIN_MODELS = {
     "admin/assessments/certificate/": "certificate",
     "admin/media_delivery/mediaasset/": "asset_id",
     "admin/api/apikey/": "apikey",
+    "admin/webhooks/webhookendpoint/": "webhook_endpoint",
+    "admin/webhooks/webhookdelivery/": "webhook_delivery",
 }
 # The REST API has its own walk, over its OpenAPI document (tests/test_api_isolation.py).
 API_PREFIX = "api/v1/"
@@ -108,6 +112,8 @@ def foreign(tenant, other_tenant):
         "assessments_certificate",
         "assessments_attempt",
         "api_apikey",
+        "webhooks_webhookendpoint",
+        "webhooks_webhookdelivery",
     ]
     _bump_sequences_past("acme", "globex", tables)
     User = get_user_model()
@@ -148,6 +154,11 @@ def foreign(tenant, other_tenant):
         objects["apikey"] = api_key_create(
             actor=admin, name="Globex secret key", scopes=["catalog:read"]
         ).key.pk
+        hook = webhook_endpoint_create(
+            actor=admin, url="http://127.0.0.1:9/globex-secret", event_types=["quiz.graded"]
+        )
+        objects["webhook_endpoint"] = hook.pk
+        objects["webhook_delivery"] = webhook_endpoint_send_test(actor=admin, endpoint=hook).pk
     with schema_context(tenant.schema_name):
         for model, key in (
             (User, "user"),
@@ -165,6 +176,8 @@ def foreign(tenant, other_tenant):
             (Certificate, "certificate"),
             (Attempt, "attempt"),
             (ApiKey, "apikey"),
+            (WebhookEndpoint, "webhook_endpoint"),
+            (WebhookDelivery, "webhook_delivery"),
         ):
             assert not model.objects.filter(pk=objects[key]).exists(), f"{key} id exists in acme too"
         mine = make_course(slug="acme-own-course", title="Acme own course")
@@ -294,6 +307,8 @@ def test_every_url_pattern_is_covered():
                         "certificate",
                         "asset_id",
                         "apikey",
+                        "webhook_endpoint",
+                        "webhook_delivery",
                     )
                 }
                 | {"own_course_slug": "x"},
