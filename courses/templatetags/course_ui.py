@@ -192,8 +192,8 @@ def _sidebar_parts(outline, url_prefix: str) -> list:
         modules = []
         for module in outline.modules:
             items = []
-            for item in module["lessons"]:
-                lesson_id, title, icon = item["id"], str(escape(item["title"])), str(kind_icon(item["kind"]))
+            for item in module.lessons:
+                lesson_id, title, icon = item.id, str(escape(item.title)), str(kind_icon(item.kind))
                 variants = {
                     (done, opens): _sidebar_item(
                         lesson_id,
@@ -208,8 +208,8 @@ def _sidebar_parts(outline, url_prefix: str) -> list:
                     for done in (False, True)
                     for opens in (False, True)
                 }
-                items.append((lesson_id, title, icon, bool(item["is_preview"]), variants))
-            heading = f'<h3 class="contents-module">{escape(module["title"])}</h3><ol class="contents-list">'
+                items.append((lesson_id, title, icon, bool(item.is_preview), variants))
+            heading = f'<h3 class="contents-module">{escape(module.title)}</h3><ol class="contents-list">'
             modules.append((heading, items))
         return modules
 
