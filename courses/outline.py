@@ -8,7 +8,6 @@ and per process: bump OUTLINE_VERSION when a field is added, removed or changes 
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,19 +64,6 @@ class PublishedLesson:
     gate_at: datetime | None = None
     # The lesson's own prerequisites and its module's, sorted.
     prerequisites: tuple[int, ...] = ()
-
-    def __getitem__(self, key: str):
-        # Transitional, for demo/ (seed_demo reads lesson["title"], lesson["id"]) until it moves
-        # to attributes; everything else reads attributes. Remove with the last caller.
-        warnings.warn(
-            f'PublishedLesson is not a dict: read lesson.{key}, not lesson["{key}"].',
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        try:
-            return getattr(self, key)
-        except AttributeError:
-            raise KeyError(key) from None
 
     def media_name(self, kind: str) -> str:
         """The storage name of the file this lesson shows for `kind` ("video", "document")."""

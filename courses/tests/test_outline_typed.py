@@ -155,10 +155,9 @@ def test_the_draft_preview_is_typed_too(in_tenant):
     assert outline.lessons[0].embed_url == "https://e.test/x"
 
 
-def test_reading_a_lesson_as_a_dict_is_only_a_deprecated_bridge():
+def test_a_lesson_is_not_a_dict():
+    """No dict reading survives: templates resolve attributes, Python code reads them."""
     lesson = outline_from(5, OLD_SNAPSHOT).lessons[0]
-    with pytest.warns(DeprecationWarning, match="not a dict"):
-        assert lesson["title"] == "Watch"
-    with pytest.warns(DeprecationWarning), pytest.raises(KeyError):
-        lesson["legacy_colour"]
+    with pytest.raises(TypeError):
+        lesson["title"]
     assert not hasattr(lesson, "get") and not hasattr(lesson, "items")
