@@ -12,7 +12,7 @@ from django.db.models import Count, Max, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from courses.models import Course
+from courses.models import Course, LessonKind
 from courses.selectors import outline_for
 from enrollments.access import courses_for_grading, grading_decision
 from enrollments.models import Enrollment, EnrollmentStatus
@@ -107,7 +107,7 @@ def lesson_funnel(*, course: Course) -> list[dict]:
         return []
     stats = {
         row["lesson_id"]: row
-        for row in LessonLearner.objects.filter(lesson_id__in=[lesson["id"] for lesson in lessons])
+        for row in LessonLearner.objects.filter(lesson_id__in=[lesson.id for lesson in lessons])
         .values("lesson_id")
         .annotate(
             viewers=Count("user_id", filter=Q(viewed=True)),
@@ -118,28 +118,28 @@ def lesson_funnel(*, course: Course) -> list[dict]:
     watch = {
         row["lesson_id"]: row["avg"]
         for row in LessonLearner.objects.filter(
-            lesson_id__in=[lesson["id"] for lesson in lessons], watch_percent__gt=0
+            lesson_id__in=[lesson.id for lesson in lessons], watch_percent__gt=0
         )
         .values("lesson_id")
         .annotate(avg=Sum("watch_percent") / Count("user_id"))
     }
     funnel, previous = [], None
     for lesson in lessons:
-        row = stats.get(lesson["id"], {})
+        row = stats.get(lesson.id, {})
         viewers = row.get("viewers", 0)
         drop = None
         if previous:
             drop = round(100 * (previous - viewers) / previous, 1)
         funnel.append(
             {
-                "lesson_id": lesson["id"],
-                "title": lesson["title"],
-                "kind": lesson["kind"],
+                "lesson_id": lesson.id,
+                "title": lesson.title,
+                "kind": lesson.kind.value,
                 "viewers": viewers,
                 "completions": row.get("completions", 0),
                 # Only videos are watched; a read lesson's completion is in the completions column.
-                "watch_percent": round(watch[lesson["id"]], 1)
-                if lesson["kind"] == "video" and lesson["id"] in watch
+                "watch_percent": round(watch[lesson.id], 1)
+                if lesson.kind == LessonKind.VIDEO and lesson.id in watch
                 else None,
                 "drop_off_percent": drop,
             }

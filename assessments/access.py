@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.http import Http404
 
 from courses.models import Course, LessonKind
-from courses.selectors import course_get_published
+from courses.selectors import PublishedLesson, course_get_published
 from enrollments.access import Decision, LessonAccess, access_lesson_in, grading_decision
 
 from .models import Assessment, Attempt, Certificate
@@ -34,7 +34,7 @@ class QuizAccess:
         return self.door.course
 
     @property
-    def lesson(self):
+    def lesson(self) -> PublishedLesson:
         return self.door.lesson
 
     @property
@@ -65,10 +65,10 @@ def access_quiz(*, user, course_slug: str, lesson_id: int, need_assessment: bool
     """
     course = course_get_published(slug=course_slug)
     door = access_lesson_in(user=user, course=course, lesson_id=lesson_id)
-    if door.lesson["kind"] not in ASSESSED_KINDS:
+    if door.lesson.kind not in ASSESSED_KINDS:
         raise Http404("This lesson has no quiz or assignment.")
     door.require()
-    assessment = _assessment_of(course, door.lesson["id"])
+    assessment = _assessment_of(course, door.lesson.id)
     if assessment is None and need_assessment:
         raise Http404("No such quiz.")
     return QuizAccess(door, assessment)

@@ -101,7 +101,7 @@ def gradebook(*, course: Course) -> Gradebook:
     A report: read from the streaming replica when there is one (tenants/replica.py)."""
     with reading_from_default():
         outline = outline_for(course)
-    order = {lesson["id"]: lesson["index"] for lesson in outline.lessons}
+    order = {lesson.id: lesson.index for lesson in outline.lessons}
     assessments = sorted(
         Assessment.objects.filter(lesson_id__in=order).select_related("lesson"),
         key=lambda a: order[a.lesson_id],

@@ -142,7 +142,7 @@ def start(request: HttpRequest, slug: str, lesson_id: int) -> HttpResponse:
         attempt = attempt_start(user=request.user, course=course, assessment=assessment)
     except AssessmentError as exc:
         messages.error(request, str(exc))
-        return redirect(_overview_url(course, lesson["id"]))
+        return redirect(_overview_url(course, lesson.id))
     return redirect(_attempt_url(course, attempt))
 
 

@@ -78,7 +78,7 @@ def run() -> dict:
         )
         outline = outline_for(course)
         lesson = outline.lessons[-1]
-        completed = {outline.lessons[0]["id"], outline.lessons[1]["id"]}
+        completed = {outline.lessons[0].id, outline.lessons[1].id}
         now = (enrollment.enrolled_at or timezone.now()) + timedelta(
             days=3
         )  # open: drip passed, prerequisites done

@@ -97,7 +97,7 @@ def lesson_path() -> str:
         if not Enrollment.objects.filter(user=learner, course=course).exists():
             enrollment_create(user=learner, course=course)
         lessons = outline_for(course).lessons
-        middle = lessons[len(lessons) // 2]["id"]
+        middle = lessons[len(lessons) // 2].id
         return reverse("enrollments:lesson", kwargs={"slug": SLUG, "lesson_id": middle})
 
 

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from functools import cached_property
-
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -14,9 +10,12 @@ from core.local_cache import LocalLRU
 from tenants.context import current_tenant
 
 from .cache import cached, cached_copy
-from .markdown import SANITIZER_VERSION, render_markdown
+from .markdown import SANITIZER_VERSION
 from .models import Category, Course, CourseRevision, CourseStaff, CourseStatus
+from .outline import OUTLINE_VERSION, Outline, PublishedCourse, PublishedLesson, PublishedModule, outline_from
 from .permissions import teaching_staff
+
+__all__ = ["Outline", "PublishedCourse", "PublishedLesson", "PublishedModule"]
 
 SNAPSHOT_CACHE_SECONDS = 24 * 3600
 
@@ -87,72 +86,6 @@ def _course_published_or_none(slug: str) -> Course | bool:
         return False  # cached too: probing for slugs costs no query
 
 
-@dataclass(frozen=True)
-class Outline:
-    """A published revision ready to render: modules, lessons (with HTML), and lookups."""
-
-    revision_id: int
-    course: dict
-    modules: list[dict]
-    lessons: list[dict]  # in reading order, each with "module_id", "module_title", "index", "html"
-    by_id: dict[int, dict]
-
-    @cached_property
-    def titles(self) -> dict[int, str]:
-        return {lesson["id"]: lesson["title"] for lesson in self.lessons}
-
-    @cached_property
-    def kinds(self) -> dict[int, str]:
-        return {lesson["id"]: lesson["kind"] for lesson in self.lessons}
-
-    @property
-    def required_ids(self) -> list[int]:
-        return [lesson["id"] for lesson in self.lessons if lesson["is_required"]]
-
-    def lesson(self, lesson_id: int) -> dict:
-        try:
-            return self.by_id[int(lesson_id)]
-        except (KeyError, ValueError, TypeError):
-            raise Http404("No such lesson in this course.") from None
-
-    def neighbours(self, lesson_id: int) -> tuple[dict | None, dict | None]:
-        index = self.lesson(lesson_id)["index"]
-        previous = self.lessons[index - 1] if index > 0 else None
-        following = self.lessons[index + 1] if index + 1 < len(self.lessons) else None
-        return previous, following
-
-
-def _later(*moments: str | None) -> datetime | None:
-    parsed = [datetime.fromisoformat(m) for m in moments if m]
-    return max(parsed) if parsed else None
-
-
-def _outline_from(revision_id: int, snapshot: dict) -> Outline:
-    lessons, modules = [], []
-    for module in snapshot["modules"]:
-        module_lessons = []
-        for lesson in module["lessons"]:
-            # A lesson opens when both its module's and its own schedule allow it. Revisions
-            # published before schedules existed have no such keys: no gate.
-            item = {
-                **lesson,
-                "module_id": module["id"],
-                "module_title": module["title"],
-                "index": len(lessons),
-                "html": str(render_markdown(lesson["body"])),
-                "gate_days": max(module.get("drip_days") or 0, lesson.get("drip_days") or 0) or None,
-                "gate_at": _later(module.get("drip_at"), lesson.get("drip_at")),
-                # The lesson's own prerequisites and its module's, in one list.
-                "prerequisites": sorted(
-                    set(lesson.get("prerequisites") or ()) | set(module.get("prerequisites") or ())
-                ),
-            }
-            lessons.append(item)
-            module_lessons.append(item)
-        modules.append({**module, "lessons": module_lessons})
-    return Outline(revision_id, snapshot["course"], modules, lessons, {x["id"]: x for x in lessons})
-
-
 # Decoded outlines kept in this process. Keyed by the tenant's uuid (never reused, unlike
 # schema names and per-schema ids) and the revision id; revisions never change.
 # At most PROCESS_CACHE_MAX["course_outline"] outlines across all tenants (ADR 0115).
@@ -170,11 +103,11 @@ def outline_for(course: Course) -> Outline:
         outline = _LOCAL_OUTLINES.get(local_key)
         if outline is not None:
             return outline
-    key = f"course-outline:{revision_id}:md{SANITIZER_VERSION}"
+    key = f"course-outline:{revision_id}:md{SANITIZER_VERSION}:v{OUTLINE_VERSION}"
     outline = cache.get(key)
     if outline is None:
         snapshot = CourseRevision.objects.values_list("snapshot", flat=True).get(pk=revision_id)
-        outline = _outline_from(revision_id, snapshot)
+        outline = outline_from(revision_id, snapshot)
         cache.set(key, outline, SNAPSHOT_CACHE_SECONDS)
     if local_key is not None:
         _LOCAL_OUTLINES.put(local_key, outline)
@@ -185,7 +118,7 @@ def outline_of_draft(course: Course) -> Outline:
     """The unpublished draft rendered like the published outline (preview as learner)."""
     from .snapshots import snapshot_of
 
-    return _outline_from(0, snapshot_of(course))
+    return outline_from(0, snapshot_of(course))
 
 
 def course_teachers(course: Course) -> list:

@@ -92,10 +92,10 @@ def course_preview(request: HttpRequest, slug: str) -> HttpResponse:
             "course": course,
             "info": outline.course,
             "outline": outline,
-            "description_html": render_markdown(outline.course["description"]),
+            "description_html": render_markdown(outline.course.description),
             "instructors": course_teachers(course),
             "category": course.category,
-            "total_minutes": sum(lesson["duration_minutes"] for lesson in outline.lessons),
+            "total_minutes": sum(lesson.duration_minutes for lesson in outline.lessons),
             "completed": set(),
             "first_lesson": outline.lessons[0] if outline.lessons else None,
         },
@@ -108,7 +108,7 @@ def course_preview_lesson(request: HttpRequest, slug: str, lesson_id: int) -> Ht
     course = _draft_for_staff(request, slug)
     outline = outline_of_draft(course)
     lesson = outline.lesson(lesson_id)
-    previous, following = outline.neighbours(lesson["id"])
+    previous, following = outline.neighbours(lesson.id)
     return render(
         request,
         "courses/lesson.html",

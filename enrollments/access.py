@@ -22,7 +22,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from core.errors import Forbidden
-from courses.models import Course, CourseStatus, EnrollmentPolicy
+from courses.models import Course, CourseStatus, EnrollmentPolicy, LessonKind
 from courses.permissions import (
     ADMIN,
     ASSISTANT,
@@ -36,13 +36,13 @@ from courses.permissions import (
     may_manage_staff,
     may_view,
 )
-from courses.selectors import Outline, course_get_published, outline_for
+from courses.selectors import Outline, PublishedLesson, course_get_published, outline_for
 
 from .cache import learner_state
 from .models import Enrollment, EnrollmentStatus, ProgressStatus
 
 # Lesson kinds that are graded work, closed to people auditing a course.
-GRADED_KINDS = frozenset({"quiz", "assignment"})
+GRADED_KINDS = frozenset({LessonKind.QUIZ, LessonKind.ASSIGNMENT})
 
 
 @dataclass(frozen=True)
@@ -157,28 +157,30 @@ def _when(moment: datetime) -> str:
 
 def lesson_gate(
     *,
-    lesson: dict,
+    lesson: PublishedLesson,
     enrollment: Enrollment,
     completed: set[int],
     titles: dict[int, str] | None = None,
     now: datetime | None = None,
-    kinds: dict[int, str] | None = None,
+    kinds: dict[int, LessonKind] | None = None,
 ) -> Decision | None:
     """The schedule and prerequisites of an enrolled learner's lesson: a refusal, or None when open."""
     now = now or timezone.now()
-    opens_at = lesson.get("gate_at")
-    if lesson.get("gate_days"):
-        after_enrolling = (enrollment.enrolled_at or now) + timedelta(days=lesson["gate_days"])
+    opens_at = lesson.gate_at
+    if lesson.gate_days:
+        after_enrolling = (enrollment.enrolled_at or now) + timedelta(days=lesson.gate_days)
         opens_at = max(opens_at, after_enrolling) if opens_at else after_enrolling
-    missing = [pid for pid in lesson.get("prerequisites", ()) if pid not in completed]
+    missing = [pid for pid in lesson.prerequisites if pid not in completed]
     if opens_at and now < opens_at:
         return Decision(False, f"This lesson unlocks on {_when(opens_at)}.", "wait", opens_at, tuple(missing))
     if missing:
         # A quiz lesson counts as completed only once passed: say "pass" for those.
         name = (titles or {}).get
-        quizzes = [f"'{name(pid, 'a quiz')}'" for pid in missing if (kinds or {}).get(pid) == "quiz"]
+        quizzes = [f"'{name(pid, 'a quiz')}'" for pid in missing if (kinds or {}).get(pid) == LessonKind.QUIZ]
         others = [
-            f"'{name(pid, 'an earlier lesson')}'" for pid in missing if (kinds or {}).get(pid) != "quiz"
+            f"'{name(pid, 'an earlier lesson')}'"
+            for pid in missing
+            if (kinds or {}).get(pid) != LessonKind.QUIZ
         ]
         parts = [f"Complete {_listed(others)}"] if others else []
         if quizzes:
@@ -195,14 +197,14 @@ def lesson_decision(
     *,
     user,
     course: Course,
-    lesson: dict,
+    lesson: PublishedLesson,
     enrollment: Enrollment | None,
     completed: set[int] | None = None,
     titles: dict[int, str] | None = None,
     now: datetime | None = None,
-    kinds: dict[int, str] | None = None,
+    kinds: dict[int, LessonKind] | None = None,
 ) -> Decision:
-    """May `user` open this published lesson (a dict of the course outline)?
+    """May `user` open this published lesson (a lesson of the course outline)?
 
     `completed` (the learner's completed lesson ids) is needed for prerequisites; without it
     a lesson with prerequisites stays closed.
@@ -215,16 +217,12 @@ def lesson_decision(
         return Decision(False, "This course is no longer available.")
     if enrollment is not None and enrollment.status == EnrollmentStatus.BLOCKED:
         return Decision(False, BLOCKED_REASON)
-    if lesson.get("is_preview") and course.status == CourseStatus.PUBLISHED:
+    if lesson.is_preview and course.status == CourseStatus.PUBLISHED:
         return ALLOW
     if enrollment is not None and enrollment.opens_lessons:
         now = now or timezone.now()
         refusal = window_refusal(enrollment=enrollment, now=now)
-        if (
-            refusal is None
-            and enrollment.status == EnrollmentStatus.AUDITING
-            and lesson.get("kind") in GRADED_KINDS
-        ):
+        if refusal is None and enrollment.status == EnrollmentStatus.AUDITING and lesson.kind in GRADED_KINDS:
             refusal = Decision(False, "You are auditing this course: graded work is not available.")
         if refusal is None:
             refusal = lesson_gate(
@@ -251,13 +249,13 @@ def locked_lessons(
         return {}
     now, titles, kinds, locked = timezone.now(), outline.titles, outline.kinds, {}
     for lesson in outline.lessons:
-        if lesson.get("is_preview"):
+        if lesson.is_preview:
             continue
         gate = lesson_gate(
             lesson=lesson, enrollment=enrollment, completed=completed, titles=titles, now=now, kinds=kinds
         )
         if gate is not None:
-            locked[lesson["id"]] = gate
+            locked[lesson.id] = gate
     return locked
 
 
@@ -277,7 +275,7 @@ class LessonAccess:
 
     course: Course
     outline: Outline
-    lesson: object  # the published lesson of the outline
+    lesson: PublishedLesson
     enrollment: Enrollment | None
     progress_rows: tuple
     completed: frozenset[int]
@@ -288,7 +286,7 @@ class LessonAccess:
         """This lesson's progress row, when the learner may open it."""
         if not self.decision.allowed:
             return None
-        return next((row for row in self.progress_rows if row.lesson_id == self.lesson["id"]), None)
+        return next((row for row in self.progress_rows if row.lesson_id == self.lesson.id), None)
 
     def require(self) -> LessonAccess:
         """The same bundle when open; Forbidden with the reason to show otherwise."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from courses.models import Course
-from courses.selectors import Outline
+from courses.selectors import Outline, PublishedLesson
 
 from .access import Decision, access_lesson, locked_lessons
 from .cache import learner_state
@@ -70,34 +70,34 @@ def continue_lesson_id(
     start = 0
     if enrollment is not None and enrollment.last_lesson_id in outline.by_id:
         last = outline.by_id[enrollment.last_lesson_id]
-        if last["id"] not in completed and last["id"] not in locked:
-            return last["id"]
-        start = last["index"]
+        if last.id not in completed and last.id not in locked:
+            return last.id
+        start = last.index
     ordered = outline.lessons[start:] + outline.lessons[:start]
-    unfinished = [lesson for lesson in ordered if lesson["id"] not in completed]
+    unfinished = [lesson for lesson in ordered if lesson.id not in completed]
     for lesson in unfinished:
-        if lesson["id"] not in locked:
-            return lesson["id"]
+        if lesson.id not in locked:
+            return lesson.id
     if unfinished:
         return None
-    return next((lesson["id"] for lesson in outline.lessons if lesson["id"] not in locked), None)
+    return next((lesson.id for lesson in outline.lessons if lesson.id not in locked), None)
 
 
 def first_locked(*, outline: Outline, completed: set[int], locked: dict[int, Decision]):
     """(lesson, refusal) of the first unfinished lesson still locked, in reading order; None if none."""
     for lesson in outline.lessons:
-        if lesson["id"] in locked and lesson["id"] not in completed:
-            return lesson, locked[lesson["id"]]
+        if lesson.id in locked and lesson.id not in completed:
+            return lesson, locked[lesson.id]
     return None
 
 
 def open_neighbour(
     *, outline: Outline, lesson_id: int, locked: dict[int, Decision], step: int
-) -> dict | None:
+) -> PublishedLesson | None:
     """The nearest lesson before (step -1) or after (step 1) this one that the learner may open."""
-    index = outline.lesson(lesson_id)["index"] + step
+    index = outline.lesson(lesson_id).index + step
     while 0 <= index < len(outline.lessons):
-        if outline.lessons[index]["id"] not in locked:
+        if outline.lessons[index].id not in locked:
             return outline.lessons[index]
         index += step
     return None
@@ -107,18 +107,18 @@ def open_neighbour(
 class LessonPage:
     course: Course
     outline: Outline
-    lesson: dict
+    lesson: PublishedLesson
     enrollment: Enrollment | None
     decision: Decision
     progress: LessonProgress | None
     completed: set[int]
     #: the nearest lessons before and after this one that the learner may open (locks skipped)
-    previous: dict | None
-    next: dict | None
+    previous: PublishedLesson | None
+    next: PublishedLesson | None
     #: lesson id -> refusal, for the lessons the learner's schedule or prerequisites keep closed
     locked: dict[int, Decision]
     #: (lesson, refusal) of the lesson right after this one when it is locked (Next skipped it)
-    next_locked: tuple[dict, Decision] | None
+    next_locked: tuple[PublishedLesson, Decision] | None
 
 
 def lesson_page_get(*, user, course_slug: str, lesson_id: int) -> LessonPage:
@@ -131,7 +131,7 @@ def lesson_page_get(*, user, course_slug: str, lesson_id: int) -> LessonPage:
     locked = locked_lessons(
         user=user, course=course, outline=outline, enrollment=enrollment, completed=completed
     )
-    _, following = outline.neighbours(lesson["id"])
+    _, following = outline.neighbours(lesson.id)
     return LessonPage(
         course,
         outline,
@@ -140,8 +140,8 @@ def lesson_page_get(*, user, course_slug: str, lesson_id: int) -> LessonPage:
         decision,
         progress,
         completed,
-        open_neighbour(outline=outline, lesson_id=lesson["id"], locked=locked, step=-1),
-        open_neighbour(outline=outline, lesson_id=lesson["id"], locked=locked, step=1),
+        open_neighbour(outline=outline, lesson_id=lesson.id, locked=locked, step=-1),
+        open_neighbour(outline=outline, lesson_id=lesson.id, locked=locked, step=1),
         locked,
-        (following, locked[following["id"]]) if following and following["id"] in locked else None,
+        (following, locked[following.id]) if following and following.id in locked else None,
     )

@@ -18,7 +18,7 @@ from core.events import emit
 from courses.events import course_data
 from courses.models import SELF_COMPLETED_KINDS, Course, LessonKind
 from courses.permissions import courses_for_staff
-from courses.selectors import Outline, outline_for
+from courses.selectors import Outline, PublishedLesson, outline_for
 
 from .access import access_lesson_in, enrollment_decision
 from .models import Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
@@ -145,20 +145,20 @@ def _completed(user, course: Course) -> set[int]:
 
 
 def _progress_for(
-    *, user, course: Course, lesson: dict, outline: Outline
+    *, user, course: Course, lesson: PublishedLesson, outline: Outline
 ) -> tuple[LessonProgress, Enrollment | None]:
     enrollment = Enrollment.objects.select_for_update().filter(user=user, course=course).first()
     decision = access_lesson_in(
         user=user,
         course=course,
-        lesson_id=lesson["id"],
+        lesson_id=lesson.id,
         enrollment=enrollment,
         completed=_completed(user, course),
     ).decision
     if not decision.allowed:
         raise EnrollmentError(decision.reason)
     progress, _ = LessonProgress.objects.select_for_update().get_or_create(
-        user=user, lesson_id=lesson["id"], defaults={"course": course}
+        user=user, lesson_id=lesson.id, defaults={"course": course}
     )
     return progress, enrollment
 
@@ -189,30 +189,32 @@ def lesson_open(
     lesson = outline.lesson(lesson_id)
     if enrollment is _UNKNOWN:
         enrollment = Enrollment.objects.filter(user=user, course=course).first()
-    if completed is None and lesson.get("prerequisites"):
+    if completed is None and lesson.prerequisites:
         completed = _completed(user, course)
     decision = access_lesson_in(
-        user=user, course=course, lesson_id=lesson["id"], enrollment=enrollment, completed=completed or set()
+        user=user, course=course, lesson_id=lesson.id, enrollment=enrollment, completed=completed or set()
     ).decision
     if not decision.allowed:
         raise EnrollmentError(decision.reason)
     if enrollment is None or not enrollment.opens_lessons:
         return None
-    _track_after_commit("lesson.viewed", user.pk, course_id=course.pk, lesson_id=lesson["id"])
-    if progress is not _UNKNOWN and progress is not None and enrollment.last_lesson_id == lesson["id"]:
+    _track_after_commit("lesson.viewed", user.pk, course_id=course.pk, lesson_id=lesson.id)
+    if progress is not _UNKNOWN and progress is not None and enrollment.last_lesson_id == lesson.id:
         return progress
     return _lesson_open_record(user=user, course=course, lesson=lesson, outline=outline)
 
 
 @transaction.atomic
-def _lesson_open_record(*, user, course: Course, lesson: dict, outline: Outline) -> LessonProgress | None:
+def _lesson_open_record(
+    *, user, course: Course, lesson: PublishedLesson, outline: Outline
+) -> LessonProgress | None:
     enrollment = Enrollment.objects.select_for_update().filter(user=user, course=course).first()
     if enrollment is None or not enrollment.opens_lessons:
         return None
     progress, _ = LessonProgress.objects.get_or_create(
-        user=user, lesson_id=lesson["id"], defaults={"course": course}
+        user=user, lesson_id=lesson.id, defaults={"course": course}
     )
-    _touch(enrollment, lesson["id"], outline)
+    _touch(enrollment, lesson.id, outline)
     return progress
 
 
@@ -221,13 +223,13 @@ def lesson_complete(*, user, course: Course, lesson_id: int) -> LessonProgress:
     """The learner marks a text, document or embedded-video lesson as done."""
     outline = outline_for(course)
     lesson = outline.lesson(lesson_id)
-    if lesson["kind"] not in SELF_COMPLETED_KINDS:
+    if lesson.kind not in SELF_COMPLETED_KINDS:
         raise EnrollmentError("This lesson completes on its own when you finish it.")
     progress, enrollment = _progress_for(user=user, course=course, lesson=lesson, outline=outline)
     if enrollment is None or not enrollment.opens_lessons:
         raise EnrollmentError("Enroll in this course to record your progress.")
     _mark_completed(progress)
-    _touch(enrollment, lesson["id"], outline)
+    _touch(enrollment, lesson.id, outline)
     return progress
 
 
@@ -240,16 +242,16 @@ def lesson_complete_graded(*, user, course: Course, lesson_id: int) -> LessonPro
     """
     outline = outline_for(course)
     lesson = outline.lesson(lesson_id)
-    if lesson["kind"] not in (LessonKind.QUIZ, LessonKind.ASSIGNMENT):
+    if lesson.kind not in (LessonKind.QUIZ, LessonKind.ASSIGNMENT):
         raise EnrollmentError("Only quiz and assignment lessons complete by grading.")
     enrollment = Enrollment.objects.select_for_update().filter(user=user, course=course).first()
     if enrollment is None or not enrollment.opens_lessons:
         return None
     progress, _ = LessonProgress.objects.select_for_update().get_or_create(
-        user=user, lesson_id=lesson["id"], defaults={"course": course}
+        user=user, lesson_id=lesson.id, defaults={"course": course}
     )
     _mark_completed(progress)
-    _touch(enrollment, lesson["id"], outline)
+    _touch(enrollment, lesson.id, outline)
     return progress
 
 
@@ -267,7 +269,7 @@ def _mark_completed(progress: LessonProgress) -> None:
         emit("lesson.completed", data=lambda: _lesson_completed_data(progress))
 
 
-def video_duration_source_set(source: Callable[[dict], float | None]) -> None:
+def video_duration_source_set(source: Callable[[PublishedLesson], float | None]) -> None:
     """Where the transcoder's measured duration of a lesson's video comes from.
 
     media_delivery knows it, and sits above this app in the import layers, so it registers
@@ -277,11 +279,11 @@ def video_duration_source_set(source: Callable[[dict], float | None]) -> None:
     _video_duration = source
 
 
-def _no_measured_duration(lesson: dict) -> float | None:
+def _no_measured_duration(lesson: PublishedLesson) -> float | None:
     return None
 
 
-_video_duration: Callable[[dict], float | None] = _no_measured_duration
+_video_duration: Callable[[PublishedLesson], float | None] = _no_measured_duration
 
 
 def _watched_since_last_heartbeat(
@@ -325,7 +327,7 @@ def video_progress_record(
     """
     outline = outline_for(course)
     lesson = outline.lesson(lesson_id)
-    if lesson["kind"] != LessonKind.VIDEO:
+    if lesson.kind != LessonKind.VIDEO:
         raise EnrollmentError("This lesson has no video.")
     for name, value in (("position", position), ("duration", duration), ("watched_seconds", watched_seconds)):
         if not isinstance(value, int | float) or value < 0 or value > 10 * 24 * 3600:
@@ -354,7 +356,7 @@ def video_progress_record(
             progress.save()
     else:
         progress.save()
-    _touch(enrollment, lesson["id"], outline)
+    _touch(enrollment, lesson.id, outline)
     return progress
 
 

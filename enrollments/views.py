@@ -69,10 +69,10 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "course": course,
             "info": outline.course,
             "outline": outline,
-            "description_html": render_markdown(outline.course["description"]),
+            "description_html": render_markdown(outline.course.description),
             "instructors": course_teachers(course),
             "category": Category.objects.alive().filter(pk=category_id).first() if category_id else None,
-            "total_minutes": sum(lesson["duration_minutes"] for lesson in outline.lessons),
+            "total_minutes": sum(lesson.duration_minutes for lesson in outline.lessons),
             "enrollment": enrollment,
             "enrolled": enrolled,
             "decision": enrollment_decision(user=user, course=course, enrollment=enrollment),
@@ -109,7 +109,7 @@ def course_enroll(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect(landing)
     messages.success(request, f"You are enrolled in {title}. Enjoy the course!")
     outline = outline_for(course)
-    return redirect(_lesson_url(course.slug, outline.lessons[0]["id"]) if outline.lessons else landing)
+    return redirect(_lesson_url(course.slug, outline.lessons[0].id) if outline.lessons else landing)
 
 
 # --- My learning ---------------------------------------------------------------------------
@@ -164,9 +164,7 @@ def lesson_continue(request: HttpRequest, slug: str) -> HttpResponse:
         waiting = first_locked(outline=outline, completed=completed, locked=locked)
         if waiting is not None:
             lesson, gate = waiting
-            messages.info(
-                request, f"You have done every lesson open to you. '{lesson['title']}': {gate.reason}"
-            )
+            messages.info(request, f"You have done every lesson open to you. '{lesson.title}': {gate.reason}")
         return redirect("courses:detail", slug=course.slug)
     return redirect(_lesson_url(course.slug, lesson_id))
 
@@ -183,7 +181,7 @@ def _locked(request: HttpRequest, page: LessonPage, reason: str, action: str) ->
         target = continue_lesson_id(
             outline=outline, enrollment=page.enrollment, completed=page.completed, locked=page.locked
         )
-        if target is not None and target != page.lesson["id"] and target not in {p["id"] for p in first}:
+        if target is not None and target != page.lesson.id and target not in {p.id for p in first}:
             meanwhile = outline.by_id[target]
     return render(
         request,
@@ -214,7 +212,7 @@ def lesson_detail(request: HttpRequest, slug: str, lesson_id: int) -> HttpRespon
         progress = lesson_open(
             user=user,
             course=course,
-            lesson_id=lesson["id"],
+            lesson_id=lesson.id,
             enrollment=page.enrollment,
             progress=page.progress,
         )
@@ -230,7 +228,7 @@ def lesson_detail(request: HttpRequest, slug: str, lesson_id: int) -> HttpRespon
     course_completed = enrolled and (
         page.enrollment.status == EnrollmentStatus.COMPLETED or (bool(required) and done == len(required))
     )
-    is_video = lesson["kind"] == LessonKind.VIDEO
+    is_video = lesson.kind == LessonKind.VIDEO
     return render(
         request,
         "courses/lesson.html",
@@ -250,8 +248,8 @@ def lesson_detail(request: HttpRequest, slug: str, lesson_id: int) -> HttpRespon
             "locked": page.locked,
             "next_locked": page.next_locked,
             "percent": percent,
-            "is_complete": lesson["id"] in page.completed,
-            "can_complete": enrolled and lesson["kind"] in SELF_COMPLETED_KINDS,
+            "is_complete": lesson.id in page.completed,
+            "can_complete": enrolled and lesson.kind in SELF_COMPLETED_KINDS,
             "track_video": enrolled and is_video,
             "resume": progress.last_position_seconds if (progress and is_video and enrolled) else 0,
             "course_completed": course_completed,
@@ -268,19 +266,19 @@ def lesson_complete_view(request: HttpRequest, slug: str, lesson_id: int) -> Htt
     course = course_get_published(slug=slug)
     outline = outline_for(course)
     lesson = outline.lesson(lesson_id)
-    here = _lesson_url(course.slug, lesson["id"])
+    here = _lesson_url(course.slug, lesson.id)
     if not request.user.is_authenticated:
         return redirect_to_login(here)
     before = enrollment_get(user=request.user, course=course)
     try:
-        lesson_complete(user=request.user, course=course, lesson_id=lesson["id"])
+        lesson_complete(user=request.user, course=course, lesson_id=lesson.id)
     except EnrollmentError as exc:
         messages.error(request, str(exc))
         return redirect(here)
     after = enrollment_get(user=request.user, course=course)
     was_completed = before is not None and before.status == EnrollmentStatus.COMPLETED
     if after is not None and after.status == EnrollmentStatus.COMPLETED and not was_completed:
-        title = outline.course["title"]
+        title = outline.course.title
         messages.success(request, f"Congratulations! You have completed {title}.")
         return redirect(here)
     # On to the next lesson the learner may open now (this completion may have unlocked some).
@@ -288,13 +286,13 @@ def lesson_complete_view(request: HttpRequest, slug: str, lesson_id: int) -> Htt
     locked = locked_lessons(
         user=request.user, course=course, outline=outline, enrollment=after, completed=completed
     )
-    following = open_neighbour(outline=outline, lesson_id=lesson["id"], locked=locked, step=1)
-    _, right_after = outline.neighbours(lesson["id"])
+    following = open_neighbour(outline=outline, lesson_id=lesson.id, locked=locked, step=1)
+    _, right_after = outline.neighbours(lesson.id)
     note = ""
-    if right_after is not None and right_after["id"] in locked:
-        note = f" '{right_after['title']}': {locked[right_after['id']].reason}"
-    messages.success(request, f"Lesson completed: {lesson['title']}.{note}")
-    return redirect(_lesson_url(course.slug, following["id"]) if following else here)
+    if right_after is not None and right_after.id in locked:
+        note = f" '{right_after.title}': {locked[right_after.id].reason}"
+    messages.success(request, f"Lesson completed: {lesson.title}.{note}")
+    return redirect(_lesson_url(course.slug, following.id) if following else here)
 
 
 def _json_error(message: str, status: int) -> JsonResponse:
@@ -342,7 +340,7 @@ def video_progress(request: HttpRequest, slug: str, lesson_id: int) -> JsonRespo
         progress = video_progress_record(
             user=request.user,
             course=course,
-            lesson_id=lesson["id"],
+            lesson_id=lesson.id,
             position=values["position"],
             duration=values["duration"],
             watched_seconds=values["watched"],

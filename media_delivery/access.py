@@ -50,9 +50,8 @@ def may_view(*, user, asset: AssetRef) -> bool:
         door = access_lesson_in(user=user, course=course, lesson_id=asset.lesson_id)
     except Http404:
         return False  # not part of what learners see
-    field = {"video": "video", "document": "document"}.get(asset.kind)
-    entry = door.lesson
-    if not field or not entry.get(field) or asset.key != storage_prefix() + entry[field]:
+    name = door.lesson.media_name(asset.kind)  # "" for kinds a lesson does not name
+    if not name or asset.key != storage_prefix() + name:
         return False  # not the file the published lesson shows (a newer upload, say)
     return door.decision.allowed
 

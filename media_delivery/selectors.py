@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.http import Http404
 from django_tenants.utils import schema_context
 
+from courses.outline import PublishedLesson
 from tenants.context import storage_prefix
 
 from .models import AssetStatus, MediaAsset
@@ -98,11 +99,11 @@ def lesson_asset(*, name: str) -> MediaAsset | None:
     return MediaAsset.objects.filter(key=storage_prefix() + name, status=AssetStatus.READY).first()
 
 
-def lesson_video_duration(lesson: dict) -> float | None:
+def lesson_video_duration(lesson: PublishedLesson | None) -> float | None:
     """Seconds of the video a (published) lesson shows, as the transcoder measured them; None
     while it is not measured (not transcoded yet, or transcoding failed). enrollments asks this
     to decide video completion (registered in apps.py; ADR 0076)."""
-    name = (lesson or {}).get("video") or ""
+    name = lesson.video if lesson is not None else ""
     if not name:
         return None
     duration = (

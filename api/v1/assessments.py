@@ -195,7 +195,7 @@ def quiz_detail(request: HttpRequest, slug: str, lesson_id: int):
     assessment = quiz.assessment
     attempts = attempts_of(user=request.user, assessment=assessment)
     return {
-        "lesson_id": quiz.lesson["id"],
+        "lesson_id": quiz.lesson.id,
         "kind": assessment.kind,
         "instructions": assessment.instructions,
         "passing_score": assessment.passing_score,

@@ -109,18 +109,18 @@ def course_detail(request: HttpRequest, slug: str):
     modules = []
     for module in outline.modules:
         lessons = []
-        for lesson in module["lessons"]:
-            gate = locked.get(lesson["id"])
-            closed = gate is not None or (not opens and not lesson.get("is_preview"))
+        for lesson in module.lessons:
+            gate = locked.get(lesson.id)
+            closed = gate is not None or (not opens and not lesson.is_preview)
             lessons.append(
                 {
-                    "id": lesson["id"],
-                    "title": lesson["title"],
-                    "kind": lesson["kind"],
-                    "duration_minutes": lesson["duration_minutes"],
-                    "is_preview": bool(lesson.get("is_preview")),
-                    "is_required": bool(lesson.get("is_required")),
-                    "completed": lesson["id"] in completed,
+                    "id": lesson.id,
+                    "title": lesson.title,
+                    "kind": lesson.kind.value,
+                    "duration_minutes": lesson.duration_minutes,
+                    "is_preview": lesson.is_preview,
+                    "is_required": lesson.is_required,
+                    "completed": lesson.id in completed,
                     "locked": closed,
                     "locked_reason": gate.reason
                     if gate is not None
@@ -134,15 +134,15 @@ def course_detail(request: HttpRequest, slug: str):
             )
         modules.append(
             {
-                "id": module["id"],
-                "title": module["title"],
-                "summary": module.get("summary", ""),
+                "id": module.id,
+                "title": module.title,
+                "summary": module.summary,
                 "lessons": lessons,
             }
         )
     return {
         **_card(course),
-        "description": outline.course.get("description", ""),
+        "description": outline.course.description,
         "teachers": [teacher.get_full_name() for teacher in course_teachers(course)],
         "outline": modules,
         "enrollment": _enrollment(enrollment, course.slug),
@@ -181,36 +181,35 @@ def lesson_detail(request: HttpRequest, slug: str, lesson_id: int):
     need(request, "learning:read")
     door = access_lesson(user=request.user, course_slug=slug, lesson_id=lesson_id).require()
     lesson, outline = door.lesson, door.outline
-    previous, following = outline.neighbours(lesson["id"])
+    previous, following = outline.neighbours(lesson.id)
     media_url = None
-    kind = lesson["kind"]
-    if kind in ("video", "document") and lesson.get(kind):
-        asset = lesson_asset(name=lesson[kind])
+    kind = lesson.kind
+    name = lesson.media_name(kind)  # "" unless a video or document lesson names a file
+    if name:
+        asset = lesson_asset(name=name)
         media_url = (
-            reverse("media:file", kwargs={"asset_id": asset.id})
-            if asset
-            else default_storage.url(lesson[kind])
+            reverse("media:file", kwargs={"asset_id": asset.id}) if asset else default_storage.url(name)
         )
     return {
-        "id": lesson["id"],
+        "id": lesson.id,
         "course": door.course.slug,
-        "module_id": lesson["module_id"],
-        "module_title": lesson["module_title"],
-        "title": lesson["title"],
-        "kind": kind,
-        "duration_minutes": lesson["duration_minutes"],
-        "html": lesson["html"],
+        "module_id": lesson.module_id,
+        "module_title": lesson.module_title,
+        "title": lesson.title,
+        "kind": kind.value,
+        "duration_minutes": lesson.duration_minutes,
+        "html": lesson.html,
         "media_url": media_url,
-        "completed": lesson["id"] in door.completed,
-        "previous_id": previous["id"] if previous else None,
-        "next_id": following["id"] if following else None,
+        "completed": lesson.id in door.completed,
+        "previous_id": previous.id if previous else None,
+        "next_id": following.id if following else None,
     }
 
 
 def _progress(request, door, progress) -> dict:
     enrollment = enrollment_get(user=request.user, course=door.course)
     return {
-        "lesson_id": door.lesson["id"],
+        "lesson_id": door.lesson.id,
         "status": progress.status,
         "percent": progress.percent,
         "course_percent": enrollment.progress_percent if enrollment else None,
@@ -227,7 +226,7 @@ def lesson_done(request: HttpRequest, slug: str, lesson_id: int):
     """For text, document and external-video lessons; quizzes and assignments complete when graded."""
     need(request, "learning:write")
     door = access_lesson(user=request.user, course_slug=slug, lesson_id=lesson_id).require()
-    progress = lesson_complete(user=request.user, course=door.course, lesson_id=door.lesson["id"])
+    progress = lesson_complete(user=request.user, course=door.course, lesson_id=door.lesson.id)
     return _progress(request, door, progress)
 
 
@@ -249,7 +248,7 @@ def video_heartbeat(request: HttpRequest, slug: str, lesson_id: int, body: Video
     progress = video_progress_record(
         user=request.user,
         course=door.course,
-        lesson_id=door.lesson["id"],
+        lesson_id=door.lesson.id,
         position=body.position,
         duration=body.duration,
         watched_seconds=body.watched,

@@ -14,6 +14,7 @@ from assessments.grading import number_text
 from assessments.models import Assessment, AttemptStatus
 from assessments.selectors import attempts_of, course_certificate
 from assessments.services import attempts_left, availability_refusal
+from courses.selectors import PublishedLesson
 
 register = template.Library()
 
@@ -25,10 +26,10 @@ def points(value) -> str:
 
 
 @register.inclusion_tag("assessments/_lesson_panel.html", takes_context=True)
-def assessment_panel(context, course, lesson: dict) -> dict:
+def assessment_panel(context, course, lesson: PublishedLesson) -> dict:
     """The quiz or assignment box of a lesson page: a quiz starts (or continues) in one click."""
     request = context["request"]
-    assessment = Assessment.objects.filter(lesson_id=lesson["id"]).first()
+    assessment = Assessment.objects.filter(lesson_id=lesson.id).first()
     panel = {"course": course, "lesson": lesson, "assessment": assessment}
     panel["csrf_token"] = context.get("csrf_token")
     if assessment is None or assessment.is_assignment:

@@ -16,31 +16,33 @@ from django.utils.safestring import SafeString, mark_safe
 
 from core.local_cache import LocalLRU
 from courses.embeds import embed_player_url
-from courses.models import Level
+from courses.models import LessonKind, Level
 from tenants.context import current_tenant
 
 register = template.Library()
 
 KIND_LABELS = {
-    "video": "Video",
-    "text": "Reading",
-    "document": "PDF",
-    "embed": "External video",
-    "quiz": "Quiz",
-    "assignment": "Assignment",
+    LessonKind.VIDEO: "Video",
+    LessonKind.TEXT: "Reading",
+    LessonKind.DOCUMENT: "PDF",
+    LessonKind.EMBED: "External video",
+    LessonKind.QUIZ: "Quiz",
+    LessonKind.ASSIGNMENT: "Assignment",
 }
 
 # 16x16 outline icons, drawn with currentColor so they follow the text colour.
 _ICON_PATHS = {
-    "video": '<rect x="1.5" y="3" width="13" height="10" rx="2"/>'
+    LessonKind.VIDEO: '<rect x="1.5" y="3" width="13" height="10" rx="2"/>'
     '<path d="M6.5 6v4l3.5-2z" fill="currentColor"/>',
-    "text": '<path d="M3 3.5h10M3 6.5h10M3 9.5h10M3 12.5h6"/>',
-    "document": '<path d="M4 1.5h5.5L12.5 4.5v10h-8.5z"/><path d="M9.5 1.5v3h3M6 8h4.5M6 10.5h4.5"/>',
-    "embed": '<rect x="1.5" y="3" width="13" height="10" rx="2"/>'
+    LessonKind.TEXT: '<path d="M3 3.5h10M3 6.5h10M3 9.5h10M3 12.5h6"/>',
+    LessonKind.DOCUMENT: '<path d="M4 1.5h5.5L12.5 4.5v10h-8.5z"/>'
+    '<path d="M9.5 1.5v3h3M6 8h4.5M6 10.5h4.5"/>',
+    LessonKind.EMBED: '<rect x="1.5" y="3" width="13" height="10" rx="2"/>'
     '<path d="M6 6.5 4 8l2 1.5M10 6.5 12 8l-2 1.5"/>',
-    "quiz": '<circle cx="8" cy="8" r="6.5"/><path d="M6.2 6.3a1.9 1.9 0 1 1 2.6 1.8c-.5.2-.8.6-.8 1.1v.4"/>'
+    LessonKind.QUIZ: '<circle cx="8" cy="8" r="6.5"/>'
+    '<path d="M6.2 6.3a1.9 1.9 0 1 1 2.6 1.8c-.5.2-.8.6-.8 1.1v.4"/>'
     '<circle cx="8" cy="11.6" r=".6" fill="currentColor"/>',
-    "assignment": '<path d="M10.5 2.5l3 3-7.5 7.5H3v-3z"/><path d="M9 4l3 3"/>',
+    LessonKind.ASSIGNMENT: '<path d="M10.5 2.5l3 3-7.5 7.5H3v-3z"/><path d="M9 4l3 3"/>',
 }
 
 
@@ -101,7 +103,7 @@ def kind_label(value: str) -> str:
 
 @register.simple_tag
 def kind_icon(kind: str) -> SafeString:
-    paths = _ICON_PATHS.get(kind, _ICON_PATHS["text"])
+    paths = _ICON_PATHS.get(kind, _ICON_PATHS[LessonKind.TEXT])
     svg = (
         '<svg class="icon" viewBox="0 0 16 16" width="16" height="16" fill="none" stroke="currentColor" '
         f'stroke-width="1.4" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">{paths}</svg>'
@@ -192,8 +194,8 @@ def _sidebar_parts(outline, url_prefix: str) -> list:
         modules = []
         for module in outline.modules:
             items = []
-            for item in module["lessons"]:
-                lesson_id, title, icon = item["id"], str(escape(item["title"])), str(kind_icon(item["kind"]))
+            for item in module.lessons:
+                lesson_id, title, icon = item.id, str(escape(item.title)), str(kind_icon(item.kind))
                 variants = {
                     (done, opens): _sidebar_item(
                         lesson_id,
@@ -208,8 +210,8 @@ def _sidebar_parts(outline, url_prefix: str) -> list:
                     for done in (False, True)
                     for opens in (False, True)
                 }
-                items.append((lesson_id, title, icon, bool(item["is_preview"]), variants))
-            heading = f'<h3 class="contents-module">{escape(module["title"])}</h3><ol class="contents-list">'
+                items.append((lesson_id, title, icon, bool(item.is_preview), variants))
+            heading = f'<h3 class="contents-module">{escape(module.title)}</h3><ol class="contents-list">'
             modules.append((heading, items))
         return modules
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 
 from courses.models import Course, CourseStatus, Lesson, LessonKind, Module
+from courses.outline import PublishedLesson
 from courses.services import course_publish
 
 
@@ -44,3 +45,13 @@ def make_course(
 
 def lessons_of(course: Course) -> list[Lesson]:
     return list(Lesson.objects.filter(module__course=course).order_by("module__position", "position"))
+
+
+def published_lesson(**fields) -> PublishedLesson:
+    """A lesson of a published outline, for tests of the policy that need no course."""
+    defaults = {"id": 1, "title": "Lesson", "kind": LessonKind.TEXT, "module_id": 1}
+    defaults |= {"module_title": "Module", "index": 0, "html": ""}
+    fields = defaults | fields
+    fields["kind"] = LessonKind(fields["kind"])
+    fields["prerequisites"] = tuple(fields.get("prerequisites", ()))
+    return PublishedLesson(**fields)

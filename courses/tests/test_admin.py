@@ -184,7 +184,7 @@ def test_publish_creates_a_revision_and_learners_see_the_new_outline(
 ):
     cache.clear()
     course = make_course(slug="publish-me")
-    assert [x["title"] for x in outline_for(course).lessons] == ["Lesson 1.1", "Lesson 1.2"]
+    assert [x.title for x in outline_for(course).lessons] == ["Lesson 1.1", "Lesson 1.2"]
     lesson = lessons_of(course)[0]
     lesson.title = "Welcome aboard"
     lesson.save()
@@ -199,7 +199,7 @@ def test_publish_creates_a_revision_and_learners_see_the_new_outline(
     course.refresh_from_db()
     assert course.published_revision.number == 2 and course.revisions.count() == 2
     assert course.published_revision.author.email == "admin@acme.test"
-    assert [x["title"] for x in outline_for(course).lessons] == ["Welcome aboard", "Lesson 1.2"]
+    assert [x.title for x in outline_for(course).lessons] == ["Welcome aboard", "Lesson 1.2"]
     html = response.content.decode()
     assert "Published r2" in html and "Unpublished changes" not in html
     assert "Friendlier first lesson" in html  # in the revision history
@@ -249,7 +249,7 @@ def test_admin_restores_an_earlier_revision_and_an_instructor_cannot(in_tenant, 
     assert "Revision 1 is restored and published as revision 3." in _messages(response)
     course.refresh_from_db()
     assert course.title == "First title" and course.published_revision.number == 3
-    assert outline_for(course).course["title"] == "First title"
+    assert outline_for(course).course.title == "First title"
 
 
 def test_course_delete_is_soft_and_an_admin_restores_it(in_tenant, instructor):

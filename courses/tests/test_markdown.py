@@ -214,5 +214,5 @@ def test_a_published_lesson_shows_no_remote_image(in_tenant):
     )
     course_publish(actor=get_user_model().objects.get(email="admin@acme.test"), course=course)
     course.refresh_from_db()
-    html = outline_for(course).lessons[0]["html"]
+    html = outline_for(course).lessons[0].html
     assert "evil.example" not in html and f'src="/media/{ASSET}/"' in html and "pixel" in html

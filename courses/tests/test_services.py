@@ -33,7 +33,7 @@ def test_publish_records_a_revision_and_learners_see_only_it(admin):
     first.title = "Draft title nobody should see yet"
     first.save()
     outline = outline_for(course)
-    assert outline.lessons[0]["title"] == "Lesson 1.1"
+    assert outline.lessons[0].title == "Lesson 1.1"
     assert [c.slug for c in catalog_list()] == ["safety"]
 
 
@@ -55,7 +55,7 @@ def test_republish_summarises_what_changed(admin):
         "Lessons edited: Renamed.",
     ):
         assert part in revision.summary
-    assert [x["title"] for x in outline_for(course).lessons] == ["Renamed", "Lesson 1.2", "Brand new"]
+    assert [x.title for x in outline_for(course).lessons] == ["Renamed", "Lesson 1.2", "Brand new"]
 
 
 def test_publish_refuses_an_incomplete_course_and_explains(admin):
@@ -94,7 +94,7 @@ def test_restore_brings_back_an_earlier_revision_as_a_new_one(admin):
     restored = revision_restore(actor=admin, revision=first_revision)
     assert restored.number == 3 and restored.summary == "Restored revision 1."
     course.refresh_from_db()
-    assert [x["title"] for x in outline_for(course).lessons] == ["Lesson 1.1", "Lesson 1.2"]
+    assert [x.title for x in outline_for(course).lessons] == ["Lesson 1.1", "Lesson 1.2"]
     assert not Lesson.objects.get(pk=lessons_of(course)[0].pk).is_deleted
 
 
@@ -175,7 +175,7 @@ def test_same_slug_in_two_tenants_is_two_courses(tenant, other_tenant):
     with schema_context(other_tenant.schema_name):
         assert list(catalog_list()) == []
         make_course(slug="shared-name", title="Globex version")
-        assert outline_for(course_get_published(slug="shared-name")).course["title"] == "Globex version"
+        assert outline_for(course_get_published(slug="shared-name")).course.title == "Globex version"
 
 
 def test_cached_course_lookups_follow_publish_archive_and_delete(admin):

@@ -6,7 +6,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from courses.models import Lesson
-from courses.selectors import Outline, outline_for
+from courses.outline import outline_from
+from courses.selectors import outline_for
 from courses.services import course_publish
 from courses.templatetags import course_ui
 from courses.tests.factories import lessons_of, make_course
@@ -54,9 +55,9 @@ def test_the_same_revision_id_in_two_tenants_keeps_two_sidebars(tenant, other_te
     """Revision ids repeat across schemas; the pre-rendered parts are keyed by the tenant's uuid."""
 
     def outline(title):
-        lesson = {"id": 1, "title": title, "kind": "text", "is_preview": False}
+        lesson = {"id": 1, "title": title, "kind": "text", "body": "", "is_preview": False}
         module = {"id": 1, "title": "Module", "lessons": [lesson]}
-        return Outline(987654, {}, [module], [lesson], {1: lesson})
+        return outline_from(987654, {"course": {"id": 1, "title": "Course"}, "modules": [module]})
 
     rendered = {}
     for current, title in ((tenant, "Acme's lesson"), (other_tenant, "Globex's lesson")):

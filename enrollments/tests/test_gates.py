@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts.models import AuditEntry
-from courses.models import Lesson
+from courses.models import Lesson, LessonKind
 from courses.services import CourseError, course_publish, lesson_set_prerequisites, module_set_prerequisites
-from courses.tests.factories import lessons_of, make_course
+from courses.tests.factories import lessons_of, make_course, published_lesson
 from enrollments.access import lesson_gate
 from enrollments.models import Enrollment, LessonProgress
 from enrollments.selectors import lesson_page_get
@@ -236,9 +236,9 @@ def test_the_module_form_sets_prerequisites_and_shows_loops_as_field_errors(peop
 
 
 def test_a_quiz_prerequisite_asks_the_learner_to_pass_it():
-    lesson = {"id": 3, "prerequisites": [1, 2]}
+    lesson = published_lesson(id=3, prerequisites=[1, 2])
     enrollment = Enrollment(enrolled_at=timezone.now())
-    titles, kinds = {1: "Intro", 2: "Check yourself"}, {1: "text", 2: "quiz"}
+    titles, kinds = {1: "Intro", 2: "Check yourself"}, {1: LessonKind.TEXT, 2: LessonKind.QUIZ}
     both = lesson_gate(lesson=lesson, enrollment=enrollment, completed=set(), titles=titles, kinds=kinds)
     assert both.reason == "Complete 'Intro' and pass 'Check yourself' first."
     quiz = lesson_gate(lesson=lesson, enrollment=enrollment, completed={1}, titles=titles, kinds=kinds)

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.contrib.auth import get_user_model
 
-from courses.models import CourseStatus
+from courses.models import CourseStatus, LessonKind
+from courses.tests.factories import published_lesson
 from enrollments.access import editing_decision, grading_decision, is_course_staff, lesson_decision
 from enrollments.models import Enrollment, EnrollmentStatus
 
@@ -24,14 +25,16 @@ class FakeCourse:
 
 
 LESSONS = {
-    "open": {"id": 1, "kind": "text", "is_preview": False},
-    "preview": {"id": 2, "kind": "text", "is_preview": True},
-    "drip-future": {"id": 3, "kind": "text", "is_preview": False, "gate_days": 30},
-    "drip-past": {"id": 4, "kind": "text", "is_preview": False, "gate_days": 5},
-    "date-future": {"id": 5, "kind": "text", "is_preview": False, "gate_at": NOW + timedelta(hours=1)},
-    "prereq-missing": {"id": 6, "kind": "text", "is_preview": False, "prerequisites": [99]},
-    "prereq-done": {"id": 7, "kind": "text", "is_preview": False, "prerequisites": [1]},
-    "quiz": {"id": 8, "kind": "quiz", "is_preview": False},
+    "open": published_lesson(id=1, kind=LessonKind.TEXT, is_preview=False),
+    "preview": published_lesson(id=2, kind=LessonKind.TEXT, is_preview=True),
+    "drip-future": published_lesson(id=3, kind=LessonKind.TEXT, is_preview=False, gate_days=30),
+    "drip-past": published_lesson(id=4, kind=LessonKind.TEXT, is_preview=False, gate_days=5),
+    "date-future": published_lesson(
+        id=5, kind=LessonKind.TEXT, is_preview=False, gate_at=NOW + timedelta(hours=1)
+    ),
+    "prereq-missing": published_lesson(id=6, kind=LessonKind.TEXT, is_preview=False, prerequisites=[99]),
+    "prereq-done": published_lesson(id=7, kind=LessonKind.TEXT, is_preview=False, prerequisites=[1]),
+    "quiz": published_lesson(id=8, kind=LessonKind.QUIZ, is_preview=False),
 }
 WINDOWS = {
     "": (None, None),

@@ -5,7 +5,7 @@ from django_tenants.utils import schema_context
 
 from courses.models import LessonKind
 from courses.services import course_archive, course_publish
-from courses.tests.factories import lessons_of, make_course
+from courses.tests.factories import lessons_of, make_course, published_lesson
 from enrollments.access import lesson_decision
 from enrollments.models import Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
 from enrollments.selectors import continue_lesson_id, lesson_page_get
@@ -40,7 +40,7 @@ def test_approval_course_waits_for_staff_and_only_staff_decide(people):
     assert not lesson_decision(
         user=people["learner"],
         course=course,
-        lesson={"id": first.pk, "is_preview": False},
+        lesson=published_lesson(id=first.pk),
         enrollment=enrollment,
     )
     with pytest.raises(EnrollmentError, match=r"course's staff"):

@@ -4,7 +4,7 @@
     {% lesson_media lesson "video" as media %}
     <video src="{% url 'media:file' media.id %}"> ...
 
-`lesson` is the lesson as the page shows it (a dict of the published outline, or of the
+`lesson` is the lesson as the page shows it (a lesson of the published outline, or of the
 draft for staff previews); the asset is the one whose object that lesson names, so learners
 see the published file even while a newer upload waits to be published. The URL is the
 access-checked redirect (/media/<id>/), never a signed URL baked into the page.
@@ -24,7 +24,7 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def lesson_media(context, lesson, kind: str) -> MediaAsset | None:
     """The ready asset of the file the lesson names for `kind` (video, document), or None."""
-    name = (lesson or {}).get(kind) or ""
+    name = lesson.media_name(kind) if lesson is not None else ""
     if not name:
         return None
     memo = context.render_context.setdefault("media_ui.lesson_media", {})
