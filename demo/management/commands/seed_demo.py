@@ -273,7 +273,7 @@ def _journey(journey: LearnerJourney, *, learner) -> bool:
         return False
     if Enrollment.objects.filter(user=learner, course=course).exists():
         return True
-    lesson_ids = {lesson["title"]: lesson["id"] for lesson in outline_for(course).lessons}
+    lesson_ids = {lesson.title: lesson.id for lesson in outline_for(course).lessons}
     if any(title not in lesson_ids for title in [*journey.completed, journey.video]):
         return False
     with transaction.atomic():
