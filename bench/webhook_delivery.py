@@ -42,7 +42,7 @@ class Arrivals:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 now = time.time()
                 seq = json.loads(body)["data"]["seq"]
@@ -68,7 +68,9 @@ class Arrivals:
                     return
             time.sleep(0.05)
         missing = [s for s in seqs if s not in self.at]
-        raise RuntimeError(f"{len(missing)} webhooks never arrived (first: {missing[:5]}); see the worker's log")
+        raise RuntimeError(
+            f"{len(missing)} webhooks never arrived (first: {missing[:5]}); see the worker's log"
+        )
 
 
 def _emit(seq: int, sent: dict[int, float]) -> None:
@@ -105,8 +107,8 @@ def run() -> dict:
     celery = [sys.executable, "-m", "celery", "-A", "lms", "worker", "-Q", "webhooks"]
     subprocess.run([*celery[:4], "purge", "-f", "-Q", "webhooks"], cwd=ROOT, env=env, capture_output=True)
     worker = subprocess.Popen(
-        [*celery, "--pool", "threads", "--concurrency", str(WORKER_THREADS), "-l", "warning", "--without-gossip",
-         "--without-mingle", "--without-heartbeat"],
+        [*celery, "--pool", "threads", "--concurrency", str(WORKER_THREADS), "-l", "warning",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -147,10 +149,10 @@ def run() -> dict:
             "events": len(lags),
             "p50_ms": round(statistics.median(lags), 1),
             "max_ms": round(lags[-1], 1),
-            "worker": f"celery worker -Q webhooks --pool threads --concurrency {WORKER_THREADS}, one process",
-            "path": "emit() in a transaction -> outbox rows -> after commit: Celery -> claim, sign, POST, record",
+            "worker": f"celery worker -Q webhooks --pool threads --concurrency {WORKER_THREADS}",
+            "path": "emit() in a transaction, outbox rows, after commit Celery: claim, sign, POST, record",
             "goal": f"p95 < {GOAL_MS} ms",
             "goal_met": _p95(lags) < GOAL_MS,
-            "note": "shared 2-core machine: producer, receiver, worker, Redis and PostgreSQL on the same cores",
+            "note": "2 shared cores: producer, receiver, worker, Redis and PostgreSQL on the same cores",
         },
     )
