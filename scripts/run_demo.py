@@ -66,6 +66,23 @@ def default_procs() -> dict[str, list[str]]:
             "--concurrency",
             "2",
         ],
+        # Webhook deliveries wait on receivers, not the CPU: a threads pool (ADR 0160).
+        "webhooks": [
+            celery,
+            "-A",
+            "lms",
+            "worker",
+            "-l",
+            "info",
+            "-Q",
+            "webhooks",
+            "--pool",
+            "threads",
+            "--concurrency",
+            "8",
+            "-n",
+            "webhooks@%h",
+        ],
         "beat": [celery, "-A", "lms", "beat", "-l", "info", "--schedule", str(DATA / "celerybeat-schedule")],
     }
 
