@@ -24,6 +24,7 @@ AREAS = {
     "analytics": "Read course reports (course staff and admins)",
     "authoring": "Create and edit courses, modules and lessons; publish and restore",
     "people": "People, roles and invitations (tenant admins)",
+    "webhooks": "Webhook endpoints, their secrets and delivery log (tenant admins)",
 }
 SCOPES = tuple(f"{area}:{level}" for area in AREAS for level in ("read", "write"))
 KEY_PREFIX = "lms_"

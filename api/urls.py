@@ -4,7 +4,7 @@ from django.urls import URLPattern, URLResolver, path
 from django.views.generic import TemplateView
 
 from .gate import gate
-from .v1 import analytics, assessments, auth, authoring, learning, people
+from .v1 import analytics, assessments, auth, authoring, learning, people, webhooks
 from .v1.base import api
 
 api.add_router("", auth.router)
@@ -13,6 +13,7 @@ api.add_router("", authoring.router)
 api.add_router("", people.router)
 api.add_router("", assessments.router)
 api.add_router("", analytics.router)
+api.add_router("", webhooks.router)
 
 
 def _gated(patterns):

@@ -21,6 +21,7 @@ from courses.models import Course, Lesson, Module
 from enrollments.models import Enrollment
 from tests.fixtures import host_of
 from tests.test_url_isolation import MARKER, foreign  # noqa: F401 - the fixture is used by name
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 ROLES = ["admin", "instructor", "learner"]
 # A body every write accepts in shape (extra members are ignored), so that the request gets
@@ -67,6 +68,8 @@ def _fill(path: str, objects: dict) -> list[str]:
         "code": objects.get("certificate_code"),
         "asset_id": objects.get("asset_id"),
         "revision_id": objects.get("revision"),
+        "endpoint_id": objects.get("webhook_endpoint"),
+        "delivery_id": objects.get("webhook_delivery"),
     }
     urls = []
     for slug in ("globex-secret-course", objects["own_course_slug"]):
@@ -119,6 +122,8 @@ def test_every_api_operation_is_walked():
             "certificate_code",
             "asset_id",
             "revision",
+            "webhook_endpoint",
+            "webhook_delivery",
         )
     } | {"own_course_slug": "x"}
     unfilled = [f"{m.upper()} {p}" for m, p in _operations() if "{" in p and not _fill(p, sample)]
@@ -146,6 +151,8 @@ def test_no_api_operation_of_acme_reveals_or_changes_a_globex_object(
             list(Lesson.objects.values_list("pk", "title", "position", "deleted_at").order_by("pk")),
             list(get_user_model().objects.values_list("pk", "role", "is_active").order_by("pk")),
             Enrollment.objects.count(),
+            list(WebhookEndpoint.objects.values_list("pk", "url", "is_active", "secret").order_by("pk")),
+            WebhookDelivery.objects.count(),
         )
     checked = 0
     for method, path in _operations():
@@ -155,6 +162,7 @@ def test_no_api_operation_of_acme_reveals_or_changes_a_globex_object(
             body = response.content.decode(errors="replace")
             assert MARKER not in body, f"{method.upper()} {url} as {role} shows globex's course"
             assert "walker@globex.test" not in body and "invitee@globex.test" not in body, url
+            assert '/globex-secret"' not in body and "whsec_" not in body, url
             assert response.status_code in (401, 403, 404), (
                 f"{method.upper()} {url} as {role} via {via} answered {response.status_code}: {body[:200]}"
             )
@@ -166,6 +174,8 @@ def test_no_api_operation_of_acme_reveals_or_changes_a_globex_object(
             list(Lesson.objects.values_list("pk", "title", "position", "deleted_at").order_by("pk")),
             list(get_user_model().objects.values_list("pk", "role", "is_active").order_by("pk")),
             Enrollment.objects.count(),
+            list(WebhookEndpoint.objects.values_list("pk", "url", "is_active", "secret").order_by("pk")),
+            WebhookDelivery.objects.count(),
         )
     assert after == before
 
@@ -180,6 +190,7 @@ def test_every_api_operation_refuses_another_tenants_credentials(tenant, other_t
         )
         key = answer.json()["access_token"]
     sample = {"course": 1, "module": 1, "lesson": 1, "attempt": 1, "user": 1, "invitation": 1, "revision": 1}
+    sample |= {"webhook_endpoint": 1, "webhook_delivery": 1}
     sample |= {"asset_id": "00000000-0000-0000-0000-000000000001"}
     sample |= {"certificate_code": "X", "own_course_slug": "x"}
     checked = 0

@@ -89,13 +89,8 @@ class WebhookDelivery(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "webhook deliveries"
-        indexes = [
-            models.Index(
-                fields=["next_attempt_at"],
-                name="webhooks_delivery_due",
-                condition=models.Q(status__in=["pending", "retrying"]),
-            ),
-        ]
+        # Not a partial index: the template DDL (ADR 0100) must re-create every index verbatim.
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhooks_delivery_due")]
 
     def __str__(self) -> str:
         return f"{self.message.event_type} to {self.endpoint.url}"
