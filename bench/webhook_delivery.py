@@ -1,7 +1,7 @@
 """webhook_delivery_p95_ms: from a change's commit to the receiver, at a steady 200 events/s.
 
-This process makes changes in the `perf` tenant at RATE transactions a second for SECONDS:
-each is a real `core.events.emit()` inside `transaction.atomic()`, so the outbox rows are
+This process makes changes in the `perf` tenant at RATE transactions a second for SECONDS,
+from PRODUCERS threads with a connection each (as several web workers would): each is a real `core.events.emit()` inside `transaction.atomic()`, so the outbox rows are
 written in the transaction and the deliveries handed to Celery after commit, as a service
 does. A Celery worker process (queue `webhooks`, threads pool) signs and POSTs each message
 to a receiver in this process, which notes when every message arrives. The lag is arrival
@@ -30,6 +30,7 @@ from bench.common import ROOT, bench_tenant_ensure, write_result
 RATE = 200
 SECONDS = 15
 WORKER_THREADS = 16
+PRODUCERS = 4
 GOAL_MS = 1000
 
 
@@ -81,6 +82,21 @@ def _emit(seq: int, sent: dict[int, float]) -> None:
         sent[seq] = time.time()
 
 
+def _produce(tenant, index: int, started: float, sent: dict[int, float]) -> None:
+    """One of PRODUCERS threads (as several web workers would be), each at RATE / PRODUCERS."""
+    connection.set_tenant(tenant)
+    rate, n = RATE / PRODUCERS, 0
+    try:
+        while time.perf_counter() - started < SECONDS:
+            _emit(1000 + index + n * PRODUCERS, sent)
+            n += 1
+            pause = started + n / rate - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+    finally:
+        connection.close()
+
+
 def _lags(arrivals: Arrivals, sent: dict[int, float]) -> list[float]:
     arrivals.wait(list(sent))
     return sorted((arrivals.at[s] - sent[s]) * 1000 for s in sent)
@@ -120,13 +136,14 @@ def run() -> dict:
         idle = _lags(arrivals, idle_sent)
 
         sent: dict[int, float] = {}
-        n, started = 1000, time.perf_counter()
-        while time.perf_counter() - started < SECONDS:
-            _emit(n, sent)
-            n += 1
-            pause = started + (n - 1000) / RATE - time.perf_counter()
-            if pause > 0:
-                time.sleep(pause)
+        started = time.perf_counter()
+        producers = [
+            threading.Thread(target=_produce, args=(tenant, p, started, sent)) for p in range(PRODUCERS)
+        ]
+        for thread in producers:
+            thread.start()
+        for thread in producers:
+            thread.join()
         achieved = len(sent) / (time.perf_counter() - started)
         lags = _lags(arrivals, sent)
     finally:
@@ -145,6 +162,7 @@ def run() -> dict:
         {
             "target_rate_eps": RATE,
             "achieved_rate_eps": round(achieved),
+            "producers": f"{PRODUCERS} threads, a database connection each",
             "seconds": SECONDS,
             "events": len(lags),
             "p50_ms": round(statistics.median(lags), 1),

@@ -30,7 +30,7 @@ from tenants.context import current_tenant
 from tenants.due import mark_due
 
 from . import signing
-from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from .outbox import QUEUE, dispatch
 from .targets import Target, TargetRefused, resolve
 
@@ -52,26 +52,68 @@ def timeout_seconds() -> float:
     return float(getattr(settings, "WEBHOOKS_TIMEOUT_SECONDS", 10))
 
 
+_CLAIM_SQL = """
+WITH claimed AS (
+    UPDATE webhooks_webhookdelivery AS d SET claimed_until = %s
+    FROM webhooks_webhookendpoint AS e
+    WHERE d.id = ANY(%s) AND e.id = d.endpoint_id AND e.is_active
+      AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= %s
+      AND (d.claimed_until IS NULL OR d.claimed_until < %s)
+    RETURNING d.id, d.message_id, d.endpoint_id, d.status, d.attempts, d.created_at
+)
+SELECT c.id, c.status, c.attempts, c.created_at,
+       m.id, m.msg_id, m.event_type, m.body, m.created_at,
+       e.id, e.url, e.secret, e.previous_secret, e.previous_secret_expires_at, e.failures_in_a_row
+FROM claimed AS c
+JOIN webhooks_webhookmessage AS m ON m.id = c.message_id
+JOIN webhooks_webhookendpoint AS e ON e.id = c.endpoint_id
+ORDER BY c.id
+"""
+
+
 def claim(delivery_ids: list[int]) -> list[WebhookDelivery]:
-    """Take the deliveries that are due and free, for this worker, until the claim expires."""
+    """Take the deliveries that are due and free, for this worker, until the claim expires.
+
+    One statement claims them and reads what sending needs (the message, the endpoint).
+    """
     now = timezone.now()
     hold = now + timedelta(seconds=timeout_seconds() * 2 + 10)
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE webhooks_webhookdelivery AS d SET claimed_until = %s
-            FROM webhooks_webhookendpoint AS e
-            WHERE d.id = ANY(%s) AND e.id = d.endpoint_id AND e.is_active
-              AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= %s
-              AND (d.claimed_until IS NULL OR d.claimed_until < %s)
-            RETURNING d.id
-            """,
-            [hold, list(delivery_ids), now, now],
+        cursor.execute(_CLAIM_SQL, [hold, list(delivery_ids), now, now])
+        rows = cursor.fetchall()
+    claimed = []
+    for d_id, status, attempts, created, m_id, msg_id, event_type, body, m_created, *endpoint in rows:
+        e_id, url, secret, previous, previous_until, failures = endpoint
+        message = WebhookMessage(
+            id=m_id, msg_id=msg_id, event_type=event_type, body=body, created_at=m_created
         )
-        claimed = [row[0] for row in cursor.fetchall()]
-    if not claimed:
-        return []
-    return list(WebhookDelivery.objects.filter(pk__in=claimed).select_related("message", "endpoint"))
+        hook = WebhookEndpoint(
+            id=e_id,
+            url=url,
+            secret=secret,
+            previous_secret=previous,
+            previous_secret_expires_at=previous_until,
+            failures_in_a_row=failures,
+            is_active=True,
+        )
+        delivery = WebhookDelivery(
+            id=d_id, message=message, endpoint=hook, status=status, attempts=attempts, created_at=created
+        )
+        delivery.claimed_until = hold
+        claimed.append(delivery)
+    return claimed
+
+
+_SUCCEEDED_SQL = """
+WITH attempt AS (
+    INSERT INTO webhooks_webhookattempt (delivery_id, at, status_code, duration_ms, error, response_excerpt)
+    VALUES (%(id)s, %(now)s, %(code)s, %(ms)s, '', %(excerpt)s)
+)
+UPDATE webhooks_webhookdelivery
+SET status = 'succeeded', attempts = attempts + 1, claimed_until = NULL, last_status_code = %(code)s,
+    last_error = '', last_duration_ms = %(ms)s, finished_at = %(now)s, next_attempt_at = NULL
+WHERE id = %(id)s
+"""
 
 
 # One pool per checked address, host and port, so a busy receiver gets kept-alive connections.
@@ -167,8 +209,37 @@ def send(delivery: WebhookDelivery) -> bool:
     return ok
 
 
-@transaction.atomic
 def record(delivery: WebhookDelivery, *, ok: bool, status_code, error: str, excerpt: str, duration_ms: int):
+    if ok and not delivery.endpoint.failures_in_a_row:
+        # The common case, in one statement (atomic by itself): the attempt and the delivery.
+        now = timezone.now()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _SUCCEEDED_SQL,
+                {
+                    "id": delivery.pk,
+                    "now": now,
+                    "code": status_code,
+                    "ms": duration_ms,
+                    "excerpt": excerpt[:500],
+                },
+            )
+        delivery.status, delivery.attempts, delivery.finished_at = (
+            DeliveryStatus.SUCCEEDED,
+            delivery.attempts + 1,
+            now,
+        )
+        delivery.last_status_code, delivery.last_duration_ms, delivery.claimed_until = (
+            status_code,
+            duration_ms,
+            None,
+        )
+        return
+    _record(delivery, ok=ok, status_code=status_code, error=error, excerpt=excerpt, duration_ms=duration_ms)
+
+
+@transaction.atomic
+def _record(delivery: WebhookDelivery, *, ok: bool, status_code, error: str, excerpt: str, duration_ms: int):
     now = timezone.now()
     attempts = delivery.attempts + 1
     WebhookAttempt.objects.create(
