@@ -1,8 +1,9 @@
 """Periodic, cross-tenant tasks on the `analytics` queue (ADR 0020): consume, replay, prune.
 
 Both tasks are sent by Celery beat with no tenant, on purpose: the consumer reads the
-shared streams and writes each tenant's schema itself; the outbox replay visits every
-tenant's outbox. They are declared with tenant_required=False, the only tasks that are.
+shared streams and writes each tenant's schema itself; the outbox replay visits the
+tenants whose outbox got rows (marked in public.tenants_tenantdue when the row is
+written). They are declared with tenant_required=False.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from core.celery import app
+from tenants import due
 from tenants.models import Tenant
 
 from .consumer import Consumer
-from .ingest import encode, maxlen, redis_client, stream_for
+from .ingest import OUTBOX_QUEUE, encode, maxlen, redis_client, stream_for
 from .models import OutboxEvent, ProcessedEvent
 
 log = logging.getLogger("analytics.tasks")
@@ -72,15 +74,33 @@ def outbox_replay(*, tenant: Tenant) -> int:
             sent += len(rows)
 
 
+def _outbox_settle(schema: str) -> None:
+    """After a replay of one tenant: forget its due mark if nothing is left, under its lock."""
+    from django.db import transaction
+
+    with schema_context(schema), transaction.atomic():
+        due.lock(OUTBOX_QUEUE)
+        if not OutboxEvent.objects.exists():
+            due.settle(OUTBOX_QUEUE, None)
+
+
 @app.task(name="analytics.outbox_replay", tenant_required=False, ignore_result=True)
 def outbox_replay_task() -> int:
+    """Replay the outboxes of the tenants marked due (tenants.due): one query finds them."""
     total = 0
-    for tenant in Tenant.objects.exclude(schema_name="public"):
+    schemas = due.due_schemas(OUTBOX_QUEUE)
+    tenants = {t.schema_name: t for t in Tenant.objects.filter(schema_name__in=schemas)}
+    for schema in schemas:
+        tenant = tenants.get(schema)
+        if tenant is None:
+            due.forget_schema(schema)
+            continue
         try:
             total += outbox_replay(tenant=tenant)
         except Exception as exc:  # Redis still down: the rows stay for the next run
             log.warning("outbox of %s not replayed yet: %s", tenant.slug, exc)
             return total
+        _outbox_settle(schema)
     return total
 
 

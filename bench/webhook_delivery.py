@@ -1,11 +1,12 @@
 """webhook_delivery_p95_ms: from a change's commit to the receiver, at a steady 200 events/s.
 
 This process makes changes in the `perf` tenant at RATE transactions a second for SECONDS,
-from PRODUCERS threads with a connection each (as several web workers would): each is a real `core.events.emit()` inside `transaction.atomic()`, so the outbox rows are
-written in the transaction and the deliveries handed to Celery after commit, as a service
-does. A Celery worker process (queue `webhooks`, threads pool) signs and POSTs each message
-to a receiver in this process, which notes when every message arrives. The lag is arrival
-minus the moment just before commit.
+from PRODUCERS threads with a connection each (as several web workers would). Each is a
+real `core.events.emit()` inside `transaction.atomic()`, so the outbox rows are written in
+the transaction and the deliveries handed to Celery after commit, as a service does. A
+Celery worker process (queue `webhooks`, threads pool) signs and POSTs each message to a
+receiver in this process, which notes when every message arrives. The lag is arrival minus
+the moment just before commit.
 
 Baseline, same run: single events to an idle worker, so the ratio shows what the load adds.
 Goal from issue #12: p95 under 1,000 ms at 200 events/s.

@@ -161,11 +161,21 @@ def track(
         _to_outbox(event)
 
 
+OUTBOX_QUEUE = "analytics-outbox"  # the tenants.due queue of the replay
+
+
 def _to_outbox(event: dict) -> None:
     try:
-        from analytics.models import OutboxEvent
+        from django.db import transaction
+        from django.utils import timezone
 
-        OutboxEvent.objects.create(event_id=event["id"], envelope=event)
+        from analytics.models import OutboxEvent
+        from tenants.due import mark_due
+
+        with transaction.atomic():
+            OutboxEvent.objects.create(event_id=event["id"], envelope=event)
+            # So the replay finds this tenant in one query instead of visiting every schema.
+            mark_due(OUTBOX_QUEUE, timezone.now())
     except Exception:  # the database is down too: log the event itself
         log.exception("event lost: neither Redis nor the outbox took it: %s", encode(event).decode())
 

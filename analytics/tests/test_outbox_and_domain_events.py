@@ -76,6 +76,22 @@ def test_events_tracked_while_redis_is_down_are_replayed_from_the_outbox(own_red
     assert sorted(json.loads(f[b"e"])["user"] for _, f in entries) == [2, 3]
     Consumer(name="c").drain(seconds=5)
     assert CourseDay.objects.get(course_id=77).new_enrollments == 2
+    # Nothing is left: the tenant's due mark is gone, so the next replay visits no schema.
+    from tenants.models import TenantDue
+
+    assert not TenantDue.objects.filter(queue="analytics-outbox").exists()
+
+
+def test_the_replay_finds_due_tenants_in_one_query_and_visits_no_other_schema(
+    django_assert_max_num_queries, tenant, other_tenant
+):
+    """At 2,000 tenants the replay (every 30 s) must not ask each schema whether it has rows."""
+    from django.db import connection
+
+    connection.set_schema_to_public()
+    with django_assert_max_num_queries(2) as captured:
+        assert outbox_replay_task() == 0
+    assert not any("analytics_outboxevent" in q["sql"] for q in captured.captured_queries)
 
 
 def test_domain_events_are_tracked_after_commit(streams, in_tenant, django_capture_on_commit_callbacks):
