@@ -13,7 +13,7 @@ from core.errors import Forbidden, InvalidRequest
 from core.events import EVENT_TYPES, TEST_EVENT
 
 from . import signing
-from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from .outbox import queue_deliveries, write_message
 from .targets import resolve
 
@@ -138,7 +138,10 @@ def webhook_endpoint_delete(*, actor, endpoint: WebhookEndpoint) -> None:
     """Delete the endpoint with its deliveries and their log (the audit log keeps the record)."""
     _admin_only(actor, "delete webhook endpoints")
     audit_record(actor=actor, action="webhook_endpoint.deleted", target=endpoint, before=_state(endpoint))
+    messages = list(endpoint.deliveries.values_list("message_id", flat=True).distinct())
     endpoint.delete()
+    # Messages no other endpoint got go with it.
+    WebhookMessage.objects.filter(pk__in=messages, deliveries__isnull=True).delete()
 
 
 @transaction.atomic

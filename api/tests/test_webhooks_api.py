@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from standardwebhooks import Webhook
 
-from webhooks.models import WebhookEndpoint
+from webhooks.models import WebhookEndpoint, WebhookMessage
 from webhooks.tests.receiver import Receiver
 
 from .conftest import api_client, make_key
@@ -72,6 +72,9 @@ def test_an_admin_key_registers_tests_and_reads_the_log(
     ]
     assert client.delete(f"/api/v1/webhooks/endpoints/{endpoint['id']}").status_code == 204
     assert client.get(f"/api/v1/webhooks/endpoints/{endpoint['id']}").status_code == 404
+    connection.set_tenant(tenant)
+    assert not WebhookMessage.objects.exists()  # its messages went with it
+    connection.set_schema_to_public()
 
 
 def test_bad_input_is_a_problem_body_with_the_field(tenant, admin_key):
