@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.profile_request lesson     # the lesson page of lesson_page_rps
     .venv/bin/python -m bench.profile_request media      # the redirect of media_redirect_rps
     .venv/bin/python -m bench.profile_request minimal    # the baseline view
+    .venv/bin/python -m bench.profile_request api        # GET /api/v1/courses of api_course_list_rps
 
 The parent process (development settings) makes the benchmark data and a signed-in
 session, then runs a child with the production-like environment of `bench.common.gunicorn`
@@ -33,16 +34,19 @@ def _child(path: str, host: str, cookie: str, count: int, sort: str, limit: int)
 
     from lms.wsgi import application  # sets Django up with the child's settings
 
+    path, _, query = path.partition("?")
+
     def environ() -> dict:
         return {
             "REQUEST_METHOD": "GET",
             "PATH_INFO": path,
-            "QUERY_STRING": "",
+            "QUERY_STRING": query,
             "SERVER_NAME": "127.0.0.1",
             "SERVER_PORT": "80",
             "SERVER_PROTOCOL": "HTTP/1.1",
             "HTTP_HOST": host,
-            "HTTP_COOKIE": cookie,
+            **({"HTTP_AUTHORIZATION": cookie} if cookie.startswith("Bearer ") else {}),
+            **({} if cookie.startswith("Bearer ") else {"HTTP_COOKIE": cookie}),
             "wsgi.url_scheme": "http",
             "wsgi.input": io.BytesIO(b""),
             "wsgi.errors": sys.stderr,
@@ -109,6 +113,16 @@ def _prepare(which: str) -> tuple[str, str, str]:
         bench_tenant_ensure()
         with schema_context(BENCH_TENANT):
             path = f"/media/{_asset().pk}/"
+    elif which == "api":
+        from django_tenants.utils import schema_context
+
+        from bench.api_course_list import _courses_ensure, _key
+        from bench.common import bench_tenant_ensure
+
+        bench_tenant_ensure()
+        with schema_context(BENCH_TENANT):
+            _courses_ensure()
+            return "/api/v1/courses?limit=20", host, "Bearer " + _key()
     else:
         path = "/bench/minimal"
     return path, host, signed_in_cookie(BENCH_TENANT, learner)
@@ -116,7 +130,7 @@ def _prepare(which: str) -> tuple[str, str, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile_request")
-    parser.add_argument("which", choices=["lesson", "media", "minimal"])
+    parser.add_argument("which", choices=["lesson", "media", "minimal", "api"])
     parser.add_argument("-n", "--count", type=int, default=2000)
     parser.add_argument("--sort", default="cumulative", help="pstats sort key (cumulative, tottime)")
     parser.add_argument("--limit", type=int, default=45)
