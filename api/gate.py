@@ -34,6 +34,7 @@ from redis import RedisError
 from core.errors import DomainError, Forbidden
 from core.http import PROBLEM_CONTENT_TYPE
 from core.local_cache import LocalLRU
+from courses.cache import courses_version_key, courses_version_read_ahead
 from tenants.context import require_tenant, tenant_key
 
 from .keys import SCOPES, key_matches, scope_allows, split_key
@@ -232,10 +233,16 @@ def _count_request(principal: Principal) -> tuple[int | None, int]:
         pipe.incr(counter)
         pipe.expire(counter, 61, nx=True)
         pipe.get(version)
-        count, _, seen = pipe.execute()
+        # Read ahead in the same round trip: the courses version every catalog read needs.
+        # Without the one-slot hash tag, so only where one client holds every key (not a Cluster).
+        if not settings.REDIS_CLUSTER:
+            pipe.get(courses_version_key())
+        count, _, seen, *courses = pipe.execute()
     except RedisError:
         logger.warning("api rate limit: the counter is unavailable; request let through", exc_info=True)
         return None, -1
+    if courses:
+        courses_version_read_ahead(courses[0])
     return int(count), int(seen) if seen is not None else 0
 
 

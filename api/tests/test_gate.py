@@ -12,6 +12,7 @@ from api.models import ApiKey, IdempotencyRecord
 from api.tokens import _signing_key
 from courses.tests.factories import make_course
 from enrollments.models import Enrollment
+from tenants.models import Tenant
 from tests.fixtures import client_for, host_of
 
 from .conftest import api_client, make_key
@@ -242,3 +243,30 @@ def test_an_unknown_api_path_is_a_json_404(tenant, admin_key):
     response = api_client(tenant, admin_key).get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert "json" in response["Content-Type"]
+
+
+def test_the_courses_version_read_ahead_lives_for_one_request_only(tenant, admin_key):
+    """The gate reads the courses version in its pipeline; no later request or write reuses it."""
+    from courses import cache as courses_cache
+
+    api_client(tenant, admin_key).get("/api/v1/courses")
+    assert getattr(courses_cache._ahead, "value", None) is None  # forgotten when the request ended
+    connection.set_tenant(tenant)
+    try:
+        courses_cache.courses_version_read_ahead(b"41")
+        assert courses_cache.courses_version() == 41
+        _course(tenant, slug="moves-the-version")  # a write moves the version on: forget
+        connection.set_tenant(tenant)
+        assert courses_cache.courses_version() != 41
+        courses_cache.courses_version_read_ahead(b"41")
+        connection.set_tenant(Tenant.objects.get(slug="globex"))
+        # Another schema never takes it: it reads its own version.
+        from django.core.cache import cache
+
+        own = cache.get(courses_cache.VERSION_KEY) or 1
+        cache.set(courses_cache.VERSION_KEY, 7 if own != 7 else 8, None)
+        assert courses_cache.courses_version() == (7 if own != 7 else 8)
+        cache.set(courses_cache.VERSION_KEY, own, None)
+    finally:
+        courses_cache._forget_read_ahead()
+        connection.set_schema_to_public()
