@@ -18,3 +18,7 @@ class TenantsConfig(AppConfig):
             post_save.connect(routing_changed, sender=model, dispatch_uid=f"tenant-routing-save-{name}")
             post_delete.connect(routing_changed, sender=model, dispatch_uid=f"tenant-routing-del-{name}")
         request_finished.connect(connection_schema_note, dispatch_uid="connection-schema-note")
+        # Celery workers switch schemas per task on a persistent connection too (ADR 0115).
+        from celery.signals import task_postrun
+
+        task_postrun.connect(connection_schema_note, weak=False, dispatch_uid="connection-schema-note-task")

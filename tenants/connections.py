@@ -7,6 +7,8 @@ connections (CONN_MAX_AGE) would let a web worker's backend grow like that for a
 the connection lives, so after each request the schemas the connection has served are
 counted, and once there are more than settings.DB_CONN_MAX_SCHEMAS the connection is
 closed; the next request opens a fresh one (a few milliseconds, once per that many tenants).
+Celery tasks are counted the same way, after each task (task_postrun), so a worker that
+runs tasks for many tenants is bounded like a web worker.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from django.db import connection
 
 
 def connection_schema_note(**_) -> None:
-    """request_finished receiver: count the request's schema; close the connection past the bound."""
+    """request_finished / task_postrun receiver: count the schema; close the connection past the bound."""
     raw = connection.connection
     if raw is None:
         return

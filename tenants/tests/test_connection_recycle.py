@@ -49,3 +49,16 @@ def test_a_connection_inside_a_transaction_is_never_closed(tenant, other_tenant)
         assert client_for(host_tenant).get("/").status_code == 200
     assert connection.in_atomic_block
     assert connection.connection is not None
+
+
+@override_settings(DB_CONN_MAX_SCHEMAS=1)
+def test_celery_tasks_are_counted_like_requests(fresh_connection, tenant, other_tenant):
+    """A worker's connection serves a schema per task: the same bound applies after each task."""
+    from celery.signals import task_postrun
+
+    for schema in (tenant.schema_name, other_tenant.schema_name):
+        fresh_connection.set_schema(schema)
+        with fresh_connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM accounts_user")
+        task_postrun.send(sender=None, task_id="t", task=None, args=(), kwargs={}, retval=None)
+    assert fresh_connection.connection is None  # two schemas past a bound of one: closed
