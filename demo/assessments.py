@@ -8,6 +8,7 @@ has an assessment is left alone).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +18,7 @@ from django.db import transaction
 from assessments.models import Assessment, CertificateSettings, Choice, Question, QuestionKind
 from courses.models import Course, CourseStatus, Lesson, LessonKind
 from courses.services import course_publish
-from demo.content_files import build, load_toml
+from demo.content_files import LazyContent, build, load_toml
 from demo.content_spec import CONTENT_DIR, TENANTS
 
 
@@ -65,7 +66,7 @@ def quiz_load(folder: Path) -> QuizSpec:
     return build(QuizSpec, load_toml(path), path=path)
 
 
-QUIZZES: dict[str, QuizSpec] = {slug: quiz_load(CONTENT_DIR / slug) for slug in TENANTS}
+QUIZZES: Mapping[str, QuizSpec] = LazyContent(TENANTS, lambda slug: quiz_load(CONTENT_DIR / slug))
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from __future__ import annotations
 import tomllib
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import MISSING, fields
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -22,6 +23,27 @@ FILE_FIELDS = {"body", "description"}  # given as `<field>_file = "<path>"`
 
 class ContentError(ValueError):
     """A demo content file is wrong; the message names the file, the field and the fix."""
+
+
+class LazyContent(Mapping):
+    """{tenant slug: spec}, each read from its files on first use (not at import), so a broken
+    file is an error of `seed_demo` (a sentence) rather than of importing the module."""
+
+    def __init__(self, slugs, load) -> None:
+        self._slugs, self._load, self._loaded = tuple(slugs), load, {}
+
+    def __getitem__(self, slug):
+        if slug not in self._slugs:
+            raise KeyError(slug)
+        if slug not in self._loaded:
+            self._loaded[slug] = self._load(slug)
+        return self._loaded[slug]
+
+    def __iter__(self):
+        return iter(self._slugs)
+
+    def __len__(self) -> int:
+        return len(self._slugs)
 
 
 def load_toml(path: Path) -> dict[str, Any]:

@@ -9,11 +9,12 @@ and file (demo/content_files.py), and a mistake raises ContentError naming the f
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from courses.models import EnrollmentPolicy, LessonKind, Level
-from demo.content_files import ContentError, build, load_toml
+from demo.content_files import ContentError, LazyContent, build, load_toml
 
 CONTENT_DIR = Path(__file__).resolve().with_name("content")
 TENANTS = ("acme", "globex")
@@ -117,4 +118,4 @@ def catalog_load(folder: Path) -> Catalog:
     return build(Catalog, load_toml(path), path=path)
 
 
-CATALOGS: dict[str, Catalog] = {slug: catalog_load(CONTENT_DIR / slug) for slug in TENANTS}
+CATALOGS: Mapping[str, Catalog] = LazyContent(TENANTS, lambda slug: catalog_load(CONTENT_DIR / slug))

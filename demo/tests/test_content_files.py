@@ -181,3 +181,17 @@ def test_a_quiz_answer_written_as_a_float_is_refused(acme_copy):
     assert _error(acme_copy, load=quiz_load) == (
         f"{quiz}: questions[4].numeric_answer: expected a decimal written as a string, got 2.7"
     )
+
+
+def test_seed_demo_stops_with_a_sentence_before_writing_when_a_file_is_wrong(monkeypatch):
+    from django.core.management import CommandError, call_command
+
+    from demo.content_files import LazyContent
+    from demo.management.commands import seed_demo
+
+    def broken(slug):
+        raise ContentError(f"demo/content/{slug}/catalog.toml: courses[0].title: missing")
+
+    monkeypatch.setattr(seed_demo, "CATALOGS", LazyContent(["acme"], broken))
+    with pytest.raises(CommandError, match=r"The demo content has a mistake: .*courses\[0\]\.title: missing"):
+        call_command("seed_demo")

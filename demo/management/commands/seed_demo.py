@@ -16,7 +16,8 @@ from accounts.services import user_create
 from courses.models import Category, Course, CourseStaffRole, CourseStatus, Lesson, LessonKind, Module
 from courses.selectors import outline_for
 from courses.services import course_publish, lesson_set_prerequisites
-from demo.assessments import demo_quiz_ensure
+from demo.assessments import QUIZZES, demo_quiz_ensure
+from demo.content_files import ContentError
 from demo.content_spec import CATALOGS, Catalog, CategorySpec, CourseSpec, LearnerJourney
 from demo.media import VIDEO_SECONDS, DemoMediaError, demo_pdf, demo_video
 from enrollments.models import Enrollment
@@ -60,6 +61,11 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options) -> None:
+        try:
+            for slug in CATALOGS:  # read and check every content file before writing anything
+                CATALOGS[slug], QUIZZES[slug]
+        except ContentError as exc:
+            raise CommandError(f"The demo content has a mistake: {exc}") from None
         connection.set_schema_to_public()
         self._operator()
         for spec in DEMO_TENANTS:
