@@ -215,11 +215,12 @@ def lesson_detail(request: HttpRequest, slug: str, lesson_id: int) -> HttpRespon
             lesson_id=lesson.id,
             enrollment=page.enrollment,
             progress=page.progress,
+            access=page.access,
         )
     except EnrollmentError as exc:  # access changed between the two reads
         return _locked(request, page, str(exc), "")
     enrolled = _opens_lessons(page.enrollment)
-    staff = is_course_staff(user, course)
+    staff = page.staff
     required = page.outline.required_ids
     done = sum(1 for required_id in required if required_id in page.completed)
     # The same arithmetic the services use for enrollment.progress_percent; page.enrollment
