@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.http import json_body
+from core.urls import reverse_memo
 from courses.markdown import render_markdown
 from courses.models import SELF_COMPLETED_KINDS, Category, LessonKind
 from courses.selectors import course_get_published, course_teachers, outline_for
@@ -230,11 +231,19 @@ def lesson_detail(request: HttpRequest, slug: str, lesson_id: int) -> HttpRespon
         page.enrollment.status == EnrollmentStatus.COMPLETED or (bool(required) and done == len(required))
     )
     is_video = lesson.kind == LessonKind.VIDEO
+    prefix = reverse_memo("enrollments:lesson", course.slug, 0)[: -len("0/")]
+    urls = {
+        "detail": reverse_memo("courses:detail", course.slug),
+        "complete": reverse_memo("enrollments:complete", course.slug, lesson.id),
+        "previous": f"{prefix}{page.previous.id}/" if page.previous else "",
+        "next": f"{prefix}{page.next.id}/" if page.next else "",
+    }
     return render(
         request,
         "courses/lesson.html",
         {
             "preview": False,
+            "urls": urls,
             "course": course,
             "info": page.outline.course,
             "outline": page.outline,
