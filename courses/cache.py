@@ -63,6 +63,10 @@ def courses_version() -> int:
     if ahead is not None and ahead[0] == connection.schema_name:
         return ahead[1]
     version = cache.get(VERSION_KEY)
+    return _version_or_made(version)
+
+
+def _version_or_made(version) -> int:
     if version is None:
         cache.add(VERSION_KEY, 1, None)
         version = cache.get(VERSION_KEY) or 1
@@ -94,7 +98,33 @@ def cached(name: str, loader, *parts):
     return _through_cache(key, loader)
 
 
-def cached_copy(name: str, loader, *parts):
+def courses_version_with(keys: list[str]) -> tuple[int, dict]:
+    """The version and other entries of the tenant's cache in one round trip (the lesson door
+    reads the learner's state beside it: one MGET instead of two GETs)."""
+    values = cache.get_many([VERSION_KEY, *keys])
+    return _version_or_made(values.pop(VERSION_KEY, None)), values
+
+
+def local_hint(name: str, *parts):
+    """What `remember_hint` kept in this process for the current tenant (an id), or None."""
+    tenant = current_tenant()
+    if tenant is None:
+        return None
+    return _local.get((str(tenant.uuid), "hint", name, *map(str, parts)))
+
+
+def remember_hint(value, name: str, *parts) -> None:
+    """Keep a small fact (such as a slug's course id) per tenant in the bounded lookup cache.
+
+    A hint only chooses which keys to read together; the answer is always checked against
+    what is read, so a stale hint costs a round trip, never a wrong answer.
+    """
+    tenant = current_tenant()
+    if tenant is not None:
+        _local.put((str(tenant.uuid), "hint", name, *map(str, parts)), value)
+
+
+def cached_copy(name: str, loader, *parts, version: int | None = None):
     """cached() with a per-process layer in front, for single model instances (the course lookup).
 
     The version is still read from the cache on every call, so a committed change is seen at
@@ -103,7 +133,8 @@ def cached_copy(name: str, loader, *parts):
     attribute on the result never changes what the next request sees.
     """
     tenant = current_tenant()
-    key = ":".join(["courses", str(courses_version()), name, *map(str, parts)])
+    version = courses_version() if version is None else version
+    key = ":".join(["courses", str(version), name, *map(str, parts)])
     if tenant is None:
         return _through_cache(key, loader)
     local_key = (str(tenant.uuid), key)

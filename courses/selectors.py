@@ -59,13 +59,17 @@ def category_list_for_catalog() -> list[Category]:
     )
 
 
-def course_get_published(*, slug: str) -> Course:
-    """A course learners can know about (published or archived, not deleted); 404 otherwise."""
+def course_get_published(*, slug: str, version: int | None = None) -> Course:
+    """A course learners can know about (published or archived, not deleted); 404 otherwise.
+
+    `version`: the tenant's courses version when the caller read it already (the lesson door
+    reads it together with the learner's state).
+    """
     # A slug longer than any course can have names nothing: answer before it becomes a cache key.
     if len(slug) > Course._meta.get_field("slug").max_length:
         raise Http404("No such course.")
     # Every learner page and media request asks this: the per-process layer saves a GET (ADR 0052).
-    course = cached_copy("published", lambda: _course_published_or_none(slug), slug)
+    course = cached_copy("published", lambda: _course_published_or_none(slug), slug, version=version)
     if not course:
         raise Http404("No such course.")
     return course

@@ -22,6 +22,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from core.errors import Forbidden
+from courses.cache import courses_version_with, local_hint, remember_hint
 from courses.models import Course, CourseStatus, EnrollmentPolicy, LessonKind
 from courses.permissions import (
     ADMIN,
@@ -38,7 +39,7 @@ from courses.permissions import (
 )
 from courses.selectors import Outline, PublishedLesson, course_get_published, outline_for
 
-from .cache import learner_state
+from .cache import learner_state, learner_state_key
 from .models import Enrollment, EnrollmentStatus, ProgressStatus
 
 # Lesson kinds that are graded work, closed to people auditing a course.
@@ -203,15 +204,17 @@ def lesson_decision(
     titles: dict[int, str] | None = None,
     now: datetime | None = None,
     kinds: dict[int, LessonKind] | None = None,
+    staff: bool | None = None,
 ) -> Decision:
     """May `user` open this published lesson (a lesson of the course outline)?
 
     `completed` (the learner's completed lesson ids) is needed for prerequisites; without it
-    a lesson with prerequisites stays closed.
+    a lesson with prerequisites stays closed. `staff`: `is_course_staff(user, course)` when
+    the caller (a door) has asked it already.
     """
     if not user.is_authenticated:
         return Decision(False, "Sign in to open lessons.", "sign_in")
-    if is_course_staff(user, course):
+    if staff if staff is not None else is_course_staff(user, course):
         return ALLOW
     if course.is_deleted:
         return Decision(False, "This course is no longer available.")
@@ -241,11 +244,19 @@ def lesson_decision(
 
 
 def locked_lessons(
-    *, user, course: Course, outline, enrollment: Enrollment | None, completed: set[int]
+    *,
+    user,
+    course: Course,
+    outline,
+    enrollment: Enrollment | None,
+    completed: set[int] | frozenset[int],
+    staff: bool | None = None,
 ) -> dict[int, Decision]:
     """For an enrolled learner: lesson id -> the refusal, for every lesson their schedule or
     prerequisites still keep closed (shown as locks with reasons in the syllabus)."""
-    if enrollment is None or not enrollment.opens_lessons or is_course_staff(user, course):
+    if enrollment is None or not enrollment.opens_lessons:
+        return {}
+    if staff if staff is not None else is_course_staff(user, course):
         return {}
     now, titles, kinds, locked = timezone.now(), outline.titles, outline.kinds, {}
     for lesson in outline.lessons:
@@ -280,6 +291,8 @@ class LessonAccess:
     progress_rows: tuple
     completed: frozenset[int]
     decision: Decision
+    #: is_course_staff(user, course), asked once here so no later step asks it again
+    staff: bool = False
 
     @property
     def progress(self):
@@ -354,18 +367,23 @@ def access_lesson_in(
     enrollment=_READ,
     completed: set[int] | None = None,
     now: datetime | None = None,
+    state=_READ,
 ) -> LessonAccess:
     """`access_lesson` for a caller that already holds the course (a service, a media request).
 
     A service that locked the enrollment row passes it (and the completed ids it read under
-    the lock) so the decision is about the row it will write.
+    the lock) so the decision is about the row it will write. `state`: what the caller read
+    for the learner's state key in a combined cache read (`access_lesson` does).
     """
     outline = outline_for(course)
     lesson = outline.lesson(lesson_id)
     rows: tuple = ()
     if enrollment is _READ or completed is None:
         if user.is_authenticated:
-            cached_enrollment, cached_rows = learner_state(user=user, course=course)
+            if state is _READ:
+                cached_enrollment, cached_rows = learner_state(user=user, course=course)
+            else:
+                cached_enrollment, cached_rows = learner_state(user=user, course=course, read=state)
             rows = tuple(cached_rows)
         else:
             cached_enrollment = None
@@ -373,6 +391,7 @@ def access_lesson_in(
             enrollment = cached_enrollment
         if completed is None:
             completed = {row.lesson_id for row in rows if row.status == ProgressStatus.COMPLETED}
+    staff = is_course_staff(user, course)
     decision = lesson_decision(
         user=user,
         course=course,
@@ -382,11 +401,27 @@ def access_lesson_in(
         titles=outline.titles,
         now=now,
         kinds=outline.kinds,
+        staff=staff,
     )
-    return LessonAccess(course, outline, lesson, enrollment, rows, frozenset(completed), decision)
+    return LessonAccess(course, outline, lesson, enrollment, rows, frozenset(completed), decision, staff)
 
 
 def access_lesson(*, user, course_slug: str, lesson_id: int, now: datetime | None = None) -> LessonAccess:
-    """The published lesson with everything its decision read; Http404 outside this published course."""
-    course = course_get_published(slug=course_slug)
-    return access_lesson_in(user=user, course=course, lesson_id=lesson_id, now=now)
+    """The published lesson with everything its decision read; Http404 outside this published course.
+
+    One cache round trip when warm: the tenant's courses version and the learner's state are
+    read together, for the course this slug named the last time this process looked it up
+    (a hint only: when the course turns out to be another, its state is read on its own).
+    """
+    hinted = local_hint("course-pk", course_slug) if user.is_authenticated else None
+    if hinted is None:
+        course = course_get_published(slug=course_slug)
+        remember_hint(course.pk, "course-pk", course_slug)
+        return access_lesson_in(user=user, course=course, lesson_id=lesson_id, now=now)
+    key = learner_state_key(user.pk, hinted)
+    version, values = courses_version_with([key])
+    course = course_get_published(slug=course_slug, version=version)
+    if course.pk != hinted:
+        remember_hint(course.pk, "course-pk", course_slug)
+        return access_lesson_in(user=user, course=course, lesson_id=lesson_id, now=now)
+    return access_lesson_in(user=user, course=course, lesson_id=lesson_id, now=now, state=values.get(key))

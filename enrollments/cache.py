@@ -18,16 +18,22 @@ STATE_SECONDS = 300
 PROGRESS_FIELDS = ("id", "user_id", "lesson_id", "course_id", "status", "percent", "last_position_seconds")
 
 
-def _key(user_id: int, course_id: int) -> str:
+def learner_state_key(user_id: int, course_id: int) -> str:
     return f"learner-state:{user_id}:{course_id}"
 
 
-def learner_state(*, user, course) -> tuple[Enrollment | None, list[LessonProgress]]:
-    """The learner's enrollment (or None) and progress rows in the course."""
+_UNREAD = object()
+
+
+def learner_state(*, user, course, read=_UNREAD) -> tuple[Enrollment | None, list[LessonProgress]]:
+    """The learner's enrollment (or None) and progress rows in the course.
+
+    `read`: what the caller got for `learner_state_key` in a combined read (None on a miss).
+    """
     if not user.is_authenticated:
         return None, []
-    key = _key(user.pk, course.pk)
-    state = cache.get(key)
+    key = learner_state_key(user.pk, course.pk)
+    state = cache.get(key) if read is _UNREAD else read
     if state is None:
         enrollment = Enrollment.objects.filter(user=user, course=course).first()
         rows = list(LessonProgress.objects.filter(user=user, course=course).only(*PROGRESS_FIELDS))
@@ -43,7 +49,7 @@ def _forget(schema: str, key: str) -> None:
 
 def learner_state_changed(sender, instance, **_) -> None:
     """Signal receiver for Enrollment and LessonProgress writes and deletes."""
-    key = _key(instance.user_id, instance.course_id)
+    key = learner_state_key(instance.user_id, instance.course_id)
     schema = connection.schema_name
     cache.delete(key)
     transaction.on_commit(lambda: _forget(schema, key))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from courses.models import Course
 from courses.selectors import Outline, PublishedLesson
 
-from .access import Decision, access_lesson, locked_lessons
+from .access import Decision, LessonAccess, access_lesson, locked_lessons
 from .cache import learner_state
 from .models import Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
 
@@ -119,6 +119,10 @@ class LessonPage:
     locked: dict[int, Decision]
     #: (lesson, refusal) of the lesson right after this one when it is locked (Next skipped it)
     next_locked: tuple[PublishedLesson, Decision] | None
+    #: the door's answer itself, for the services the page calls next (no second decision)
+    access: LessonAccess | None = None
+    #: the person is on the course's staff (asked once, by the door)
+    staff: bool = False
 
 
 def lesson_page_get(*, user, course_slug: str, lesson_id: int) -> LessonPage:
@@ -129,7 +133,12 @@ def lesson_page_get(*, user, course_slug: str, lesson_id: int) -> LessonPage:
     course, outline, lesson, enrollment = door.course, door.outline, door.lesson, door.enrollment
     completed, decision, progress = set(door.completed), door.decision, door.progress
     locked = locked_lessons(
-        user=user, course=course, outline=outline, enrollment=enrollment, completed=completed
+        user=user,
+        course=course,
+        outline=outline,
+        enrollment=enrollment,
+        completed=completed,
+        staff=door.staff,
     )
     _, following = outline.neighbours(lesson.id)
     return LessonPage(
@@ -144,4 +153,6 @@ def lesson_page_get(*, user, course_slug: str, lesson_id: int) -> LessonPage:
         open_neighbour(outline=outline, lesson_id=lesson.id, locked=locked, step=1),
         locked,
         (following, locked[following.id]) if following and following.id in locked else None,
+        door,
+        door.staff,
     )

@@ -20,7 +20,7 @@ from courses.models import SELF_COMPLETED_KINDS, Course, LessonKind
 from courses.permissions import courses_for_staff
 from courses.selectors import Outline, PublishedLesson, outline_for
 
-from .access import access_lesson_in, enrollment_decision
+from .access import LessonAccess, access_lesson_in, enrollment_decision
 from .models import Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
 
 # The player sends a heartbeat every 15 s while playing (and on pause, end, leaving): a longer
@@ -176,24 +176,37 @@ _UNKNOWN = object()
 
 
 def lesson_open(
-    *, user, course: Course, lesson_id: int, enrollment=_UNKNOWN, progress=_UNKNOWN, completed=None
+    *,
+    user,
+    course: Course,
+    lesson_id: int,
+    enrollment=_UNKNOWN,
+    progress=_UNKNOWN,
+    completed=None,
+    access: LessonAccess | None = None,
 ):
     """Record that an enrolled learner opened a lesson (their resume point).
 
     Staff and people opening a free preview record nothing: progress belongs to enrollments.
     A page that already read the enrollment and progress passes them in; reopening the
     lesson the learner is already on then writes nothing (page views are frequent; the
-    resume point has not moved).
+    resume point has not moved). A page that asked the door passes its answer (`access`):
+    the decision is then not made a second time from the same inputs.
     """
-    outline = outline_for(course)
-    lesson = outline.lesson(lesson_id)
-    if enrollment is _UNKNOWN:
-        enrollment = Enrollment.objects.filter(user=user, course=course).first()
-    if completed is None and lesson.prerequisites:
-        completed = _completed(user, course)
-    decision = access_lesson_in(
-        user=user, course=course, lesson_id=lesson.id, enrollment=enrollment, completed=completed or set()
-    ).decision
+    if access is not None and access.course.pk == course.pk and access.lesson.id == int(lesson_id):
+        outline, lesson, decision = access.outline, access.lesson, access.decision
+        if enrollment is _UNKNOWN:
+            enrollment = access.enrollment
+    else:
+        outline = outline_for(course)
+        lesson = outline.lesson(lesson_id)
+        if enrollment is _UNKNOWN:
+            enrollment = Enrollment.objects.filter(user=user, course=course).first()
+        if completed is None and lesson.prerequisites:
+            completed = _completed(user, course)
+        decision = access_lesson_in(
+            user=user, course=course, lesson_id=lesson.id, enrollment=enrollment, completed=completed or set()
+        ).decision
     if not decision.allowed:
         raise EnrollmentError(decision.reason)
     if enrollment is None or not enrollment.opens_lessons:

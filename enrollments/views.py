@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.http import json_body
+from core.urls import reverse_memo
 from courses.markdown import render_markdown
 from courses.models import SELF_COMPLETED_KINDS, Category, LessonKind
 from courses.selectors import course_get_published, course_teachers, outline_for
@@ -215,11 +216,12 @@ def lesson_detail(request: HttpRequest, slug: str, lesson_id: int) -> HttpRespon
             lesson_id=lesson.id,
             enrollment=page.enrollment,
             progress=page.progress,
+            access=page.access,
         )
     except EnrollmentError as exc:  # access changed between the two reads
         return _locked(request, page, str(exc), "")
     enrolled = _opens_lessons(page.enrollment)
-    staff = is_course_staff(user, course)
+    staff = page.staff
     required = page.outline.required_ids
     done = sum(1 for required_id in required if required_id in page.completed)
     # The same arithmetic the services use for enrollment.progress_percent; page.enrollment
@@ -229,11 +231,19 @@ def lesson_detail(request: HttpRequest, slug: str, lesson_id: int) -> HttpRespon
         page.enrollment.status == EnrollmentStatus.COMPLETED or (bool(required) and done == len(required))
     )
     is_video = lesson.kind == LessonKind.VIDEO
+    prefix = reverse_memo("enrollments:lesson", course.slug, 0)[: -len("0/")]
+    urls = {
+        "detail": reverse_memo("courses:detail", course.slug),
+        "complete": reverse_memo("enrollments:complete", course.slug, lesson.id),
+        "previous": f"{prefix}{page.previous.id}/" if page.previous else "",
+        "next": f"{prefix}{page.next.id}/" if page.next else "",
+    }
     return render(
         request,
         "courses/lesson.html",
         {
             "preview": False,
+            "urls": urls,
             "course": course,
             "info": page.outline.course,
             "outline": page.outline,

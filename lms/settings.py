@@ -162,6 +162,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.tenant",
+                "core.urls.nav_urls",
             ],
         },
     }
@@ -209,6 +210,7 @@ PROCESS_CACHE_MAX = {
     "course_outline": env.int("PROCESS_CACHE_MAX_COURSE_OUTLINE", default=512),
     "course_sidebar": env.int("PROCESS_CACHE_MAX_COURSE_SIDEBAR", default=512),
     "api_keys": env.int("PROCESS_CACHE_MAX_API_KEYS", default=1024),
+    "url_reverse": env.int("PROCESS_CACHE_MAX_URL_REVERSE", default=4096),
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -10,11 +10,11 @@ from pathlib import PurePosixPath
 
 from django import template
 from django.core.files.storage import default_storage
-from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from core.local_cache import LocalLRU
+from core.urls import reverse_memo
 from courses.embeds import embed_player_url
 from courses.models import LessonKind, Level
 from tenants.context import current_tenant
@@ -237,7 +237,7 @@ def course_contents(
     cost more than the rest of the page, so the lesson URL is reversed once and reused,
     and the items of a published revision are pre-rendered once per process.
     """
-    url_prefix = reverse(url_name, args=[slug, 0])[: -len("0/")]
+    url_prefix = reverse_memo(url_name, slug, 0)[: -len("0/")]
     locked = locked or {}
     parts = []
     for heading, items in _sidebar_parts(outline, url_prefix):
