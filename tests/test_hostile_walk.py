@@ -360,12 +360,15 @@ def acme_objects(tenant) -> dict:
         hook = webhook_endpoint_create(
             actor=admin, url="http://127.0.0.1:9/walk", event_types=["quiz.graded"]
         )
+        walk_delivery = webhook_endpoint_send_test(actor=admin, endpoint=hook)
         module = quiz_lesson.module
         objects = {
             "slug": course.slug,
             "lesson_id": quiz_lesson.pk,
             "attempt_id": attempt.pk,
             "asset_id": str(asset.pk),
+            "endpoint_id": hook.pk,
+            "delivery_id": walk_delivery.pk,
             "code": certificate.code,
             "name": "master.m3u8",
             "course_id": course.pk,
@@ -394,7 +397,7 @@ def acme_objects(tenant) -> dict:
                 "assessments/certificate": certificate.pk,
                 "api/apikey": api_key_create(actor=admin, name="Walk key", scopes=["catalog:read"]).key.pk,
                 "webhooks/webhookendpoint": hook.pk,
-                "webhooks/webhookdelivery": webhook_endpoint_send_test(actor=admin, endpoint=hook).pk,
+                "webhooks/webhookdelivery": walk_delivery.pk,
             },
             "person_id": learner.pk,
             "invitation_id": invitation.pk,
@@ -413,7 +416,7 @@ def _valid_values(route: str, objects: dict) -> dict:
     values = {k: objects[k] for k in ("slug", "lesson_id", "attempt_id", "asset_id", "code", "name")}
     values |= {k: objects[k] for k in ("course_id", "module_id", "revision_id", "uidb64", "token")}
     values["content_type_id"] = objects["content_type_id"]
-    values |= {k: objects.get(k, 1) for k in ("person_id", "invitation_id")}
+    values |= {k: objects.get(k, 1) for k in ("person_id", "invitation_id", "endpoint_id", "delivery_id")}
     values["lesson_id"] = objects["lesson_id"]
     if route.startswith("accounts/invitations/"):
         values["token"] = objects["invitation_token"]
