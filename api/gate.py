@@ -31,6 +31,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 from redis import RedisError
 
+from accounts.permissions import is_tenant_admin
 from core.errors import DomainError, Forbidden
 from core.http import PROBLEM_CONTENT_TYPE
 from core.local_cache import LocalLRU
@@ -97,6 +98,14 @@ def need(request: HttpRequest, scope: str) -> Principal:
         raise Unauthorized("Sign in, or send an API key or access token: Authorization: Bearer <key>.")
     if not scope_allows(principal.scopes, scope):
         raise Forbidden(f"This key or token lacks the scope {scope}.", code="missing_scope")
+    return principal
+
+
+def need_tenant_admin(request: HttpRequest, scope: str, *, doing: str) -> Principal:
+    """need(), for what only the organization's admins may do ("manage people"); 403 otherwise."""
+    principal = need(request, scope)
+    if not is_tenant_admin(principal.user):
+        raise Forbidden(f"Only the organization's admins can {doing}.", code="not_tenant_admin")
     return principal
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -13,6 +13,7 @@ from core.celery import app, tenant_task
 from tenants import due
 
 from .models import WebhookDelivery
+from .outbox import PENDING, QUEUE, dispatch, sweep_grace
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,6 @@ def deliver_task(*, delivery_ids: list[int]) -> int:
 
 def sweep_tenant() -> int:
     """Hand this tenant's due deliveries to Celery and move its due mark; how many went."""
-    from .outbox import PENDING, QUEUE, dispatch, sweep_grace
-
     now = timezone.now()
     with transaction.atomic():
         due.lock(QUEUE)
@@ -46,8 +45,6 @@ def sweep_tenant() -> int:
         # What is handed out now is looked at again after the grace, in case the broker lost it.
         candidates = [at for at in (later, held, now + sweep_grace() if ready else None) if at]
         due.settle(QUEUE, min(candidates) if candidates else None)
-    from django.db import connection
-
     schema = connection.schema_name
     for start in range(0, len(ready), SWEEP_BATCH):
         dispatch(schema, ready[start : start + SWEEP_BATCH])
@@ -57,7 +54,7 @@ def sweep_tenant() -> int:
 @app.task(name="webhooks.sweep", tenant_required=False, ignore_result=True)
 def sweep_task() -> int:
     """Every few seconds (beat): one query finds the tenants with due deliveries."""
-    schemas = due.due_schemas("webhooks")
+    schemas = due.due_schemas(QUEUE)
     for schema in schemas:
         with schema_context(schema):
             try:

@@ -9,11 +9,11 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
 from accounts.models import Invitation
-from accounts.permissions import holds_role, is_tenant_admin, people_with_role
+from accounts.permissions import holds_role, people_with_role
 from accounts.services import invitation_create, invitation_revoke, user_set_active, user_set_role
-from core.errors import Forbidden, NotFound
+from core.errors import NotFound
 
-from ..gate import need
+from ..gate import need_tenant_admin
 from ..pagination import DEFAULT_LIMIT, page_of_queryset
 from .base import PROBLEMS
 
@@ -60,10 +60,7 @@ class InvitationPage(Schema):
 
 
 def _admin(request: HttpRequest, scope: str):
-    principal = need(request, scope)
-    if not is_tenant_admin(principal.user):
-        raise Forbidden("Only the organization's admins can manage people.", code="not_tenant_admin")
-    return principal
+    return need_tenant_admin(request, scope, doing="manage people")
 
 
 def _person(user) -> dict:

@@ -11,8 +11,7 @@ from datetime import datetime
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
-from accounts.permissions import is_tenant_admin
-from core.errors import Forbidden, NotFound
+from core.errors import NotFound
 from core.events import EVENT_TYPES
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.services import (
@@ -24,7 +23,7 @@ from webhooks.services import (
     webhook_endpoint_update,
 )
 
-from ..gate import need
+from ..gate import need_tenant_admin
 from ..pagination import DEFAULT_LIMIT, page_of_queryset
 from .base import PROBLEMS
 
@@ -92,10 +91,7 @@ class DeliveryPage(Schema):
 
 
 def _admin(request: HttpRequest, scope: str):
-    principal = need(request, scope)
-    if not is_tenant_admin(principal.user):
-        raise Forbidden("Only the organization's admins can manage webhooks.", code="not_tenant_admin")
-    return principal
+    return need_tenant_admin(request, scope, doing="manage webhooks")
 
 
 def _endpoint_or_404(endpoint_id: int) -> WebhookEndpoint:

@@ -17,9 +17,9 @@ class Received:
 
 
 class Receiver:
-    """Listens on 127.0.0.1 at a free port until stop(); `status` is what it answers."""
+    """Listens on 127.0.0.1 (at `port`, or a free one) until stop(); `status` is what it answers."""
 
-    def __init__(self, status: int = 200) -> None:
+    def __init__(self, status: int = 200, *, port: int = 0) -> None:
         self.status = status
         self.received: list[Received] = []
         self.seen = threading.Condition()
@@ -43,7 +43,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -163,8 +163,7 @@ def test_a_receiver_that_was_down_gets_the_message_on_a_retry(
     assert delivery.next_attempt_at > timezone.now() + timedelta(seconds=100)
     assert "Connection" in delivery.last_error or "refused" in delivery.last_error.lower()
     # The receiver comes up on that port; the retry time comes; beat's sweep sends it.
-    receiver = Receiver.__new__(Receiver)
-    _listen_on(receiver, port)
+    receiver = Receiver(port=port)
     try:
         _make_due_now()
         with django_capture_on_commit_callbacks(execute=True):
@@ -180,23 +179,6 @@ def test_a_receiver_that_was_down_gets_the_message_on_a_retry(
     # Nothing is left to do: the tenant's due mark is gone.
     sweep_task()
     assert not TenantDue.objects.filter(schema_name=connection.schema_name).exists()
-
-
-def _listen_on(receiver: Receiver, port: int) -> None:
-    """Receiver.__init__ on a given port (the one the endpoint was registered with)."""
-    from http.server import ThreadingHTTPServer
-
-    fresh = Receiver()
-    handler = fresh.server.RequestHandlerClass
-    fresh.stop()
-    receiver.__dict__.update(fresh.__dict__)
-    receiver.received = fresh.received
-    receiver.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    receiver.port = port
-    import threading
-
-    receiver.thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
-    receiver.thread.start()
 
 
 def test_messages_wait_in_the_outbox_while_the_broker_is_down(admin, learner, receiver, quick, caplog):
