@@ -35,6 +35,7 @@ from redis import RedisError
 from redis.commands.core import Script
 from redis.exceptions import RedisClusterException
 
+from core.addresses import client_ip
 from tenants.context import current_tenant, tenant_key
 
 SIGNIN = "signin"
@@ -130,15 +131,16 @@ def _config() -> dict:
 
 
 def client_address(request: HttpRequest) -> str:
-    """The client's address; an IPv6 client is counted by its /64, which one host usually owns whole."""
-    raw = request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The client's address as counted: an IPv6 client by its /64, which one host usually owns whole.
+
+    The address itself is `core.addresses.client_ip` (REMOTE_ADDR, or X-Forwarded-For read
+    from the right when REMOTE_ADDR is one of TRUSTED_PROXIES; ADR 0185)."""
+    raw = client_ip(request)
     try:
         address = ipaddress.ip_address(raw)
     except ValueError:
         return raw[:64]
     if address.version == 6:
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
     return str(address)
 

@@ -6,6 +6,7 @@ project-local PostgreSQL, Redis and S3). Development defaults are safe; with
 DEBUG=False the values that must be chosen for production are required.
 """
 
+import ipaddress
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -402,6 +403,21 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     # /healthz is probed by load balancers over plain HTTP inside the network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Reverse proxies and load balancers in front of the application (addresses or networks,
+# comma-separated). Only when REMOTE_ADDR is one of them is X-Forwarded-For read (from the
+# right) to find the client; empty trusts nobody (core/addresses.py, ADR 0185).
+TRUSTED_PROXIES = []
+for _proxy in env.list("TRUSTED_PROXIES", default=[]):
+    if not _proxy.strip():
+        continue
+    try:
+        TRUSTED_PROXIES.append(str(ipaddress.ip_network(_proxy.strip(), strict=False)))
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy.strip()!r} is neither an IP address nor a network "
+            "(such as 10.0.0.5, 10.0.0.0/8 or fd00::/8)."
+        ) from None
 
 # --- Sign-in throttle (accounts/throttle.py, ADR 0070) ---------------------------
 # Per site, per account and per address: FREE attempts (account, address) on each surface,

@@ -277,3 +277,67 @@ def test_a_redis_outage_lets_people_sign_in_unthrottled(tenant, monkeypatch):
         for _ in range(FREE + 2):
             throttle.attempt(scope=throttle.SIGNIN, account="learner@acme.test", address="192.0.2.60")
         throttle.succeeded(scope=throttle.SIGNIN, account="learner@acme.test", address="192.0.2.60")
+
+
+PROXIES = ["10.0.0.0/8", "fd00::/8"]
+
+
+@override_settings(TRUSTED_PROXIES=[])
+def test_a_forwarded_for_header_is_ignored_when_no_proxy_is_trusted(rf):
+    request = rf.get("/", REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert throttle.client_address(request) == "198.51.100.7"
+
+
+@override_settings(TRUSTED_PROXIES=PROXIES)
+def test_a_spoofed_forwarded_for_from_an_untrusted_address_is_ignored(rf):
+    """A client talking to us directly names whoever it likes in the header: it is not read."""
+    request = rf.get("/", REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.2")
+    assert throttle.client_address(request) == "198.51.100.7"
+
+
+@override_settings(TRUSTED_PROXIES=PROXIES)
+def test_the_client_behind_two_trusted_proxies_is_the_right_most_untrusted_hop(rf):
+    # The client sent a forged first entry; the edge proxy appended the client's real address,
+    # the inner proxy the edge proxy's, and REMOTE_ADDR is the inner proxy.
+    request = rf.get("/", REMOTE_ADDR="10.0.0.3", HTTP_X_FORWARDED_FOR="192.0.2.66, 198.51.100.7, 10.0.0.2")
+    assert throttle.client_address(request) == "198.51.100.7"
+
+
+@override_settings(TRUSTED_PROXIES=PROXIES)
+def test_an_ipv6_client_behind_a_trusted_proxy_is_still_counted_by_its_64(rf):
+    one = rf.get("/", REMOTE_ADDR="fd00::1", HTTP_X_FORWARDED_FOR="2001:db8:1:2:3:4:5:6")
+    other = rf.get("/", REMOTE_ADDR="fd00::1", HTTP_X_FORWARDED_FOR="[2001:db8:1:2:ffff::1]:4711")
+    assert throttle.client_address(one) == throttle.client_address(other) == "2001:db8:1:2::/64"
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "counted_as"),
+    [
+        ("not-an-address", "10.0.0.3"),  # the proxy's peer cannot be read: the proxy it is
+        ("198.51.100.7, unknown, 10.0.0.2", "10.0.0.2"),  # the walk stops where it cannot read
+        ("garbage, 198.51.100.7", "198.51.100.7"),  # left of the client: never looked at
+        ("198.51.100.7:55123", "198.51.100.7"),  # a port is not part of the address
+        ("::ffff:198.51.100.7", "198.51.100.7"),
+        ("", "10.0.0.3"),
+        (" , ,", "10.0.0.3"),
+    ],
+)
+@override_settings(TRUSTED_PROXIES=PROXIES)
+def test_a_malformed_forwarded_for_is_never_taken_for_a_client(rf, forwarded, counted_as):
+    request = rf.get("/", REMOTE_ADDR="10.0.0.3", HTTP_X_FORWARDED_FOR=forwarded)
+    assert throttle.client_address(request) == counted_as
+
+
+@override_settings(TRUSTED_PROXIES=PROXIES)
+def test_one_attackers_spray_behind_the_proxy_does_not_slow_another_client(tenant, clock):
+    """Behind a trusted proxy the address counter is the client's, not the proxy's."""
+
+    def through_proxy(client: str, email: str, password: str):
+        return Client(HTTP_HOST=host_of(tenant), REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=client).post(
+            "/accounts/login/", {"username": email, "password": password}
+        )
+
+    for n in range(ADDRESS_FREE):
+        assert through_proxy("203.0.113.66", f"person{n}@acme.test", "Summer2026!").status_code == 200
+    assert _wait_of(through_proxy("203.0.113.66", "fresh@acme.test", "Summer2026!")) == 1
+    assert through_proxy("198.51.100.77", "learner@acme.test", PASSWORD).status_code == 302

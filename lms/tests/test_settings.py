@@ -56,6 +56,23 @@ def test_production_refuses_a_base_domain_that_is_not_a_bare_host_name():
         assert repr(wrong) in result.stderr
 
 
+def test_production_refuses_a_trusted_proxy_that_is_not_an_address_or_network():
+    result = _manage("check", env={**PRODUCTION, "TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"})
+    assert result.returncode != 0
+    assert "TRUSTED_PROXIES: 'proxy.internal' is neither an IP address nor a network" in result.stderr
+
+
+def test_check_deploy_is_clean_behind_trusted_proxies():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env={**PRODUCTION, "TRUSTED_PROXIES": "10.0.0.0/8, fd00::/8"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 SETTINGS_DUMP = (
     "import json, django; from django.conf import settings; django.setup(); "
     "print(json.dumps({k: repr(getattr(settings, k)) for k in dir(settings) if k.isupper()}))"
