@@ -307,6 +307,12 @@ CELERY_BEAT_SCHEDULE = {
     "analytics-processed-prune": {"task": "analytics.processed_prune", "schedule": 6 * 3600.0},
     # Webhook retries and outbox replay: one query finds the tenants with due deliveries.
     "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 5.0, "options": {"expires": 5}},
+    # A deleted tenant's cache keys, when the purge after the delete did not go through (ADR 0186).
+    "tenants-retired-cache-purge": {
+        "task": "tenants.retired_cache_purge",
+        "schedule": 15 * 60.0,
+        "options": {"expires": 15 * 60},
+    },
 }
 
 # --- Webhooks (ADR 0160) -------------------------------------------------------------

@@ -130,3 +130,22 @@ class TenantDue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schema_name}:{self.queue} at {self.due_at:%Y-%m-%d %H:%M:%S}"
+
+
+class RetiredSchema(models.Model):
+    """A schema name that once belonged to a tenant, since deleted; one row per name, in public.
+
+    Redis keys that carry only the schema name (every cache key, django_tenants.cache.make_key)
+    outlive the schema. A new tenant with this name must not read them, so creating one purges
+    the name's keys first; a name with no row here was never a tenant's and has none, and
+    creation skips the keyspace scan (ADR 0186). Rows are kept after the purge: a late write by
+    the old tenant's last request or task could still leave a key behind.
+    """
+
+    schema_name = models.CharField(max_length=63, primary_key=True)
+    retired_at = models.DateTimeField()
+    # Set when the purge after the delete went through; None while it is pending or failed.
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.schema_name

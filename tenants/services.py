@@ -18,7 +18,7 @@ from django_tenants.utils import get_public_schema_name, schema_context, schema_
 
 from core.errors import DomainError
 
-from .cache import cache_purge_schema
+from .cache import CachePurgeFailed, schema_purge_if_retired, schema_retire
 from .due import forget_schema
 from .migration_state import schema_state_copy, schema_state_forget
 from .models import Domain, Plan, Tenant
@@ -108,12 +108,20 @@ def _tenant_create(
 
     started = time.perf_counter()
     tenant = Tenant(schema_name=schema_name_for(slug), slug=slug, name=name.strip(), plan=plan)
-    cache_purge_schema(tenant.schema_name)  # entries of an earlier tenant of the same name
     if schema_exists(tenant.schema_name):  # an index lookup on pg_namespace, whatever N is
         raise TenantError(
             f"A schema named {tenant.schema_name} already exists in the database without a tenant; "
             "an operator must drop or rename it before this slug can be used."
         )
+    try:
+        # Cache entries of an earlier tenant of the same name; a name never used costs one
+        # indexed query and no keyspace scan (ADR 0186).
+        schema_purge_if_retired(schema_name=tenant.schema_name)
+    except CachePurgeFailed:
+        raise TenantError(
+            f"The slug '{slug}' belonged to a deleted tenant whose cache entries must be purged first, "
+            "and Redis does not answer; try again when it does."
+        ) from None
     from_template = settings.TENANT_CREATION_FAKES_MIGRATIONS
     # Without the template (TENANT_CREATION_FAKES_MIGRATIONS off), django-tenants runs every
     # migration in the new schema: the benchmark's baseline.
@@ -187,7 +195,8 @@ def tenant_delete(*, tenant: Tenant, confirm: str) -> None:
     # A record of the dropped schema would list it among failures, or pass for a new namesake's.
     schema_state_forget(schema_names=[schema])
     forget_schema(schema)
-    transaction.on_commit(lambda: cache_purge_schema(schema))
+    # Its cache keys outlive it: remembered here, purged by a worker after commit (ADR 0186).
+    schema_retire(schema_name=schema)
 
 
 @transaction.atomic
