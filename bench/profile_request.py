@@ -144,6 +144,13 @@ def main() -> int:
     from bench.common import production_env
 
     spec = json.dumps({"path": path, "host": host, "cookie": cookie})
+    # DEBUG=False renders hashed static names from the collectstatic manifest (as the bench server).
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=production_env(),
+        check=True,
+    )
     cmd = [sys.executable, "-m", "bench.profile_request", args.which, "-n", str(args.count)]
     cmd += ["--sort", args.sort, "--limit", str(args.limit), "--child", spec]
     return subprocess.run(cmd, cwd=ROOT, env=production_env(), check=False).returncode

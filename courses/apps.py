@@ -8,8 +8,12 @@ class CoursesConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
-        from .cache import courses_changed
+        from core import readahead
+
+        from .cache import courses_changed, version_key_ahead
         from .models import Category, Course, CourseRevision, CourseStaff
+
+        readahead.register(version_key_ahead)
 
         for model in (Course, CourseRevision, Category, CourseStaff):
             post_save.connect(

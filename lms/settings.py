@@ -212,6 +212,7 @@ PROCESS_CACHE_MAX = {
     "course_sidebar": env.int("PROCESS_CACHE_MAX_COURSE_SIDEBAR", default=512),
     "api_keys": env.int("PROCESS_CACHE_MAX_API_KEYS", default=1024),
     "url_reverse": env.int("PROCESS_CACHE_MAX_URL_REVERSE", default=4096),
+    "session_user": env.int("PROCESS_CACHE_MAX_SESSION_USER", default=4096),
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -229,7 +230,7 @@ CACHES = {
 }
 # Sessions are stored in the tenant's own schema (and cached under tenant keys), so a
 # session key issued by one tenant does not exist for another.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "accounts.sessions"  # Django's cached_db, read with the routing token (ADR 0190)
 
 # --- Auth ---------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -1,5 +1,7 @@
 """Host -> tenant routing, with our answers for unknown hosts and suspended tenants."""
 
+import threading
+
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
@@ -12,13 +14,21 @@ from .routing import tenant_for_host
 ALWAYS_SERVED_PATHS = frozenset({"/healthz", "/healthz/"})
 
 
+_request = threading.local()
+
+
 class TenantMiddleware(TenantMainMiddleware):
     def get_tenant(self, domain_model, hostname):
-        # Remembered per process, checked against a shared token on every request (ADR 0051).
-        return tenant_for_host(hostname)
+        # Remembered per process, checked against a shared token on every request (ADR 0051);
+        # the request's cache reads come along with the token's (ADR 0190).
+        return tenant_for_host(hostname, getattr(_request, "current", None))
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
-        response = super().process_request(request)
+        _request.current = request
+        try:
+            response = super().process_request(request)
+        finally:
+            _request.current = None
         if response is not None:
             return response
         tenant = getattr(request, "tenant", None)  # None: unknown host asking for /healthz

@@ -21,10 +21,12 @@ import logging
 import uuid
 from contextlib import nullcontext
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from core import readahead
 from core.local_cache import LocalLRU
 
 from .models import Domain, Tenant
@@ -45,29 +47,47 @@ def _in_public():
 
 def _token() -> str | None:
     """The current routing token (made if missing); None when the cache is unreachable."""
+    return _token_and([])[0]
+
+
+def _token_and(ahead: list[str]) -> tuple[str | None, dict]:
+    """The token, and the raw answers for `ahead` (full keys) read in the same MGET."""
     with _in_public():
         try:
-            token = cache.get(TOKEN_KEY)
+            values = {}
+            if ahead:
+                token_key = cache.make_and_validate_key(TOKEN_KEY)
+                raw = cache._cache.get_client(None).mget([token_key, *ahead])
+                token = cache._cache._serializer.loads(raw[0]) if raw[0] is not None else None
+                values = dict(zip(ahead, raw[1:], strict=True))
+            else:
+                token = cache.get(TOKEN_KEY)
             if token is None:
                 cache.add(TOKEN_KEY, uuid.uuid4().hex, None)
                 token = cache.get(TOKEN_KEY)
-            return token
+            return token, values
         except Exception:
             logger.warning("tenants.routing_cache_unavailable", exc_info=True)
-            return None
+            return None, {}
 
 
-def tenant_for_host(hostname: str) -> Tenant:
+def tenant_for_host(hostname: str, request=None) -> Tenant:
     """The tenant serving `hostname`; Domain.DoesNotExist if none does.
 
     Each caller gets its own copy, so a request that changes attributes of its tenant
-    (without saving) never changes what the next request sees.
+    (without saving) never changes what the next request sees. Given the request, the
+    cache entries it will read (core.readahead) are fetched together with the token when
+    this process knows the host already; they are kept only if the token is unchanged.
     """
-    token = _token()
-    if token is not None:
-        hit = _local.get(hostname)
-        if hit is not None and hit[0] == token:
-            return copy.copy(hit[1])
+    hit = _local.get(hostname)
+    ahead = []
+    if request is not None and hit is not None and not getattr(settings, "REDIS_CLUSTER", False):
+        ahead = readahead.keys_for(request, hit[1].schema_name)
+    token, values = _token_and(ahead)
+    if token is not None and hit is not None and hit[0] == token:
+        if values:  # the schema guessed for the keys is the host's: keep what was read
+            readahead.keep(values)
+        return copy.copy(hit[1])
     tenant = Domain.objects.select_related("tenant").get(domain=hostname).tenant
     if token is not None:
         _local.put(hostname, (token, tenant))

@@ -1,0 +1,126 @@
+"""A request's first Redis round trip reads what it will need next (core.readahead, ADR 0190)."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.core.signals import request_finished
+from django_tenants.utils import schema_context
+
+from accounts.models import User
+from core import readahead
+from tenants import routing
+from tests.fixtures import client_for
+
+
+@pytest.fixture
+def commands(monkeypatch):
+    """Every command the cache's Redis client sends, as (name, keys...)."""
+    sent: list[tuple] = []
+    client = cache._cache.get_client(None)
+    real = client.execute_command
+
+    def recording(*args, **options):
+        sent.append(tuple(a.decode(errors="replace") if isinstance(a, bytes) else str(a) for a in args))
+        return real(*args, **options)
+
+    monkeypatch.setattr(client, "execute_command", recording)
+    return sent
+
+
+def _session_key(client) -> str:
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def test_a_signed_in_page_reads_session_user_and_version_with_the_routing_token(tenant, commands):
+    client = client_for(tenant, as_role="learner")
+    client.get("/")  # this process now knows the host, the session and its user
+    commands.clear()
+    assert client.get("/").status_code == 200
+    first = commands[0]
+    session_key = _session_key(client)
+    with schema_context(tenant.schema_name):
+        user = User.objects.get(email="learner@acme.test")
+        expected = [
+            cache.make_key("django.contrib.sessions.cached_db" + session_key),
+            cache.make_key(f"auth-user:{user.pk}"),
+            cache.make_key("courses:version"),
+        ]
+    with schema_context("public"):
+        token_key = cache.make_key(routing.TOKEN_KEY)
+    assert first[0] == "MGET" and first[1] == token_key
+    assert set(expected) <= set(first[2:])
+    # Nothing read ahead is read a second time.
+    later_keys = {key for command in commands[1:] for key in command[1:]}
+    assert not later_keys & set(expected), commands
+
+
+def test_a_read_ahead_entry_of_one_tenant_is_no_answer_for_another(tenant, other_tenant):
+    readahead.keep({readahead.schema_key(tenant.schema_name, "some:key"): pickle.dumps("acme's")})
+    try:
+        with schema_context(other_tenant.schema_name):
+            assert readahead.take("some:key") == (False, None)
+        with schema_context(tenant.schema_name):
+            assert readahead.take("some:key") == (True, "acme's")
+    finally:
+        readahead.forget()
+
+
+def test_the_full_key_is_the_one_the_cache_makes(tenant):
+    with schema_context(tenant.schema_name):
+        assert readahead.schema_key(tenant.schema_name, "a:b") == cache.make_and_validate_key("a:b")
+
+
+def test_entries_are_dropped_when_the_request_ends(tenant):
+    readahead.keep({readahead.schema_key(tenant.schema_name, "k"): b"1"})
+    request_finished.send(sender=None)
+    with schema_context(tenant.schema_name):
+        assert readahead.take("k") == (False, None)
+
+
+def test_a_write_is_read_back_not_the_entry_read_ahead(tenant):
+    with schema_context(tenant.schema_name):
+        user = User.objects.get(email="learner@acme.test")
+        key = f"auth-user:{user.pk}"
+        readahead.keep({cache.make_key(key): pickle.dumps("stale")})
+        user.full_name = "Renamed"
+        user.save()  # the user cache forgets the entry, here too
+        assert readahead.take(key) == (False, None)
+    readahead.forget()
+
+
+def test_a_moved_routing_token_reads_nothing_ahead(tenant, commands):
+    client = client_for(tenant, as_role="learner")
+    client.get("/")
+    routing.routing_token_replace()  # as another process's Tenant or Domain write would
+    commands.clear()
+    assert client.get("/").status_code == 200
+    session_key = _session_key(client)
+    with schema_context(tenant.schema_name):
+        session_cache_key = cache.make_key("django.contrib.sessions.cached_db" + session_key)
+    # The guess was not trusted: the session was read on its own, after the host was looked up.
+    assert any(command[0] == "GET" and command[1] == session_cache_key for command in commands), commands
+
+
+def test_another_tenants_session_cookie_signs_nobody_in(tenant, other_tenant):
+    acme = client_for(tenant, as_role="learner")
+    acme.get("/")
+    globex = client_for(other_tenant)
+    globex.get("/")
+    globex.cookies[settings.SESSION_COOKIE_NAME] = _session_key(acme)
+    for _ in range(2):  # the second time with the host known: the read-ahead path
+        response = globex.get("/learning/")
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("cookie", ["../../x", "A" * 40, "short", "x" * 65, "abc def ghi jkl"])
+def test_a_malformed_session_cookie_is_not_read_ahead(tenant, commands, cookie):
+    client = client_for(tenant)
+    client.get("/")
+    client.cookies[settings.SESSION_COOKIE_NAME] = cookie
+    commands.clear()
+    assert client.get("/").status_code == 200
+    assert not any("sessions" in key for key in commands[0][1:]), commands[0]
