@@ -306,6 +306,8 @@ CELERY_BEAT_SCHEDULE = {
     "analytics-processed-prune": {"task": "analytics.processed_prune", "schedule": 6 * 3600.0},
     # Webhook retries and outbox replay: one query finds the tenants with due deliveries.
     "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 5.0, "options": {"expires": 5}},
+    # Delivery-log retention: visits only the tenants whose log has something past it.
+    "webhooks-prune": {"task": "webhooks.prune", "schedule": 3600.0, "options": {"expires": 1800}},
 }
 
 # --- Webhooks (ADR 0160) -------------------------------------------------------------
@@ -318,6 +320,9 @@ WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
 WEBHOOKS_DISABLE_AFTER = env.int("WEBHOOKS_DISABLE_AFTER", default=3)
 # Seconds the after-commit fast path has before the sweep sends a pending delivery itself.
 WEBHOOKS_SWEEP_GRACE_SECONDS = env.int("WEBHOOKS_SWEEP_GRACE_SECONDS", default=30)
+# Days a finished delivery (succeeded or given up) stays in the delivery log with its attempts;
+# the hourly `webhooks.prune` deletes older ones, and messages left without a delivery.
+WEBHOOKS_LOG_RETENTION_DAYS = env.int("WEBHOOKS_LOG_RETENTION_DAYS", default=30)
 ANALYTICS_REDIS_URL = env.str("ANALYTICS_REDIS_URL", default=REDIS_URL)
 ANALYTICS_REDIS_CLUSTER = env.bool(
     "ANALYTICS_REDIS_CLUSTER", default=REDIS_CLUSTER and "ANALYTICS_REDIS_URL" not in env.ENVIRON
