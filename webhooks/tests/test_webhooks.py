@@ -403,3 +403,14 @@ def test_the_sweep_with_nothing_due_is_one_query(django_assert_max_num_queries, 
     with django_assert_max_num_queries(2) as captured:  # the search path, then the due table
         assert sweep_task() == 0
     assert not any("webhooks_" in q["sql"] for q in captured.captured_queries)
+
+
+def test_a_checked_target_of_another_url_does_not_skip_the_check(admin, receiver):
+    from webhooks.targets import resolve
+
+    checked = resolve(receiver.url())
+    with pytest.raises(TargetRefused):
+        webhook_endpoint_create(
+            actor=admin, url="https://no-such-host.invalid/x", event_types=["quiz.graded"], target=checked
+        )
+    assert not WebhookEndpoint.objects.exists()
