@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.db import connection, connections, transaction
@@ -114,11 +115,13 @@ def _produce(schema: str) -> tuple[dict[int, float], float, dict]:
         sent: dict[int, float] = {}
         behind: list[float] = []
         finished = []
+        cpu_seconds = 0.0
         for _ in procs:
             message = out.get(timeout=SECONDS * 10 + 60)
             if message[0] != "done":
                 raise RuntimeError(f"producer {message[1]} failed: {message[2]}")
-            _, _, rows, at = message
+            _, _, rows, at, cpu = message
+            cpu_seconds += cpu
             for seq, committed, late in rows:
                 sent[seq] = committed
                 behind.append(late * 1000)
@@ -131,7 +134,13 @@ def _produce(schema: str) -> tuple[dict[int, float], float, dict]:
     achieved = len(sent) / (max(finished) - start_at.value)
     behind.sort()
     lateness = {"p95_ms": round(_p95(behind), 1), "max_ms": round(behind[-1], 1)}
-    return sent, achieved, lateness
+    return sent, achieved, lateness, cpu_seconds
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _lags(arrivals: Arrivals, sent: dict[int, float]) -> list[float]:
@@ -174,8 +183,10 @@ def run() -> dict:
 
         connections.close_all()  # the producers have their own; this one would idle meanwhile
         load_before = os.getloadavg()
-        sent, achieved, lateness = _produce(tenant.schema_name)
+        worker_cpu = _cpu_seconds(worker.pid)
+        sent, achieved, lateness, producer_cpu = _produce(tenant.schema_name)
         lags = _lags(arrivals, sent)
+        worker_cpu = _cpu_seconds(worker.pid) - worker_cpu
         delivered = len(sent) / (max(arrivals.at[s] for s in sent) - min(sent.values()))
         load_after = os.getloadavg()
     finally:
@@ -201,6 +212,11 @@ def run() -> dict:
         ),
         "delivered_rate_eps": round(delivered, 1),
         "producer_behind_deadline": lateness,
+        "cpu_ms_per_event": {
+            "producers": round(producer_cpu / len(sent) * 1000, 2),
+            "worker": round(worker_cpu / len(sent) * 1000, 2),
+            "note": "Python only; PostgreSQL, Redis and the receiver come on top",
+        },
         "producers": f"{PRODUCERS} spawned processes, a Django and a database connection each, "
         "paced by absolute deadlines",
         "seconds": SECONDS,

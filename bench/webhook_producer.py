@@ -15,7 +15,8 @@ def produce(index: int, producers: int, rate: float, count: int, schema: str, go
     """Make `count` changes, event k at start_at + (index + k * producers) / rate (absolute).
 
     Puts ("ready", index) once connected, waits for `go`, then puts ("done", index, sent,
-    finished) with sent = [(seq, commit timestamp, seconds behind its deadline), ...].
+    finished, cpu) with sent = [(seq, commit timestamp, seconds behind its deadline), ...] and
+    cpu the process's CPU seconds while producing.
     """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")
     import django
@@ -34,6 +35,7 @@ def produce(index: int, producers: int, rate: float, count: int, schema: str, go
     out.put(("ready", index))
     go.wait()
     start = start_at.value
+    cpu = time.process_time()
     sent: list[tuple[int, float, float]] = []
     try:
         for k in range(count):
@@ -47,7 +49,7 @@ def produce(index: int, producers: int, rate: float, count: int, schema: str, go
                 emit("lesson.completed", data={"seq": seq})
                 at = time.time()  # just before commit: the lag includes the commit and the publish
             sent.append((seq, at, max(0.0, at - deadline)))
-        out.put(("done", index, sent, time.time()))
+        out.put(("done", index, sent, time.time(), time.process_time() - cpu))
     except BaseException as exc:  # the parent must hear of it rather than wait for the timeout
         out.put(("error", index, repr(exc)))
         raise
