@@ -314,6 +314,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 15 * 60.0,
         "options": {"expires": 15 * 60},
     },
+    # Delivery-log retention: visits only the tenants whose log has something past it.
+    "webhooks-prune": {"task": "webhooks.prune", "schedule": 3600.0, "options": {"expires": 1800}},
 }
 
 # --- Webhooks (ADR 0160) -------------------------------------------------------------
@@ -326,6 +328,9 @@ WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
 WEBHOOKS_DISABLE_AFTER = env.int("WEBHOOKS_DISABLE_AFTER", default=3)
 # Seconds the after-commit fast path has before the sweep sends a pending delivery itself.
 WEBHOOKS_SWEEP_GRACE_SECONDS = env.int("WEBHOOKS_SWEEP_GRACE_SECONDS", default=30)
+# Days a finished delivery (succeeded or given up) stays in the delivery log with its attempts;
+# the hourly `webhooks.prune` deletes older ones, and messages left without a delivery.
+WEBHOOKS_LOG_RETENTION_DAYS = env.int("WEBHOOKS_LOG_RETENTION_DAYS", default=30)
 ANALYTICS_REDIS_URL = env.str("ANALYTICS_REDIS_URL", default=REDIS_URL)
 ANALYTICS_REDIS_CLUSTER = env.bool(
     "ANALYTICS_REDIS_CLUSTER", default=REDIS_CLUSTER and "ANALYTICS_REDIS_URL" not in env.ENVIRON

@@ -17,14 +17,22 @@ from django.db import connection
 from django.utils import timezone
 
 
-def mark_due(queue: str, at: datetime) -> None:
-    """The current tenant has work on `queue` due at `at` (an earlier mark wins)."""
+def mark_due(queue: str, at: datetime, *more: tuple[str, datetime]) -> None:
+    """The current tenant has work on `queue` due at `at` (an earlier mark wins).
+
+    `more` marks further (queue, at) pairs in the same statement: one round trip for a writer
+    that announces work to several queues. An existing earlier mark is not rewritten (its row
+    is still locked, as the settle protocol needs), so a busy tenant does not churn the row.
+    """
+    marks = [(queue, at), *more]
+    values = ", ".join(["(%s, %s, %s)"] * len(marks))
+    params = [value for q, when in marks for value in (connection.schema_name, q, when)]
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO public.tenants_tenantdue (schema_name, queue, due_at) VALUES (%s, %s, %s) "
-            "ON CONFLICT (schema_name, queue) DO UPDATE "
-            "SET due_at = LEAST(public.tenants_tenantdue.due_at, EXCLUDED.due_at)",
-            [connection.schema_name, queue, at],
+            f"INSERT INTO public.tenants_tenantdue (schema_name, queue, due_at) VALUES {values} "  # noqa: S608
+            "ON CONFLICT (schema_name, queue) DO UPDATE SET due_at = EXCLUDED.due_at "
+            "WHERE EXCLUDED.due_at < public.tenants_tenantdue.due_at",
+            params,
         )
 
 

@@ -49,9 +49,10 @@ class EndpointForm(forms.ModelForm):
         }
 
     def clean_url(self):
+        """The SSRF check as a field error; the service is handed its result (one DNS lookup)."""
         url = self.cleaned_data["url"]
         try:
-            resolve(url)
+            self.target = resolve(url)
         except TargetRefused as exc:
             raise ValidationError(exc.message) from None
         return url
@@ -125,6 +126,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
                 event_types=list(data["event_types"]),
                 description=data.get("description", ""),
                 is_active=data.get("is_active", True),
+                target=getattr(form, "target", None),
             )
         else:
             saved = webhook_endpoint_create(
@@ -132,6 +134,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
                 url=data["url"],
                 event_types=list(data["event_types"]),
                 description=data.get("description", ""),
+                target=getattr(form, "target", None),
             )
         obj.__dict__.update(saved.__dict__)
 

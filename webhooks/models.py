@@ -90,7 +90,11 @@ class WebhookDelivery(models.Model):
         ordering = ["-created_at"]
         verbose_name_plural = "webhook deliveries"
         # Not a partial index: the template DDL (ADR 0100) must re-create every index verbatim.
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhooks_delivery_due")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="webhooks_delivery_due"),
+            # The retention's "finished before the cutoff, oldest first" (webhooks.retention).
+            models.Index(fields=["finished_at"], name="webhooks_delivery_finished"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.message.event_type} to {self.endpoint.url}"

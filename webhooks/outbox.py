@@ -2,9 +2,10 @@
 
 `on_domain_event` receives every `core.events.emit()`. If any active endpoint of the
 tenant chose the event type, it writes the message and one delivery per endpoint, marks
-the tenant due for the sweep (tenants.due, in public, same transaction), and after commit
-hands the deliveries to Celery. If the broker is down at that moment nothing is lost: the
-rows are committed, and the sweep sends them once the broker is back.
+the tenant due for the sweep and for the log's retention (tenants.due, in public, same
+transaction), and after commit hands the deliveries to Celery. If the broker is down at
+that moment nothing is lost: the rows are committed, and the sweep sends them once the
+broker is back.
 """
 
 from __future__ import annotations
@@ -27,12 +28,18 @@ from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookMes
 
 log = logging.getLogger(__name__)
 
-QUEUE = "webhooks"  # the tenants.due queue name
+QUEUE = "webhooks"  # the tenants.due queue of the sweep
+PRUNE_QUEUE = "webhooks-prune"  # the tenants.due queue of the delivery-log retention
 
 
 def sweep_grace() -> timedelta:
     """How long the fast path has before the sweep sends a pending delivery itself."""
     return timedelta(seconds=getattr(settings, "WEBHOOKS_SWEEP_GRACE_SECONDS", 30))
+
+
+def log_retention() -> timedelta:
+    """How long a finished delivery (and its attempts) stays in the log."""
+    return timedelta(days=getattr(settings, "WEBHOOKS_LOG_RETENTION_DAYS", 30))
 
 
 def message_body(*, msg_id: str, event_type: str, data: dict, at) -> str:
@@ -69,8 +76,13 @@ def write_message(*, event_type: str, data: dict, endpoint_ids: list[int]) -> li
 
 
 def queue_deliveries(delivery_ids: list[int]) -> None:
-    """In the writing transaction: the sweep's safety net now, the fast path after commit."""
-    mark_due(QUEUE, timezone.now() + sweep_grace())
+    """In the writing transaction: the sweep's safety net now, the fast path after commit.
+
+    The prune is marked too: a delivery finishes no earlier than now, so it cannot be past
+    the retention before now + retention (webhooks.retention moves the mark from there).
+    """
+    now = timezone.now()
+    mark_due(QUEUE, now + sweep_grace(), (PRUNE_QUEUE, now + log_retention()))
     schema = connection.schema_name
     transaction.on_commit(lambda: dispatch(schema, delivery_ids))
 

@@ -15,7 +15,7 @@ from core.events import EVENT_TYPES, TEST_EVENT
 from . import signing
 from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from .outbox import queue_deliveries, write_message
-from .targets import resolve
+from .targets import Target, resolve
 
 # How long the old secret keeps signing after a rotation, so receivers can switch.
 ROTATION_OVERLAP = timedelta(hours=24)
@@ -42,9 +42,11 @@ def _clean_types(event_types) -> list[str]:
     return chosen
 
 
-def _clean_url(url: str) -> str:
+def _clean_url(url: str, target: Target | None) -> str:
+    """`url` once checked: by `target` when the caller already resolved it, else resolved now."""
     url = (url or "").strip()
-    resolve(url)  # TargetRefused (a 400 with field="url") says what is wrong
+    if target is None or not target.is_for(url):
+        resolve(url)  # TargetRefused (a 400 with field="url") says what is wrong
     return url
 
 
@@ -66,11 +68,13 @@ def _state(endpoint: WebhookEndpoint) -> dict:
 
 @transaction.atomic
 def webhook_endpoint_create(
-    *, actor, url: str, event_types: list[str], description: str = ""
+    *, actor, url: str, event_types: list[str], description: str = "", target: Target | None = None
 ) -> WebhookEndpoint:
+    """`target`: what `webhooks.targets.resolve(url)` returned to the caller just now (the admin
+    form checks the URL to show a field error), so the host is not resolved a second time."""
     _admin_only(actor, "add webhook endpoints")
     endpoint = WebhookEndpoint.objects.create(
-        url=_clean_url(url),
+        url=_clean_url(url, target),
         event_types=_clean_types(event_types),
         description=_clean_description(description),
         secret=signing.new_secret(),
@@ -89,13 +93,16 @@ def webhook_endpoint_update(
     event_types: list[str] | None = None,
     description: str | None = None,
     is_active: bool | None = None,
+    target: Target | None = None,
 ) -> WebhookEndpoint:
-    """Change what is given; enabling again clears the failure count and the reason."""
+    """Change what is given; enabling again clears the failure count and the reason.
+
+    `target` as for webhook_endpoint_create: the caller's check of `url`, not repeated."""
     _admin_only(actor, "change webhook endpoints")
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
     before = _state(endpoint)
     if url is not None:
-        endpoint.url = _clean_url(url)
+        endpoint.url = _clean_url(url, target)
     if event_types is not None:
         endpoint.event_types = _clean_types(event_types)
     if description is not None:

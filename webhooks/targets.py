@@ -33,6 +33,10 @@ class Target:
     path: str  # path and query, as sent
     address: str  # the checked IP address to connect to
 
+    def is_for(self, url: str) -> bool:
+        """Whether this checked target is `url`'s (parsing only: no DNS)."""
+        return parse(url) == (self.scheme, self.host, self.port, self.path)
+
 
 def private_allowed() -> bool:
     return bool(getattr(settings, "WEBHOOKS_ALLOW_PRIVATE_TARGETS", False))

@@ -1,8 +1,9 @@
-"""Celery tasks of webhooks: send deliveries (in a tenant) and sweep for due ones (ADR 0160)."""
+"""Celery tasks of webhooks: send deliveries (in a tenant), sweep for due ones, prune the log."""
 
 from __future__ import annotations
 
 import logging
+import time
 
 from django.db import connection, transaction
 from django.db.models import Min
@@ -13,12 +14,13 @@ from core.celery import app, tenant_task
 from tenants import due
 
 from .models import WebhookDelivery
-from .outbox import PENDING, QUEUE, dispatch, sweep_grace
+from .outbox import PENDING, PRUNE_QUEUE, QUEUE, dispatch, sweep_grace
 
 log = logging.getLogger(__name__)
 
 SWEEP_BATCH = 200  # deliveries per deliver task sent by a sweep
 SWEEP_MAX = 5000  # deliveries one sweep of one tenant hands out (the next sweep takes the rest)
+PRUNE_SECONDS = 120  # one prune run stops starting batches after this; due tenants wait for the next
 
 
 @tenant_task(name="webhooks.deliver", ignore_result=True)
@@ -62,3 +64,21 @@ def sweep_task() -> int:
             except Exception:  # one tenant's trouble must not stop the others
                 log.exception("webhook sweep of %s failed", schema)
     return len(schemas)
+
+
+@app.task(name="webhooks.prune", tenant_required=False, ignore_result=True)
+def prune_task() -> int:
+    """Beat, hourly: delete the finished deliveries past the retention in the tenants due for it."""
+    from .retention import log_prune
+
+    deadline = time.monotonic() + PRUNE_SECONDS
+    pruned = 0
+    for schema in due.due_schemas(PRUNE_QUEUE):
+        if time.monotonic() > deadline:
+            break
+        with schema_context(schema):
+            try:
+                pruned += log_prune(deadline=deadline)
+            except Exception:  # one tenant's trouble must not stop the others
+                log.exception("webhook log prune of %s failed", schema)
+    return pruned

@@ -106,3 +106,36 @@ def test_people_who_are_not_admins_cannot_reach_webhooks(tenant, role):
         "/admin/webhooks/webhookendpoint/add/",
     ):
         assert client.get(path).status_code in (302, 403)
+
+
+def test_saving_an_endpoint_resolves_its_host_once(tenant, receiver, monkeypatch):
+    """The form's field check and the service share one DNS lookup (on add and on change)."""
+    import socket
+    from types import SimpleNamespace
+
+    from webhooks import targets
+
+    looked_up = []
+
+    def getaddrinfo(host, *args, **kwargs):
+        looked_up.append(host)
+        return socket.getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(
+        targets,
+        "socket",
+        SimpleNamespace(getaddrinfo=getaddrinfo, SOCK_STREAM=socket.SOCK_STREAM, gaierror=socket.gaierror),
+    )
+    client = client_for(tenant, as_role="admin")
+    fields = {"url": receiver.url(), "event_types": ["quiz.graded"], "is_active": "on"}
+    response = client.post("/admin/webhooks/webhookendpoint/add/", fields)
+    assert response.status_code == 302
+    assert looked_up == ["127.0.0.1"]
+    [endpoint] = _endpoints(tenant)
+    response = client.post(
+        f"/admin/webhooks/webhookendpoint/{endpoint.pk}/change/",
+        {**fields, "url": receiver.url("/moved"), "description": "moved"},
+    )
+    assert response.status_code == 302
+    assert looked_up == ["127.0.0.1", "127.0.0.1"]
+    assert _endpoints(tenant)[0].url == receiver.url("/moved")

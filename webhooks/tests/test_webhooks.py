@@ -19,6 +19,7 @@ from enrollments.models import Enrollment
 from enrollments.services import enrollment_create, lesson_complete
 from tenants.models import TenantDue
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from webhooks.outbox import QUEUE
 from webhooks.services import (
     webhook_delivery_redeliver,
     webhook_endpoint_create,
@@ -176,9 +177,9 @@ def test_a_receiver_that_was_down_gets_the_message_on_a_retry(
         assert delivery.attempt_log.count() == 2
     finally:
         receiver.stop()
-    # Nothing is left to do: the tenant's due mark is gone.
+    # Nothing is left to do: the tenant's due mark for the sweep is gone (the retention's stays).
     sweep_task()
-    assert not TenantDue.objects.filter(schema_name=connection.schema_name).exists()
+    assert not TenantDue.objects.filter(schema_name=connection.schema_name, queue=QUEUE).exists()
 
 
 def test_messages_wait_in_the_outbox_while_the_broker_is_down(admin, learner, receiver, quick, caplog):
@@ -402,3 +403,14 @@ def test_the_sweep_with_nothing_due_is_one_query(django_assert_max_num_queries, 
     with django_assert_max_num_queries(2) as captured:  # the search path, then the due table
         assert sweep_task() == 0
     assert not any("webhooks_" in q["sql"] for q in captured.captured_queries)
+
+
+def test_a_checked_target_of_another_url_does_not_skip_the_check(admin, receiver):
+    from webhooks.targets import resolve
+
+    checked = resolve(receiver.url())
+    with pytest.raises(TargetRefused):
+        webhook_endpoint_create(
+            actor=admin, url="https://no-such-host.invalid/x", event_types=["quiz.graded"], target=checked
+        )
+    assert not WebhookEndpoint.objects.exists()
