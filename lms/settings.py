@@ -164,6 +164,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.tenant",
                 "core.urls.nav_urls",
+                # Django's csrf_token with its mask drawn in one system call (core/csrf.py).
+                "core.csrf.csrf",
             ],
         },
     }
@@ -213,6 +215,7 @@ PROCESS_CACHE_MAX = {
     "api_keys": env.int("PROCESS_CACHE_MAX_API_KEYS", default=1024),
     "url_reverse": env.int("PROCESS_CACHE_MAX_URL_REVERSE", default=4096),
     "session_user": env.int("PROCESS_CACHE_MAX_SESSION_USER", default=4096),
+    "site_nav": env.int("PROCESS_CACHE_MAX_SITE_NAV", default=4096),
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

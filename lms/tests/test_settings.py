@@ -15,7 +15,10 @@ PRODUCTION = {
 
 
 def _manage(*args: str, env: dict) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k != "PYTEST_VERSION"}
+    # DJANGO_ALLOW_ASYNC_UNSAFE is the browser tests' (Playwright runs an event loop in-process);
+    # a deployment never sets it, and check --deploy rightly refuses it.
+    skip = {"PYTEST_VERSION", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k not in skip}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
