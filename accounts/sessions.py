@@ -48,13 +48,13 @@ class SessionStore(cached_db.SessionStore):
         super().delete(session_key)
 
 
-def session_keys_ahead(request, schema: str) -> list[str]:
+def session_keys_ahead(request, tenant) -> list[str]:
     """The session's entry, and its user's when this process has seen the session before."""
     session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
     if not _SESSION_KEY_SHAPE.fullmatch(session_key):
         return []
     keys = [cached_db.KEY_PREFIX + session_key]
-    user_id = _session_user.get((schema, session_key))
+    user_id = _session_user.get((tenant.schema_name, session_key))
     if user_id is not None:
         keys.append(user_cache_key(user_id))
     return keys

@@ -32,10 +32,10 @@ from django.utils import timezone
 from redis import RedisError
 
 from accounts.permissions import is_tenant_admin
+from core import readahead
 from core.errors import DomainError, Forbidden
 from core.http import PROBLEM_CONTENT_TYPE
 from core.local_cache import LocalLRU
-from courses.cache import courses_version_key, courses_version_read_ahead
 from tenants.context import require_tenant, tenant_key
 
 from .keys import SCOPES, key_matches, scope_allows, split_key
@@ -126,6 +126,7 @@ def keys_version_key() -> str:
 
 def keys_changed() -> None:
     """Move the tenant's keys version on (after a revocation commits)."""
+    readahead.forget(keys_version_key())
     try:
         if not cache.add(keys_version_key(), 1, None):
             cache.incr(keys_version_key())
@@ -228,31 +229,36 @@ def _limit(principal: Principal) -> int:
 
 
 def _count_request(principal: Principal) -> tuple[int | None, int]:
-    """Count this request in the principal's minute and read the keys version: one round trip.
+    """Count this request in the principal's minute, with the keys version: one round trip.
 
-    (count or None when Redis is unreachable, keys version). Both keys carry the tenant's
-    hash tag, so on a Redis Cluster they live in one slot and the pipeline is one call.
+    (count or None when Redis is unreachable, keys version). The version usually came with
+    the routing read (core.readahead, ADR 0190); else it is read in this pipeline. Both keys
+    carry the tenant's hash tag, so on a Redis Cluster they live in one slot.
     """
     window = int(time.time() // 60)
     counter = cache.make_and_validate_key(tenant_key("api-rate", principal.owner, window, one_slot=True))
-    version = cache.make_and_validate_key(keys_version_key())
+    found, seen = readahead.take(keys_version_key())
     try:
         client = cache._cache.get_client(counter, write=True)
         pipe = client.pipeline(transaction=False)
         pipe.incr(counter)
         pipe.expire(counter, 61, nx=True)
-        pipe.get(version)
-        # Read ahead in the same round trip: the courses version every catalog read needs.
-        # Without the one-slot hash tag, so only where one client holds every key (not a Cluster).
-        if not settings.REDIS_CLUSTER:
-            pipe.get(courses_version_key())
-        count, _, seen, *courses = pipe.execute()
+        if not found:
+            pipe.get(cache.make_and_validate_key(keys_version_key()))
+        count, _, *read = pipe.execute()
     except RedisError:
         logger.warning("api rate limit: the counter is unavailable; request let through", exc_info=True)
         return None, -1
-    if courses:
-        courses_version_read_ahead(courses[0])
+    if read:
+        seen = read[0]
     return int(count), int(seen) if seen is not None else 0
+
+
+def keys_version_ahead(request, tenant) -> list[str]:
+    """core.readahead provider: a request with credentials checks the tenant's keys version."""
+    if not request.META.get("HTTP_AUTHORIZATION"):
+        return []
+    return [tenant_key("api-keys", "version", one_slot=True, tenant=tenant)]
 
 
 def _refuse_over_budget(principal: Principal, count: int | None) -> None:

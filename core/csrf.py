@@ -7,8 +7,9 @@ Django's built-in one and replaces its `csrf_token` with the same token made the
 (a fresh mask per page, so the token still changes on every response: BREACH mitigation),
 drawing the mask from one `secrets.token_bytes` call. Rejection sampling keeps every
 character equally likely. A request without a secret gets a new one drawn the same way,
-which the CSRF middleware sends as the cookie, as with Django's `get_token`. A test unmasks our tokens with Django's own function, so a
-change in Django's scheme fails the suite instead of every form.
+which the CSRF middleware sends as the cookie, as with Django's `get_token`. A test
+unmasks our tokens with Django's own function, so a change in Django's scheme fails the
+suite instead of every form.
 """
 
 from __future__ import annotations
@@ -50,7 +51,11 @@ def _token(request) -> str:
         # sets the cookie on the response).
         secret = "".join(CSRF_ALLOWED_CHARS[m] for m in random_mask())
         request.META["CSRF_COOKIE"] = secret
-    elif not isinstance(secret, str) or len(secret) != CSRF_SECRET_LENGTH or not all(c in _INDEX for c in secret):
+    elif (
+        not isinstance(secret, str)
+        or len(secret) != CSRF_SECRET_LENGTH
+        or not all(c in _INDEX for c in secret)
+    ):
         return get_token(request) or "NOTPROVIDED"
     # As get_token does: the cookie is sent with the response, renewing its expiry.
     request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
@@ -33,9 +34,9 @@ from django.http import HttpRequest
 
 logger = logging.getLogger(__name__)
 
-# Provider: (request, schema) -> the short cache keys (as the app passes them to the cache)
-# that this request will read in that schema's namespace.
-Provider = Callable[[HttpRequest, str], Iterable[str]]
+# Provider: (request, tenant) -> the short cache keys (as the app passes them to the cache)
+# that this request will read in that tenant's namespace.
+Provider = Callable[[HttpRequest, Any], Iterable[str]]
 
 _providers: list[Provider] = []
 _state = threading.local()
@@ -53,12 +54,13 @@ def schema_key(schema: str, key: str) -> str:
     return f"{schema}:{cache.key_prefix}:{cache.version}:{key}"
 
 
-def keys_for(request: HttpRequest, schema: str) -> list[str]:
-    """The full keys the providers name for this request in `schema`; a failing provider names none."""
+def keys_for(request: HttpRequest, tenant) -> list[str]:
+    """The full keys the providers name for this request of `tenant`; a failing provider names none."""
     keys: list[str] = []
+    schema = tenant.schema_name
     for provider in _providers:
         try:
-            keys.extend(schema_key(schema, key) for key in provider(request, schema))
+            keys.extend(schema_key(schema, key) for key in provider(request, tenant))
         except Exception:
             logger.warning("readahead.provider_failed provider=%r", provider, exc_info=True)
     return list(dict.fromkeys(keys))

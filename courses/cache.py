@@ -9,11 +9,9 @@ tenant's cache namespace like every other key (django_tenants.cache.make_key).
 from __future__ import annotations
 
 import copy
-import threading
 import time
 
 from django.core.cache import cache
-from django.core.signals import request_finished, request_started
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
@@ -31,45 +29,14 @@ LOCAL_SECONDS = 60
 _local = LocalLRU("course_lookup", 2048)
 
 
-# A version read ahead for this request by a caller's own Redis round trip (the API gate
-# pipelines it with its rate counter), as (schema, version). Forgotten when the request ends
-# and whenever this process moves the version on, so a request still reads its own writes.
-_ahead = threading.local()
-
-
-def courses_version_key() -> str:
-    """The Redis key of the current tenant's version, for a caller that pipelines the read."""
-    return cache.make_and_validate_key(VERSION_KEY)
-
-
-def courses_version_read_ahead(raw) -> None:
-    """Keep the version a caller read (raw from Redis; None when unset) for this request."""
-    try:
-        version = int(raw)
-    except (TypeError, ValueError):  # unset, or not a number: courses_version() reads it itself
-        return
-    _ahead.value = (connection.schema_name, version)
-
-
-def _forget_read_ahead(**_) -> None:
-    _ahead.value = None
-
-
-request_finished.connect(_forget_read_ahead, dispatch_uid="courses.cache.read_ahead")
-request_started.connect(_forget_read_ahead, dispatch_uid="courses.cache.read_ahead.start")
-
-
 def courses_version() -> int:
-    ahead = getattr(_ahead, "value", None)
-    if ahead is not None and ahead[0] == connection.schema_name:
-        return ahead[1]
     found, version = readahead.take(VERSION_KEY)  # read beside the routing token (ADR 0190)
     if not found:
         version = cache.get(VERSION_KEY)
     return _version_or_made(version)
 
 
-def version_key_ahead(request, schema: str) -> list[str]:
+def version_key_ahead(request, tenant) -> list[str]:
     """core.readahead provider: every tenant page that shows courses reads the version first."""
     return [VERSION_KEY]
 
@@ -82,7 +49,6 @@ def _version_or_made(version) -> int:
 
 
 def _bump(schema: str) -> None:
-    _forget_read_ahead()
     with schema_context(schema):
         readahead.forget(VERSION_KEY)
         try:

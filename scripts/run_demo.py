@@ -52,28 +52,13 @@ BOLD = "\033[1m"
 def default_procs() -> dict[str, list[str]]:
     python = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.executable
     celery = str(VENV_BIN / "celery") if (VENV_BIN / "celery").exists() else "celery"
+    worker = [celery, "-A", "lms", "worker", "-l", "info"]
     return {
         "web": [python, "manage.py", "runserver", "0.0.0.0:8000"],
-        "worker": [
-            celery,
-            "-A",
-            "lms",
-            "worker",
-            "-l",
-            "info",
-            "-Q",
-            "celery,analytics",
-            "--concurrency",
-            "2",
-        ],
+        "worker": [*worker, "-Q", "celery,analytics", "--concurrency", "2"],
         # Webhook deliveries wait on receivers, not the CPU: a threads pool (ADR 0160).
         "webhooks": [
-            celery,
-            "-A",
-            "lms",
-            "worker",
-            "-l",
-            "info",
+            *worker,
             "-Q",
             "webhooks",
             "--pool",

@@ -82,7 +82,7 @@ def tenant_for_host(hostname: str, request=None) -> Tenant:
     hit = _local.get(hostname)
     ahead = []
     if request is not None and hit is not None and not getattr(settings, "REDIS_CLUSTER", False):
-        ahead = readahead.keys_for(request, hit[1].schema_name)
+        ahead = readahead.keys_for(request, hit[1])
     token, values = _token_and(ahead)
     if token is not None and hit is not None and hit[0] == token:
         if values:  # the schema guessed for the keys is the host's: keep what was read

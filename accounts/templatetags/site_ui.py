@@ -30,11 +30,15 @@ def _current(here: str, view_name: str) -> str:
     return ' aria-current="page"' if here == view_name else ""
 
 
-def _build(signed_in: bool, admin: bool, short_name: str, here: str, self_registration: bool) -> tuple[str, str]:
+def _build(
+    signed_in: bool, admin: bool, short_name: str, here: str, self_registration: bool
+) -> tuple[str, str]:
     """The nav's HTML before and after the CSRF token of the sign-out form."""
     if not signed_in:
         signup = (
-            format_html('<a class="button small" href="{}">Create account</a>', reverse_memo("accounts:signup"))
+            format_html(
+                '<a class="button small" href="{}">Create account</a>', reverse_memo("accounts:signup")
+            )
             if self_registration
             else ""
         )
@@ -91,5 +95,7 @@ def site_nav(context) -> SafeString:
     before, after = parts
     if not after:
         return mark_safe(before)  # noqa: S308 - built with format_html above
-    token = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', str(context.get("csrf_token", "")))
+    token = format_html(
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', str(context.get("csrf_token", ""))
+    )
     return mark_safe(before + token + after)  # noqa: S308 - every part escaped above

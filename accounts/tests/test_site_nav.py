@@ -33,7 +33,9 @@ def test_a_learner_sees_their_links_the_current_page_and_a_fresh_token_each_time
     assert '<a href="/" aria-current="page">Catalog</a>' in first
     assert "My learning</a>" in first and "Administration" not in first and "Grading" not in first
     assert '<span class="who">Learner</span>' in first
-    tokens = [re.search(r'name="csrfmiddlewaretoken" value="(\w{64})"', nav).group(1) for nav in (first, second)]
+    tokens = [
+        re.search(r'name="csrfmiddlewaretoken" value="(\w{64})"', nav).group(1) for nav in (first, second)
+    ]
     assert tokens[0] != tokens[1]
     learning = _nav(client.get("/learning/"))
     assert '<a href="/learning/" aria-current="page">My learning</a>' in learning

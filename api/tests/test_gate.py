@@ -12,7 +12,6 @@ from api.models import ApiKey, IdempotencyRecord
 from api.tokens import _signing_key
 from courses.tests.factories import make_course
 from enrollments.models import Enrollment
-from tenants.models import Tenant
 from tests.fixtures import client_for, host_of
 
 from .conftest import api_client, make_key
@@ -245,28 +244,40 @@ def test_an_unknown_api_path_is_a_json_404(tenant, admin_key):
     assert "json" in response["Content-Type"]
 
 
-def test_the_courses_version_read_ahead_lives_for_one_request_only(tenant, admin_key):
-    """The gate reads the courses version in its pipeline; no later request or write reuses it."""
-    from courses import cache as courses_cache
+def test_an_api_request_reads_the_keys_and_courses_versions_with_the_routing_token(
+    tenant, admin_key, monkeypatch
+):
+    """Two round trips before the view: the routing MGET (token, keys version, courses version),
+    then the rate counter's pipeline; neither version is read again (ADR 0190)."""
+    from django.core.cache import cache
+    from django_tenants.utils import schema_context
 
-    api_client(tenant, admin_key).get("/api/v1/courses")
-    assert getattr(courses_cache._ahead, "value", None) is None  # forgotten when the request ended
-    connection.set_tenant(tenant)
-    try:
-        courses_cache.courses_version_read_ahead(b"41")
-        assert courses_cache.courses_version() == 41
-        _course(tenant, slug="moves-the-version")  # a write moves the version on: forget
-        connection.set_tenant(tenant)
-        assert courses_cache.courses_version() != 41
-        courses_cache.courses_version_read_ahead(b"41")
-        connection.set_tenant(Tenant.objects.get(slug="globex"))
-        # Another schema never takes it: it reads its own version.
-        from django.core.cache import cache
+    from api.gate import keys_version_key
+    from courses.cache import VERSION_KEY
 
-        own = cache.get(courses_cache.VERSION_KEY) or 1
-        cache.set(courses_cache.VERSION_KEY, 7 if own != 7 else 8, None)
-        assert courses_cache.courses_version() == (7 if own != 7 else 8)
-        cache.set(courses_cache.VERSION_KEY, own, None)
-    finally:
-        courses_cache._forget_read_ahead()
-        connection.set_schema_to_public()
+    client = api_client(tenant, admin_key)
+    client.get("/api/v1/courses")  # the host is known to this process now
+    redis_client = cache._cache.get_client(None)
+    sent = []
+    real = redis_client.execute_command
+
+    def recording(*args, **options):
+        sent.append([a.decode(errors="replace") if isinstance(a, bytes) else str(a) for a in args])
+        return real(*args, **options)
+
+    monkeypatch.setattr(redis_client, "execute_command", recording)
+    real_pipeline_execute = type(redis_client.pipeline()).execute
+
+    def pipeline_execute(pipe, *args, **kwargs):
+        sent.append(["PIPELINE", *[str(part) for args, _options in pipe.command_stack for part in args]])
+        return real_pipeline_execute(pipe, *args, **kwargs)
+
+    monkeypatch.setattr(type(redis_client.pipeline()), "execute", pipeline_execute)
+    assert client.get("/api/v1/courses").status_code == 200
+    with schema_context(tenant.schema_name):
+        keys_version = cache.make_key(keys_version_key())
+        courses_version = cache.make_key(VERSION_KEY)
+    assert sent[0][0] == "MGET" and {keys_version, courses_version} <= set(sent[0])
+    assert sent[1][0] == "PIPELINE" and keys_version not in sent[1]
+    later = {part for command in sent[1:] for part in command}
+    assert courses_version not in later and keys_version not in later

@@ -44,7 +44,9 @@ def test_a_request_without_a_secret_gets_one_and_the_cookie_is_sent():
 def test_the_token_in_a_page_passes_djangos_check_and_a_wrong_one_does_not(tenant):
     strict = Client(HTTP_HOST=host_of(tenant), enforce_csrf_checks=True)
     page = strict.get("/accounts/login/")
-    token = re.search(rb'name="csrfmiddlewaretoken" value="([A-Za-z0-9]{64})"', page.content).group(1).decode()
+    token = (
+        re.search(rb'name="csrfmiddlewaretoken" value="([A-Za-z0-9]{64})"', page.content).group(1).decode()
+    )
     assert _unmask_cipher_token(token) == strict.cookies["csrftoken"].value
     wrong = strict.post(
         "/accounts/login/",
