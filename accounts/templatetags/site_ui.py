@@ -18,6 +18,7 @@ from django.urls import get_script_prefix, get_urlconf
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from accounts.permissions import may_use_admin
 from core.local_cache import LocalLRU
 from core.urls import reverse_memo
 
@@ -83,7 +84,7 @@ def site_nav(context) -> SafeString:
         get_urlconf(),
         get_script_prefix(),
         signed_in,
-        bool(signed_in and user.can_use_admin),
+        bool(signed_in and may_use_admin(user)),
         user.get_short_name() if signed_in else "",
         match.view_name if match is not None else "",
         bool(getattr(tenant, "allow_self_registration", False)),
