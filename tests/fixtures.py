@@ -239,6 +239,16 @@ def browser():
         instance.close()
 
 
+@pytest.fixture
+def page(browser, live_server_port):
+    """A desktop-sized page in a browser context of its own, closed after the test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
 def site_url(slug: str, port: int, path: str = "/") -> str:
     return f"http://{slug}.localhost:{port}{path}"
 

@@ -10,15 +10,6 @@ pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
-@pytest.fixture
-def page(browser, live_server_port):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    yield page
-    context.close()
-
-
 def test_tenant_admin_signs_in_and_reaches_the_tenant_admin(page, live_server_port):
     browser_sign_in(page, slug="acme", port=live_server_port, email="admin@acme.test")
     assert "Welcome back" in page.content()

@@ -41,15 +41,6 @@ def receiver(django_db_blocker):
         connection.close()
 
 
-@pytest.fixture
-def page(browser, live_server_port):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    yield page
-    context.close()
-
-
 def _run_action(page, action: str, pk: int) -> None:
     page.locator(f"input[name='_selected_action'][value='{pk}']").check()
     page.locator("select[name='action']").select_option(action)
