@@ -337,6 +337,9 @@ WEBHOOKS_SEND_CONCURRENCY = env.int("WEBHOOKS_SEND_CONCURRENCY", default=16)
 # How long a tenant's drain "kick" stands in Redis (SET NX): commits meanwhile only write their
 # rows, the running drain takes them; a lost drain is replaced after this (the sweep is behind).
 WEBHOOKS_KICK_SECONDS = env.float("WEBHOOKS_KICK_SECONDS", default=10.0)
+# How long a drain with nothing left waits for the tenant's next commit before it stops (so a
+# steady stream keeps one drain instead of starting one per commit); short in tests.
+WEBHOOKS_DRAIN_LINGER_SECONDS = env.float("WEBHOOKS_DRAIN_LINGER_SECONDS", default=0.02 if TESTING else 0.2)
 ANALYTICS_REDIS_URL = env.str("ANALYTICS_REDIS_URL", default=REDIS_URL)
 ANALYTICS_REDIS_CLUSTER = env.bool(
     "ANALYTICS_REDIS_CLUSTER", default=REDIS_CLUSTER and "ANALYTICS_REDIS_URL" not in env.ENVIRON

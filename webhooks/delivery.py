@@ -35,9 +35,9 @@ from core.celery import enqueue_on_commit
 from tenants.context import current_tenant
 from tenants.due import mark_due
 
-from . import signing
+from . import outbox, signing
 from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from .outbox import QUEUE, dispatch
+from .outbox import QUEUE, dispatch, kick_count, kick_key
 from .targets import Target, TargetRefused, resolve
 
 log = logging.getLogger(__name__)
@@ -439,28 +439,50 @@ def deliver(delivery_ids: list[int]) -> int:
     return sum(send(claim(ids[start : start + DRAIN_BATCH])) for start in range(0, len(ids), DRAIN_BATCH))
 
 
+def drain_linger_seconds() -> float:
+    return float(getattr(settings, "WEBHOOKS_DRAIN_LINGER_SECONDS", 0.2))
+
+
+def _commit_came(key: str, seen: int | None) -> bool:
+    """Linger a moment for another commit of the tenant (its kick changes the count)."""
+    if seen is None:
+        return False
+    deadline = time.monotonic() + drain_linger_seconds()
+    while time.monotonic() < deadline:
+        time.sleep(LINGER_POLL_SECONDS)
+        if kick_count(key) != seen:
+            return True
+    return False
+
+
+LINGER_POLL_SECONDS = 0.01
+
+
 def drain() -> int:
     """Send the tenant's due deliveries, a batch at a time, until none is left; how many succeeded.
 
-    The task a kick starts (webhooks.outbox.kick). Before it stops it removes the kick and
-    looks once more: a commit whose kick found the key standing committed before that look, so
-    its rows are seen; a commit after the key went starts a new drain. After DRAIN_SECONDS it
-    hands over to a fresh drain instead, so a busy tenant does not keep a worker thread.
+    The task a kick starts (webhooks.outbox.kick). When nothing is due it lingers a moment,
+    watching the kick's count (Redis, not the database), so a steady stream of commits keeps
+    one drain busy instead of starting one per commit. Before it stops it removes the kick and
+    looks once more: a commit whose kick found the key standing committed before that look,
+    so its rows are seen; a commit after the key went starts a new drain. After DRAIN_SECONDS
+    it hands over to a fresh drain instead, so a busy tenant does not keep a worker thread.
     """
-    from .outbox import kick, kick_clear, kick_key
-
     key = kick_key()
     deadline = time.monotonic() + DRAIN_SECONDS
     succeeded = 0
     while True:
+        seen = kick_count(key)  # before the claim: a commit counted after it is not yet seen
         claimed = claim_due()
         if not claimed:
-            kick_clear(key)
+            if _commit_came(key, seen) and time.monotonic() < deadline:
+                continue
+            outbox.kick_clear(key)
             claimed = claim_due()  # the last look, after the key went
             if not claimed:
                 return succeeded
         succeeded += send(claimed)
         if time.monotonic() > deadline:
-            kick_clear(key)
-            kick(connection.schema_name, key)
+            outbox.kick_clear(key)
+            outbox.kick(connection.schema_name, key)
             return succeeded

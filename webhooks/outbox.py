@@ -4,7 +4,7 @@
 tenant chose the event type, it writes the message and one delivery per endpoint and marks
 the tenant due for the sweep and for the log's retention (tenants.due, in public), in one
 statement of the caller's transaction; after commit it kicks the tenant's drain (one Redis
-SET NX per transaction, and a Celery publish only when no drain is queued or running). If
+INCR per transaction, and a Celery publish only when no drain is queued or running). If
 the broker is down at that moment nothing is lost: the rows are committed, and the sweep
 sends them once the broker is back.
 """
@@ -182,16 +182,30 @@ def kick_on_commit() -> None:
     transaction.on_commit(_Kick(schema, kick_key()))
 
 
+# INCR and, for the first, the expiry, in one round trip: the count tells a lingering drain
+# that a commit came (webhooks.delivery.drain), and 1 means "no drain is queued or running".
+_KICK_LUA = (
+    "local n = redis.call('INCR', KEYS[1]) "
+    "if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end "
+    "return n"
+)
+_kick_script = None
+
+
 def kick(schema: str, key: str) -> bool:
     """Start a drain of the tenant unless one is queued or running; False if the broker refused.
 
-    SET NX stands for "a drain will look": while the key exists a commit only sets nothing
-    and returns, because the drain removes the key before its last look (webhooks.delivery.
-    drain), so a row committed before a failed SET is seen by that look. The key expires after
-    kick_seconds() in case its drain was lost; the sweep is the safety net behind both.
+    The key counts commits since a drain was started: only the commit that makes it 1
+    publishes. While it exists a commit only counts and returns, because the drain removes
+    the key before its last look (webhooks.delivery.drain), so a row committed before a
+    count was seen by that look. The key expires after kick_seconds() in case its drain was
+    lost; the sweep is the safety net behind both.
     """
+    global _kick_script
     try:
-        if not kick_redis().set(key, "1", nx=True, px=int(kick_seconds() * 1000)):
+        if _kick_script is None:
+            _kick_script = kick_redis().register_script(_KICK_LUA)
+        if _kick_script(keys=[key], args=[int(kick_seconds() * 1000)]) != 1:
             return True  # a drain is queued or running and will look again before it stops
     except Exception as exc:  # Redis down: publish anyway (the drain coalesces nothing then)
         log.warning("webhook kick of %s without Redis: %s", schema, exc)
@@ -199,6 +213,14 @@ def kick(schema: str, key: str) -> bool:
         return True
     kick_clear(key)  # the next commit tries again rather than wait for the key to expire
     return False
+
+
+def kick_count(key: str) -> int | None:
+    """Commits counted on the kick since it was set (0: none stands); None when Redis fails."""
+    try:
+        return int(kick_redis().get(key) or 0)
+    except Exception:
+        return None
 
 
 def kick_clear(key: str) -> None:
