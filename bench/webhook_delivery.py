@@ -5,9 +5,10 @@ database connection, its own GIL) make changes in the `perf` tenant, RATE transa
 second in all for SECONDS. Each paces its share with absolute deadlines (event n is due at
 start + n / RATE, so a late one does not push the rest back). Each change is a real
 `core.events.emit()` inside `transaction.atomic()`, so the outbox rows are written in the
-transaction and the deliveries handed to Celery after commit, as a service does. A Celery
-worker process (queue `webhooks`, threads pool) signs and POSTs each message to a receiver
-in this process, which notes when every message arrives. The lag is arrival minus the moment
+transaction and the tenant's drain kicked after commit, as a service does. A Celery worker
+process (queue `webhooks`, threads pool) drains the deliveries in batches (ADR 0191),
+signing and POSTing each message to a receiver in this process, which notes when every
+message arrives. The lag is arrival minus the moment
 just before commit, as the producer noted it (one clock: the same machine).
 
 The rate the producers reached is recorded; below 95 % of RATE the run fails (the result
@@ -55,9 +56,12 @@ class Arrivals:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 now = time.time()
-                seq = json.loads(body)["data"]["seq"]
-                with arrivals.lock:
-                    arrivals.at.setdefault(seq, now)
+                # Other benchmarks may emit in the same tenant meanwhile: their events (no
+                # "seq") are answered and not counted, rather than failed and retried.
+                seq = json.loads(body)["data"].get("seq")
+                if seq is not None:
+                    with arrivals.lock:
+                        arrivals.at.setdefault(seq, now)
                 self.send_response(204)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -152,15 +156,32 @@ def _p95(values: list[float]) -> float:
     return values[max(0, int(len(values) * 0.95) - 1)]
 
 
-def run() -> dict:
+def _remove_endpoints() -> None:
+    """Delete the bench's endpoints and log. Another benchmark emitting in this tenant may be
+    writing a delivery for them at that moment (its delete then fails on the foreign key):
+    switch them off first, then try again."""
     from webhooks.models import WebhookEndpoint, WebhookMessage
+
+    WebhookEndpoint.objects.update(is_active=False)
+    for attempt in range(5):
+        try:
+            with transaction.atomic():
+                WebhookEndpoint.objects.all().delete()
+                WebhookMessage.objects.all().delete()
+            return
+        except Exception:
+            if attempt == 4:
+                raise
+            time.sleep(1)
+
+
+def run() -> dict:
     from webhooks.services import webhook_endpoint_create
 
     tenant = bench_tenant_ensure()
     arrivals = Arrivals()
     connection.set_tenant(tenant)
-    WebhookEndpoint.objects.all().delete()
-    WebhookMessage.objects.all().delete()
+    _remove_endpoints()
     admin = get_user_model().objects.get(email=f"admin@{tenant.slug}.test")
     webhook_endpoint_create(
         actor=admin, url=f"http://127.0.0.1:{arrivals.port}/bench", event_types=["lesson.completed"]
@@ -193,8 +214,7 @@ def run() -> dict:
         worker.terminate()
         worker.wait(timeout=30)
         connection.set_tenant(tenant)
-        WebhookEndpoint.objects.all().delete()
-        WebhookMessage.objects.all().delete()
+        _remove_endpoints()
         connection.set_schema_to_public()
         arrivals.server.shutdown()
     rate_ok = achieved >= RATE * 0.95
@@ -224,7 +244,9 @@ def run() -> dict:
         "p50_ms": round(statistics.median(lags), 1),
         "max_ms": round(lags[-1], 1),
         "worker": f"celery worker -Q webhooks --pool threads --concurrency {WORKER_THREADS}",
-        "path": "emit() in a transaction, outbox rows, after commit Celery: claim, sign, POST, record",
+        "path": "emit() in a transaction, outbox rows in one statement, after commit a Redis kick "
+        "(a Celery publish only when no drain of the tenant is queued or running); the drain claims "
+        "batches (SKIP LOCKED), signs and POSTs them over the send threads, records each batch",
         "goal": f"p95 < {GOAL_MS} ms",
         "goal_met": rate_ok and _p95(lags) < GOAL_MS,
         "load_average_1_5_15": {

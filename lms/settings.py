@@ -334,6 +334,15 @@ WEBHOOKS_SWEEP_GRACE_SECONDS = env.int("WEBHOOKS_SWEEP_GRACE_SECONDS", default=3
 # Days a finished delivery (succeeded or given up) stays in the delivery log with its attempts;
 # the hourly `webhooks.prune` deletes older ones, and messages left without a delivery.
 WEBHOOKS_LOG_RETENTION_DAYS = env.int("WEBHOOKS_LOG_RETENTION_DAYS", default=30)
+# Requests one worker process has in flight at once: its send threads, and the size of each
+# keep-alive pool (so no connection is discarded). ADR 0191.
+WEBHOOKS_SEND_CONCURRENCY = env.int("WEBHOOKS_SEND_CONCURRENCY", default=16)
+# How long a tenant's drain "kick" stands in Redis (SET NX): commits meanwhile only write their
+# rows, the running drain takes them; a lost drain is replaced after this (the sweep is behind).
+WEBHOOKS_KICK_SECONDS = env.float("WEBHOOKS_KICK_SECONDS", default=10.0)
+# How long a drain with nothing left waits for the tenant's next commit before it stops (so a
+# steady stream keeps one drain instead of starting one per commit); short in tests.
+WEBHOOKS_DRAIN_LINGER_SECONDS = env.float("WEBHOOKS_DRAIN_LINGER_SECONDS", default=0.02 if TESTING else 0.2)
 ANALYTICS_REDIS_URL = env.str("ANALYTICS_REDIS_URL", default=REDIS_URL)
 ANALYTICS_REDIS_CLUSTER = env.bool(
     "ANALYTICS_REDIS_CLUSTER", default=REDIS_CLUSTER and "ANALYTICS_REDIS_URL" not in env.ENVIRON

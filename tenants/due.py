@@ -24,16 +24,22 @@ def mark_due(queue: str, at: datetime, *more: tuple[str, datetime]) -> None:
     that announces work to several queues. An existing earlier mark is not rewritten (its row
     is still locked, as the settle protocol needs), so a busy tenant does not churn the row.
     """
-    marks = [(queue, at), *more]
+    sql, params = mark_due_statement([(queue, at), *more])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def mark_due_statement(marks: list[tuple[str, datetime]]) -> tuple[str, list]:
+    """The INSERT of `mark_due` and its parameters, for a writer that runs it inside its own
+    statement (a data-modifying WITH clause), so the mark costs no round trip of its own."""
     values = ", ".join(["(%s, %s, %s)"] * len(marks))
     params = [value for q, when in marks for value in (connection.schema_name, q, when)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO public.tenants_tenantdue (schema_name, queue, due_at) VALUES {values} "  # noqa: S608
-            "ON CONFLICT (schema_name, queue) DO UPDATE SET due_at = EXCLUDED.due_at "
-            "WHERE EXCLUDED.due_at < public.tenants_tenantdue.due_at",
-            params,
-        )
+    sql = (
+        f"INSERT INTO public.tenants_tenantdue (schema_name, queue, due_at) VALUES {values} "  # noqa: S608
+        "ON CONFLICT (schema_name, queue) DO UPDATE SET due_at = EXCLUDED.due_at "
+        "WHERE EXCLUDED.due_at < public.tenants_tenantdue.due_at"
+    )
+    return sql, params
 
 
 def settle(queue: str, next_at: datetime | None) -> None:

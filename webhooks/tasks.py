@@ -1,4 +1,5 @@
-"""Celery tasks of webhooks: send deliveries (in a tenant), sweep for due ones, prune the log."""
+"""Celery tasks of webhooks: drain a tenant or send deliveries (in a tenant), sweep for due ones,
+prune the log."""
 
 from __future__ import annotations
 
@@ -28,6 +29,14 @@ def deliver_task(*, delivery_ids: list[int]) -> int:
     from .delivery import deliver
 
     return deliver(delivery_ids)
+
+
+@tenant_task(name="webhooks.drain", ignore_result=True)
+def drain_task() -> int:
+    """Started by a kick after a commit (webhooks.outbox.kick): send what is due in this tenant."""
+    from .delivery import drain
+
+    return drain()
 
 
 def sweep_tenant() -> int:

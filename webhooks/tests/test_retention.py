@@ -95,7 +95,10 @@ def test_finished_deliveries_past_the_retention_go_and_the_rest_stays(
     _finished_days_ago(recent, DAYS - 1)
     pending = _sent(endpoint, django_capture_on_commit_callbacks, execute=False)
     assert pending.status == DeliveryStatus.PENDING
-    WebhookDelivery.objects.filter(pk=pending.pk).update(created_at=timezone.now() - timedelta(days=90))
+    # Not due yet (a retry hours away): the drain of the next commit sends every due one.
+    WebhookDelivery.objects.filter(pk=pending.pk).update(
+        created_at=timezone.now() - timedelta(days=90), next_attempt_at=timezone.now() + timedelta(hours=1)
+    )
     # An old message redelivered recently keeps its message while that delivery stays.
     shared = _sent(endpoint, django_capture_on_commit_callbacks)
     _finished_days_ago(shared, DAYS + 3)
