@@ -39,7 +39,7 @@ from media_delivery.services import (
 )
 from tenants.context import require_tenant, tenant_url
 
-from .access import take_decision
+from .access import access_attempt, take_decision
 from .grading import CENT, AnswerError, clean_response, grade, scaled
 from .models import (
     MAX_QUESTIONS_PER_ATTEMPT,
@@ -323,16 +323,32 @@ class HandIn:
 
 
 @transaction.atomic
-def attempt_hand_in(*, user, attempt: Attempt, fields, now: datetime | None = None) -> HandIn:
+def attempt_hand_in(
+    *,
+    user,
+    fields,
+    attempt: Attempt | None = None,
+    course: Course | None = None,
+    attempt_id: int | None = None,
+    now: datetime | None = None,
+) -> HandIn:
     """Save the answers of the attempt form and hand in, in one transaction and one row lock.
 
     The same checks as answers_save followed by attempt_submit: each answer is checked on its
     own; if any is refused, the others are saved and nothing is handed in. After the deadline
     (and its grace) the form's answers are dropped and the attempt is graded as of its
     deadline; an attempt already handed in is returned unchanged.
+
+    Either `attempt` (found by the door already; locked again here) or `course` and
+    `attempt_id`: the door (access_attempt, Http404 for anyone else's) then finds and locks
+    it in one statement.
     """
     now = now or timezone.now()
-    attempt = _lock_open(attempt, user)
+    if attempt is None:
+        attempt = access_attempt(user=user, course=course, attempt_id=attempt_id, lock=True)
+        attempt.user = user
+    else:
+        attempt = _lock_open(attempt, user)
     if attempt.status != AttemptStatus.IN_PROGRESS:
         return HandIn(attempt, False)
     questions = _questions_of(attempt)
@@ -412,7 +428,10 @@ def _finish(
         question_id__in=questions, is_correct=True
     ).values_list("question_id", "id"):
         correct_ids.setdefault(question_id, set()).add(choice_id)
-    stored = {a.question_id: a for a in attempt.answers.all()}
+    # An answer sent with the hand-in replaces what was stored for its question (the upsert
+    # writes every graded field), so only the questions without one are read back.
+    unsent = [question_id for question_id in questions if question_id not in fresh]
+    stored = {a.question_id: a for a in attempt.answers.filter(question_id__in=unsent)} if unsent else {}
     answers: dict[int, Answer] = {}
     needs_person = False
     for item in attempt.questions:
