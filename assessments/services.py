@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import IntegrityError, transaction
+from django.db.models import Q, Value
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -180,8 +182,15 @@ def _attempt_event(attempt: Attempt) -> dict:
 # --- Answering ------------------------------------------------------------------------------
 
 
-def _questions_of(attempt: Attempt) -> dict[int, Question]:
-    return {q.pk: q for q in Question.objects.filter(pk__in=attempt.question_ids)}
+def _questions_of(attempt: Attempt, *, with_correct: bool = False) -> dict[int, Question]:
+    """The attempt's questions by id. `with_correct`: each also carries `correct_choice_ids`
+    (a set), read by the same statement, for grading."""
+    found = Question.objects.filter(pk__in=attempt.question_ids)
+    if with_correct:
+        found = found.annotate(
+            correct_choice_ids=ArrayAgg("choices__id", filter=Q(choices__is_correct=True), default=Value([]))
+        )
+    return {q.pk: q for q in found}
 
 
 def _clean_one(attempt: Attempt, questions: dict[int, Question], key, raw) -> tuple[Question, dict]:
@@ -351,7 +360,7 @@ def attempt_hand_in(
         attempt = _lock_open(attempt, user)
     if attempt.status != AttemptStatus.IN_PROGRESS:
         return HandIn(attempt, False)
-    questions = _questions_of(attempt)
+    questions = _questions_of(attempt, with_correct=True)
     if attempt.deadline and now > attempt.deadline + DEADLINE_GRACE:
         _finish(attempt, now=now, questions=questions)
         return HandIn(attempt, True)
@@ -400,7 +409,7 @@ def attempt_submit(
     attempt = _lock_open(attempt, user)
     if attempt.status != AttemptStatus.IN_PROGRESS:
         return attempt, False
-    questions = _questions_of(attempt)
+    questions = _questions_of(attempt, with_correct=True)
     on_time = attempt.deadline is None or now <= attempt.deadline + DEADLINE_GRACE
     fresh = _cleaned(attempt, questions, answers) if answers and on_time else {}
     _finish(attempt, now=now, questions=questions, fresh=fresh)
@@ -419,15 +428,11 @@ def _finish(
     `fresh`: responses sent with the submission, saved now. Answers saved after the
     deadline (and its grace) count as unanswered.
     """
-    questions = questions if questions is not None else _questions_of(attempt)
+    questions = questions if questions is not None else _questions_of(attempt, with_correct=True)
     fresh = fresh or {}
     deadline = attempt.deadline
     attempt.submitted_at = min(now, deadline) if deadline and now > deadline else now
-    correct_ids: dict[int, set[int]] = {}
-    for question_id, choice_id in Choice.objects.filter(
-        question_id__in=questions, is_correct=True
-    ).values_list("question_id", "id"):
-        correct_ids.setdefault(question_id, set()).add(choice_id)
+    correct_ids = _correct_choice_ids(questions)
     # An answer sent with the hand-in replaces what was stored for its question (the upsert
     # writes every graded field), so only the questions without one are read back.
     unsent = [question_id for question_id in questions if question_id not in fresh]
@@ -464,6 +469,19 @@ def _finish(
         _settle(
             attempt, graded_by=None, now=now, questions=questions, answers=answers, also_save=["submitted_at"]
         )
+
+
+def _correct_choice_ids(questions: dict[int, Question]) -> dict[int, set[int]]:
+    """{question id: ids of its correct choices}, from the questions' annotation when they were
+    loaded with it, else read."""
+    if all(hasattr(q, "correct_choice_ids") for q in questions.values()):
+        return {pk: set(q.correct_choice_ids) for pk, q in questions.items()}
+    correct_ids: dict[int, set[int]] = {}
+    for question_id, choice_id in Choice.objects.filter(
+        question_id__in=questions, is_correct=True
+    ).values_list("question_id", "id"):
+        correct_ids.setdefault(question_id, set()).add(choice_id)
+    return correct_ids
 
 
 def _settle(
