@@ -81,8 +81,9 @@ def access_attempt(
     grade); Http404 for anyone else's, the same as another tenant's.
 
     `lock` (inside a transaction): the attempt row is locked by the same statement that finds
-    it (FOR UPDATE of the attempt alone), with its course loaded, for a write that follows
-    (the hand-in, ADR 0116)."""
+    it (FOR UPDATE of the attempt alone), for a write that follows (the hand-in, ADR 0116).
+    Its assessment and lesson come with it; its course is `course`,
+    which the statement matched, so it is not loaded again (`attempt.door_course`)."""
     if for_grading:
         attempt = (
             Attempt.objects.select_related("user", "assessment__lesson__module__course")
@@ -94,12 +95,14 @@ def access_attempt(
         return attempt
     found = Attempt.objects.filter(pk=attempt_id, user_id=user.pk, assessment__lesson__module__course=course)
     if lock:
-        found = found.select_for_update(of=("self",)).select_related("assessment__lesson__module__course")
+        found = found.select_for_update(of=("self",)).select_related("assessment__lesson")
     else:
         found = found.select_related("assessment__lesson__module")
     attempt = found.first()
     if attempt is None:
         raise Http404("No such attempt.")
+    if lock:
+        attempt.door_course = course
     return attempt
 
 

@@ -167,11 +167,18 @@ def attempt_start(*, user, course: Course, assessment: Assessment, now: datetime
         return Attempt.objects.get(assessment=assessment, user=user, status=AttemptStatus.IN_PROGRESS)
 
 
+def _course_of(attempt: Attempt) -> Course:
+    """The attempt's course: the one the door found it by (access_attempt with `lock`), else
+    through its lesson's module."""
+    course = getattr(attempt, "door_course", None)
+    return course if course is not None else attempt.assessment.lesson.module.course
+
+
 def _attempt_event(attempt: Attempt) -> dict:
     """What every quiz event says about its attempt (assessments.signals' payload, plus the user)."""
     assessment = attempt.assessment
     return {
-        "course_id": assessment.lesson.module.course_id,
+        "course_id": _course_of(attempt).pk,
         "lesson_id": assessment.lesson_id,
         "assessment_id": assessment.pk,
         "attempt_id": attempt.pk,
@@ -535,7 +542,7 @@ def _settle(
     attempt.save(
         update_fields=["score", "max_score", "passed", "status", "graded_by", "graded_at", *(also_save or [])]
     )
-    course = assessment.lesson.module.course
+    course = _course_of(attempt)
     if attempt.passed:
         lesson_complete_graded(user=attempt.user, course=course, lesson_id=assessment.lesson_id)
     send_on_commit(
