@@ -75,10 +75,15 @@ def access_quiz(*, user, course_slug: str, lesson_id: int, need_assessment: bool
 
 
 def access_attempt(
-    *, user, attempt_id: int, course: Course | None = None, for_grading: bool = False
+    *, user, attempt_id: int, course: Course | None = None, for_grading: bool = False, lock: bool = False
 ) -> Attempt:
     """The person's own attempt in this course (or, `for_grading`, any attempt of a course they
-    grade); Http404 for anyone else's, the same as another tenant's."""
+    grade); Http404 for anyone else's, the same as another tenant's.
+
+    `lock` (inside a transaction): the attempt row is locked by the same statement that finds
+    it (FOR UPDATE of the attempt alone), for a write that follows (the hand-in, ADR 0116).
+    Its assessment and lesson come with it; its course is `course`,
+    which the statement matched, so it is not loaded again (`attempt.door_course`)."""
     if for_grading:
         attempt = (
             Attempt.objects.select_related("user", "assessment__lesson__module__course")
@@ -88,13 +93,16 @@ def access_attempt(
         if attempt is None or not grading_decision(user, attempt.assessment.lesson.module.course):
             raise Http404("No such submission.")
         return attempt
-    attempt = (
-        Attempt.objects.select_related("assessment__lesson__module")
-        .filter(pk=attempt_id, user_id=user.pk, assessment__lesson__module__course=course)
-        .first()
-    )
+    found = Attempt.objects.filter(pk=attempt_id, user_id=user.pk, assessment__lesson__module__course=course)
+    if lock:
+        found = found.select_for_update(of=("self",)).select_related("assessment__lesson")
+    else:
+        found = found.select_related("assessment__lesson__module")
+    attempt = found.first()
     if attempt is None:
         raise Http404("No such attempt.")
+    if lock:
+        attempt.door_course = course
     return attempt
 
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import IntegrityError, transaction
+from django.db.models import Q, Value
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -39,7 +41,7 @@ from media_delivery.services import (
 )
 from tenants.context import require_tenant, tenant_url
 
-from .access import take_decision
+from .access import access_attempt, take_decision
 from .grading import CENT, AnswerError, clean_response, grade, scaled
 from .models import (
     MAX_QUESTIONS_PER_ATTEMPT,
@@ -165,11 +167,18 @@ def attempt_start(*, user, course: Course, assessment: Assessment, now: datetime
         return Attempt.objects.get(assessment=assessment, user=user, status=AttemptStatus.IN_PROGRESS)
 
 
+def _course_of(attempt: Attempt) -> Course:
+    """The attempt's course: the one the door found it by (access_attempt with `lock`), else
+    through its lesson's module."""
+    course = getattr(attempt, "door_course", None)
+    return course if course is not None else attempt.assessment.lesson.module.course
+
+
 def _attempt_event(attempt: Attempt) -> dict:
     """What every quiz event says about its attempt (assessments.signals' payload, plus the user)."""
     assessment = attempt.assessment
     return {
-        "course_id": assessment.lesson.module.course_id,
+        "course_id": _course_of(attempt).pk,
         "lesson_id": assessment.lesson_id,
         "assessment_id": assessment.pk,
         "attempt_id": attempt.pk,
@@ -180,8 +189,15 @@ def _attempt_event(attempt: Attempt) -> dict:
 # --- Answering ------------------------------------------------------------------------------
 
 
-def _questions_of(attempt: Attempt) -> dict[int, Question]:
-    return {q.pk: q for q in Question.objects.filter(pk__in=attempt.question_ids)}
+def _questions_of(attempt: Attempt, *, with_correct: bool = False) -> dict[int, Question]:
+    """The attempt's questions by id. `with_correct`: each also carries `correct_choice_ids`
+    (a set), read by the same statement, for grading."""
+    found = Question.objects.filter(pk__in=attempt.question_ids)
+    if with_correct:
+        found = found.annotate(
+            correct_choice_ids=ArrayAgg("choices__id", filter=Q(choices__is_correct=True), default=Value([]))
+        )
+    return {q.pk: q for q in found}
 
 
 def _clean_one(attempt: Attempt, questions: dict[int, Question], key, raw) -> tuple[Question, dict]:
@@ -323,19 +339,35 @@ class HandIn:
 
 
 @transaction.atomic
-def attempt_hand_in(*, user, attempt: Attempt, fields, now: datetime | None = None) -> HandIn:
+def attempt_hand_in(
+    *,
+    user,
+    fields,
+    attempt: Attempt | None = None,
+    course: Course | None = None,
+    attempt_id: int | None = None,
+    now: datetime | None = None,
+) -> HandIn:
     """Save the answers of the attempt form and hand in, in one transaction and one row lock.
 
     The same checks as answers_save followed by attempt_submit: each answer is checked on its
     own; if any is refused, the others are saved and nothing is handed in. After the deadline
     (and its grace) the form's answers are dropped and the attempt is graded as of its
     deadline; an attempt already handed in is returned unchanged.
+
+    Either `attempt` (found by the door already; locked again here) or `course` and
+    `attempt_id`: the door (access_attempt, Http404 for anyone else's) then finds and locks
+    it in one statement.
     """
     now = now or timezone.now()
-    attempt = _lock_open(attempt, user)
+    if attempt is None:
+        attempt = access_attempt(user=user, course=course, attempt_id=attempt_id, lock=True)
+        attempt.user = user
+    else:
+        attempt = _lock_open(attempt, user)
     if attempt.status != AttemptStatus.IN_PROGRESS:
         return HandIn(attempt, False)
-    questions = _questions_of(attempt)
+    questions = _questions_of(attempt, with_correct=True)
     if attempt.deadline and now > attempt.deadline + DEADLINE_GRACE:
         _finish(attempt, now=now, questions=questions)
         return HandIn(attempt, True)
@@ -384,7 +416,7 @@ def attempt_submit(
     attempt = _lock_open(attempt, user)
     if attempt.status != AttemptStatus.IN_PROGRESS:
         return attempt, False
-    questions = _questions_of(attempt)
+    questions = _questions_of(attempt, with_correct=True)
     on_time = attempt.deadline is None or now <= attempt.deadline + DEADLINE_GRACE
     fresh = _cleaned(attempt, questions, answers) if answers and on_time else {}
     _finish(attempt, now=now, questions=questions, fresh=fresh)
@@ -403,16 +435,15 @@ def _finish(
     `fresh`: responses sent with the submission, saved now. Answers saved after the
     deadline (and its grace) count as unanswered.
     """
-    questions = questions if questions is not None else _questions_of(attempt)
+    questions = questions if questions is not None else _questions_of(attempt, with_correct=True)
     fresh = fresh or {}
     deadline = attempt.deadline
     attempt.submitted_at = min(now, deadline) if deadline and now > deadline else now
-    correct_ids: dict[int, set[int]] = {}
-    for question_id, choice_id in Choice.objects.filter(
-        question_id__in=questions, is_correct=True
-    ).values_list("question_id", "id"):
-        correct_ids.setdefault(question_id, set()).add(choice_id)
-    stored = {a.question_id: a for a in attempt.answers.all()}
+    correct_ids = _correct_choice_ids(questions)
+    # An answer sent with the hand-in replaces what was stored for its question (the upsert
+    # writes every graded field), so only the questions without one are read back.
+    unsent = [question_id for question_id in questions if question_id not in fresh]
+    stored = {a.question_id: a for a in attempt.answers.filter(question_id__in=unsent)} if unsent else {}
     answers: dict[int, Answer] = {}
     needs_person = False
     for item in attempt.questions:
@@ -445,6 +476,19 @@ def _finish(
         _settle(
             attempt, graded_by=None, now=now, questions=questions, answers=answers, also_save=["submitted_at"]
         )
+
+
+def _correct_choice_ids(questions: dict[int, Question]) -> dict[int, set[int]]:
+    """{question id: ids of its correct choices}, from the questions' annotation when they were
+    loaded with it, else read."""
+    if all(hasattr(q, "correct_choice_ids") for q in questions.values()):
+        return {pk: set(q.correct_choice_ids) for pk, q in questions.items()}
+    correct_ids: dict[int, set[int]] = {}
+    for question_id, choice_id in Choice.objects.filter(
+        question_id__in=questions, is_correct=True
+    ).values_list("question_id", "id"):
+        correct_ids.setdefault(question_id, set()).add(choice_id)
+    return correct_ids
 
 
 def _settle(
@@ -498,7 +542,7 @@ def _settle(
     attempt.save(
         update_fields=["score", "max_score", "passed", "status", "graded_by", "graded_at", *(also_save or [])]
     )
-    course = assessment.lesson.module.course
+    course = _course_of(attempt)
     if attempt.passed:
         lesson_complete_graded(user=attempt.user, course=course, lesson_id=assessment.lesson_id)
     send_on_commit(

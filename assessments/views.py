@@ -284,12 +284,14 @@ def submit(request: HttpRequest, slug: str, attempt_id: int) -> HttpResponse:
     """Hand in: the form's answers are saved first (each on its own), then a summary asks to
     confirm (unanswered questions, attempts left); `confirm=1` hands in."""
     course = course_get_published(slug=slug)
-    attempt = access_attempt(user=request.user, course=course, attempt_id=attempt_id)
-    here = _attempt_url(course, attempt)
+    here = reverse("assessments:attempt", kwargs={"slug": course.slug, "attempt_id": attempt_id})
     if request.POST.get("form") == "attempt" and request.POST.get("confirm") == "1":
-        # The form's answers with the hand-in confirmed: one transaction, one row lock.
+        # The form's answers with the hand-in confirmed: one transaction, one row lock, and the
+        # door finds the attempt with the statement that locks it (Http404 for anyone else's).
         try:
-            handed = attempt_hand_in(user=request.user, attempt=attempt, fields=request.POST)
+            handed = attempt_hand_in(
+                user=request.user, course=course, attempt_id=attempt_id, fields=request.POST
+            )
         except AssessmentError as exc:
             messages.error(request, f"{exc} Nothing was handed in; correct it and submit again.")
             return redirect(here)
@@ -301,6 +303,7 @@ def submit(request: HttpRequest, slug: str, attempt_id: int) -> HttpResponse:
             )
             return redirect(here)
         return _handed_in(request, handed.attempt, handed.submitted_now, here)
+    attempt = access_attempt(user=request.user, course=course, attempt_id=attempt_id)
     if attempt.status == AttemptStatus.IN_PROGRESS and request.POST.get("form") == "attempt":
         try:
             answers = _answers_from_form(request, attempt)

@@ -4,12 +4,18 @@
     .venv/bin/python -m bench.profile_request media      # the redirect of media_redirect_rps
     .venv/bin/python -m bench.profile_request minimal    # the baseline view
     .venv/bin/python -m bench.profile_request api        # GET /api/v1/courses of api_course_list_rps
+    .venv/bin/python -m bench.profile_request quiz -n 200  # the hand-in POST of quiz_submit_rps
 
 The parent process (development settings) makes the benchmark data and a signed-in
 session, then runs a child with the production-like environment of `bench.common.gunicorn`
 that calls the WSGI application N times under cProfile and prints the top functions by
 cumulative and by own time, plus the SQL statements and cache calls of one request.
 Not a benchmark: it writes no result file. It is how the per-request overhead was found.
+
+`quiz` consumes attempts: each hand-in is a different learner's open attempt, prepared as
+bench.quiz_submit does (so -n at most a third of its LEARNERS); it prints the statements of
+one hand-in, the wall and CPU time per hand-in without the profiler, and the function calls
+per hand-in under it.
 """
 
 from __future__ import annotations
@@ -91,6 +97,100 @@ def _child(path: str, host: str, cookie: str, count: int, sort: str, limit: int)
     stats.sort_stats(sort).print_stats(limit)
 
 
+def _quiz_child(spec_file: str, count: int, sort: str, limit: int) -> None:
+    import cProfile
+    import io
+    import pstats
+    import time
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from lms.wsgi import application
+
+    spec = json.loads(Path(spec_file).read_text())
+    body = spec["body"].encode()
+    statuses = []
+
+    def start_response(status, headers, exc_info=None):
+        statuses.append(status)
+
+    def call(path: str, cookie: str) -> None:
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": spec["host"],
+            "HTTP_COOKIE": cookie,
+            "HTTP_X_CSRFTOKEN": spec["csrf"],
+            "CONTENT_TYPE": "application/x-www-form-urlencoded",
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+        }
+        response = application(environ, start_response)
+        b"".join(response)
+        response.close()
+
+    targets = iter(spec["targets"])
+    for _ in range(20):  # warm: connections, caches, template loaders
+        call(*next(targets))
+    with CaptureQueriesContext(connection) as queries:
+        call(*next(targets))
+    print(f"status {statuses[-1]}; SQL statements in one hand-in: {len(queries.captured_queries)}")
+    for query in queries.captured_queries:
+        print("   ", " ".join(query["sql"].split())[:150])
+    batch = [next(targets) for _ in range(count)]
+    started, cpu = time.perf_counter(), time.process_time()
+    for target in batch:
+        call(*target)
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(
+        f"{count} hand-ins without the profiler: {1000 * elapsed / count:.2f} ms each, "
+        f"{1000 * cpu / count:.2f} ms of this process's CPU (last status {statuses[-1]})"
+    )
+    batch = [next(targets) for _ in range(count)]
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for target in batch:
+        call(*target)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    print(f"{count} hand-ins under the profiler: {stats.total_calls / count:.0f} function calls each")
+    stats.sort_stats(sort).print_stats(limit)
+
+
+def _prepare_quiz(count: int) -> str:
+    """A file with the hand-in targets for the child (too many for its command line)."""
+    import tempfile
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")
+    django.setup()
+    from bench.common import BENCH_TENANT
+    from bench.quiz_submit import CSRF, prepare
+
+    targets, body, _ = prepare()
+    needed = 21 + 2 * count
+    if needed > len(targets):
+        raise SystemExit(
+            f"-n {count} needs {needed} open attempts; bench.quiz_submit prepares {len(targets)}"
+        )
+    spec = {"targets": targets[:needed], "body": body, "host": f"{BENCH_TENANT}.localhost", "csrf": CSRF}
+    handle, name = tempfile.mkstemp(prefix="quiz-profile-", suffix=".json")
+    with os.fdopen(handle, "w") as out:
+        json.dump(spec, out)
+    return name
+
+
 def _prepare(which: str) -> tuple[str, str, str]:
     import django
 
@@ -130,7 +230,7 @@ def _prepare(which: str) -> tuple[str, str, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile_request")
-    parser.add_argument("which", choices=["lesson", "media", "minimal", "api"])
+    parser.add_argument("which", choices=["lesson", "media", "minimal", "api", "quiz"])
     parser.add_argument("-n", "--count", type=int, default=2000)
     parser.add_argument("--sort", default="cumulative", help="pstats sort key (cumulative, tottime)")
     parser.add_argument("--limit", type=int, default=45)
@@ -138,12 +238,18 @@ def main() -> int:
     args = parser.parse_args()
     if args.child:
         spec = json.loads(args.child)
-        _child(spec["path"], spec["host"], spec["cookie"], args.count, args.sort, args.limit)
+        if args.which == "quiz":
+            _quiz_child(spec["file"], args.count, args.sort, args.limit)
+        else:
+            _child(spec["path"], spec["host"], spec["cookie"], args.count, args.sort, args.limit)
         return 0
-    path, host, cookie = _prepare(args.which)
+    if args.which == "quiz":
+        spec = json.dumps({"file": _prepare_quiz(args.count)})
+    else:
+        path, host, cookie = _prepare(args.which)
+        spec = json.dumps({"path": path, "host": host, "cookie": cookie})
     from bench.common import production_env
 
-    spec = json.dumps({"path": path, "host": host, "cookie": cookie})
     # DEBUG=False renders hashed static names from the collectstatic manifest (as the bench server).
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
@@ -153,7 +259,11 @@ def main() -> int:
     )
     cmd = [sys.executable, "-m", "bench.profile_request", args.which, "-n", str(args.count)]
     cmd += ["--sort", args.sort, "--limit", str(args.limit), "--child", spec]
-    return subprocess.run(cmd, cwd=ROOT, env=production_env(), check=False).returncode
+    try:
+        return subprocess.run(cmd, cwd=ROOT, env=production_env(), check=False).returncode
+    finally:
+        if args.which == "quiz":
+            Path(json.loads(spec)["file"]).unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
@@ -121,15 +121,16 @@ def enrollment_decide(*, actor, enrollment: Enrollment, approve: bool) -> Enroll
     return enrollment
 
 
-def _recompute(enrollment: Enrollment, outline: Outline) -> None:
+def _recompute(enrollment: Enrollment, outline: Outline, done: int | None = None) -> None:
+    """The enrollment's percent and completion from its completed required lessons (`done`:
+    how many, when the caller counted them already)."""
     required = outline.required_ids
-    done = set(
-        LessonProgress.objects.filter(
+    if done is None:
+        done = LessonProgress.objects.filter(
             user_id=enrollment.user_id, lesson_id__in=required, status=ProgressStatus.COMPLETED
-        ).values_list("lesson_id", flat=True)
-    )
-    enrollment.progress_percent = round(100 * len(done) / len(required)) if required else 100
-    if required and len(done) == len(required) and enrollment.status == EnrollmentStatus.ACTIVE:
+        ).count()
+    enrollment.progress_percent = round(100 * done / len(required)) if required else 100
+    if required and done == len(required) and enrollment.status == EnrollmentStatus.ACTIVE:
         enrollment.status = EnrollmentStatus.COMPLETED
         enrollment.completed_at = timezone.now()
         _track_after_commit("enrollment.completed", enrollment.user_id, course_id=enrollment.course_id)
@@ -163,13 +164,26 @@ def _progress_for(
     return progress, enrollment
 
 
-def _touch(enrollment: Enrollment | None, lesson_id: int, outline: Outline) -> None:
+# What _touch changes on an enrollment (the rest of the row is not written back).
+TOUCHED_FIELDS = [
+    "last_lesson",
+    "last_activity_at",
+    "progress_percent",
+    "status",
+    "completed_at",
+    "updated_at",
+]
+
+
+def _touch(enrollment: Enrollment | None, lesson_id: int, outline: Outline, done: int | None = None) -> None:
     if enrollment is None or not enrollment.opens_lessons:
         return
     enrollment.last_lesson_id = lesson_id
     enrollment.last_activity_at = timezone.now()
-    _recompute(enrollment, outline)
-    enrollment.save()
+    _recompute(enrollment, outline, done)
+    # Its post_save also forgets the learner's cached state (enrollments.cache), which holds
+    # the progress rows too: a progress write that skips the ORM relies on this save.
+    enrollment.save(update_fields=TOUCHED_FIELDS)
 
 
 _UNKNOWN = object()
@@ -246,12 +260,16 @@ def lesson_complete(*, user, course: Course, lesson_id: int) -> LessonProgress:
     return progress
 
 
-@transaction.atomic
+# No savepoint: it runs inside the grading's transaction (ADR 0116) and nobody catches its
+# errors to carry on, so a failure rolls the whole hand-in back anyway.
+@transaction.atomic(savepoint=False)
 def lesson_complete_graded(*, user, course: Course, lesson_id: int) -> LessonProgress | None:
     """A quiz passed or an assignment graded as passing completes its lesson (assessments calls this).
 
     The grade is a fact once given, so the access policy is not asked again here; people
     without an enrollment that opens lessons (staff trying a quiz) record nothing.
+    Three statements: the enrollment locked, the progress row completed (one upsert that also
+    counts the other completed required lessons), the enrollment updated.
     """
     outline = outline_for(course)
     lesson = outline.lesson(lesson_id)
@@ -260,12 +278,70 @@ def lesson_complete_graded(*, user, course: Course, lesson_id: int) -> LessonPro
     enrollment = Enrollment.objects.select_for_update().filter(user=user, course=course).first()
     if enrollment is None or not enrollment.opens_lessons:
         return None
-    progress, _ = LessonProgress.objects.select_for_update().get_or_create(
-        user=user, lesson_id=lesson.id, defaults={"course": course}
+    required = outline.required_ids
+    progress, newly, others_done = _progress_complete(
+        user=user, course=course, lesson_id=lesson.id, required=required
     )
-    _mark_completed(progress)
-    _touch(enrollment, lesson.id, outline)
+    if newly:
+        _track_after_commit(
+            "lesson.completed", user.pk, course_id=progress.course_id, lesson_id=progress.lesson_id
+        )
+        emit("lesson.completed", data=lambda: _lesson_completed_data(progress))
+    _touch(enrollment, lesson.id, outline, done=others_done + (lesson.id in required))
     return progress
+
+
+_PROGRESS_FIELDS = LessonProgress._meta.concrete_fields
+# Built once from the model's own names; only placeholders vary.
+_PROGRESS_COMPLETE_SQL = f"""
+    WITH up AS (
+        INSERT INTO {LessonProgress._meta.db_table} AS p (user_id, lesson_id, course_id, status, percent,
+            time_spent_seconds, last_position_seconds, watched_seconds, started_at, completed_at, updated_at)
+        VALUES (%(user)s, %(lesson)s, %(course)s, %(completed)s, 100, 0, 0, 0, %(now)s, %(now)s, %(now)s)
+        ON CONFLICT (user_id, lesson_id) DO UPDATE SET
+            status = EXCLUDED.status,
+            percent = 100,
+            completed_at = CASE WHEN p.status = %(completed)s THEN p.completed_at
+                                ELSE EXCLUDED.completed_at END,
+            updated_at = EXCLUDED.updated_at
+        RETURNING *
+    )
+    SELECT {", ".join(f"up.{f.column}" for f in _PROGRESS_FIELDS)}, (
+        SELECT count(*) FROM {LessonProgress._meta.db_table} AS o
+        WHERE o.user_id = %(user)s AND o.status = %(completed)s
+          AND o.lesson_id = ANY(%(required)s) AND o.lesson_id <> %(lesson)s
+    ) FROM up
+"""  # noqa: S608 - table and column names from the model, values as placeholders
+
+
+def _progress_complete(
+    *, user, course: Course, lesson_id: int, required: list[int]
+) -> tuple[LessonProgress, bool, int]:
+    """Complete the learner's progress row of a lesson, creating it if need be, in one statement.
+
+    Returns (the row, whether it was completed just now, how many *other* required lessons of
+    the course the learner has completed). The caller holds the enrollment's row lock, which
+    every progress write of this learner in this course takes first, and this statement's
+    snapshot is taken after that lock: the count is as fresh as a query of its own. A row
+    completed before keeps its completion time, which is how "just now" is told apart.
+    """
+    now = timezone.now()
+    params = {
+        "user": user.pk,
+        "lesson": lesson_id,
+        "course": course.pk,
+        "completed": ProgressStatus.COMPLETED.value,
+        "now": now,
+        "required": list(required),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_PROGRESS_COMPLETE_SQL, params)
+        *values, others_done = cursor.fetchone()
+    progress = LessonProgress.from_db(connection.alias, [f.attname for f in _PROGRESS_FIELDS], values)
+    progress.user = user
+    if progress.course_id == course.pk:
+        progress.course = course
+    return progress, progress.completed_at == now, others_done
 
 
 def _mark_completed(progress: LessonProgress) -> None:

@@ -15,8 +15,11 @@ from tests.fixtures import client_for
 # made 30 (two transactions each locking the attempt and loading its questions, two UPDATEs
 # of the attempt, and three more queries for the result's sentence). Plus 2 since webhooks
 # (ADR 0160): the hand-in emits quiz.graded and lesson.completed, and each asks which
-# endpoints listen, in the transaction.
-HAND_IN_QUERIES = 22
+# endpoints listen, in the transaction. 12 since quizfast (ADR 0116, Update): the door's
+# find is the lock, the questions come with their correct choices, no stored answers are
+# read back when every question was sent, and the lesson's completion is one upsert (no
+# savepoints, no get_or_create, no recount).
+HAND_IN_QUERIES = 12
 
 
 @pytest.fixture
