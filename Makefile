@@ -122,9 +122,10 @@ demo: migrate ## Seed the demo tenants and run web + worker + beat in the foregr
 	$(PY) manage.py seed_demo
 	@$(PY) scripts/run_demo.py
 
-lint: install ## ruff and import-linter
+lint: install ## ruff, import-linter and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 test: lint services ## Lint, then the test suite (pytest makes its own test database): make test ARGS="-k foo"
 	$(PY) -m pytest $(ARGS)

@@ -27,6 +27,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.cache import cache
@@ -47,6 +48,14 @@ INVITATION = "invitation"
 clock: Callable[[], float] = time.time
 
 logger = logging.getLogger(__name__)
+
+
+class Where(TypedDict):
+    """The keyword arguments of attempt() and succeeded(), kept once for the pair of calls."""
+
+    scope: str
+    account: str | None
+    address: str
 
 
 class Throttled(Exception):
@@ -115,7 +124,7 @@ return 0
 _scripts: dict[str, Script] = {}
 
 
-def _run(source: str, keys: list[str], args: list) -> object:
+def _run(source: str, keys: list[str], args: list) -> Any:
     # The cache's own redis-py client (lms.cache keeps one per connection pool): the
     # counters live in the cache's Redis database and need no connection of their own.
     # A Script sends EVALSHA, and loads itself the first time the server lacks it.

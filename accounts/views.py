@@ -86,7 +86,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         # Counted per address, and per account when the link names one here; a valid link
         # takes itself off. A link naming nobody has no account to protect.
         user = self.get_user(kwargs.get("uidb64", ""))
-        where = {
+        where: throttle.Where = {
             "scope": throttle.RESET_CONFIRM,
             "account": f"user:{user.pk}" if user is not None else None,
             "address": throttle.client_address(self.request),
@@ -121,7 +121,11 @@ def _welcome(request: HttpRequest, user) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     # Per address only: a guessed token names no account. Unknown tokens stay counted.
-    where = {"scope": throttle.INVITATION, "account": None, "address": throttle.client_address(request)}
+    where: throttle.Where = {
+        "scope": throttle.INVITATION,
+        "account": None,
+        "address": throttle.client_address(request),
+    }
     try:
         throttle.attempt(**where)
     except throttle.Throttled as refusal:

@@ -79,7 +79,7 @@ def decode_envelope(raw: bytes) -> Envelope:
         raise InvalidEvent(f"the event is malformed: {exc}") from None
 
 
-def decode_payload(event_type: str, raw: msgspec.Raw):
+def decode_payload(event_type: str, raw: msgspec.Raw | bytes):
     """The payload as a Struct of its type (attributes named as in schemas.SCHEMAS)."""
     decoder = PAYLOADS.get(event_type)
     if decoder is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -42,14 +43,14 @@ def _error(message: str, status: int) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def _events_from(request: HttpRequest) -> list:
+def _events_from(request: HttpRequest) -> object:
     if request.content_type == "application/json":
         data = json_body(request, max_bytes=BEACON_MAX_BYTES)
         return data.get("events") if isinstance(data, dict) else data
     return json_text(request.POST.get("events", ""), max_bytes=BEACON_MAX_BYTES, what="'events'")
 
 
-def _clean(raw: list) -> list[tuple[str, dict]]:
+def _clean(raw: object) -> list[tuple[str, dict]]:
     if not isinstance(raw, list) or not raw:
         raise InvalidEvent("'events' must be a non-empty list.")
     if len(raw) > BEACON_MAX_EVENTS:
@@ -127,7 +128,7 @@ CSV_TABLES = {
 }
 
 
-def _csv(filename: str, header: list[str], rows: list[list]) -> HttpResponse:
+def _csv(filename: str, header: list[str], rows: Iterable[Iterable[object]]) -> HttpResponse:
     return csv_response(filename=filename, header=header, rows=rows)
 
 

@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
@@ -42,6 +43,9 @@ from .keys import SCOPES, key_matches, scope_allows, split_key
 from .models import ApiKey, IdempotencyRecord
 from .tokens import TokenRefused, token_read
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 logger = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -53,7 +57,7 @@ MAX_IDEMPOTENCY_KEY = 255
 class Principal:
     """Who an API request acts as, how they proved it, and what they may reach."""
 
-    user: object
+    user: User
     via: str  # "session", "key" or "token"
     scopes: frozenset[str]
     key: ApiKey | None = None

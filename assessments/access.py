@@ -54,6 +54,8 @@ def take_decision(
 ):
     """The policy's answer for taking this assessment's lesson (or this lesson) now."""
     lesson_id = assessment.lesson_id if assessment is not None else lesson_id
+    if lesson_id is None:
+        raise TypeError("take_decision needs an assessment or a lesson_id.")
     return access_lesson_in(user=user, course=course, lesson_id=lesson_id).decision
 
 

@@ -334,7 +334,7 @@ def _write_choices(question: Question, specs: list[ChoiceSpec]) -> None:
     kept = {s.id for s in specs if s.id is not None}
     Choice.objects.filter(question=question).exclude(pk__in=kept).delete()
     for position, spec in enumerate(specs):
-        choice = existing.get(spec.id) if spec.id is not None else Choice(question=question)
+        choice = existing[spec.id] if spec.id is not None else Choice(question=question)
         choice.text, choice.is_correct, choice.position = spec.text.strip(), spec.is_correct, position
         choice.save()
 

@@ -58,7 +58,7 @@ def attempt_items(attempt: Attempt) -> list[Item]:
     questions = {q.pk: q for q in Question.objects.filter(pk__in=ids)}
     choices = {c.pk: c for c in Choice.objects.filter(question_id__in=ids)}
     answers = {a.question_id: a for a in attempt.answers.all()}
-    items = []
+    items: list[Item] = []
     for item in attempt.questions:
         question = questions.get(item["id"])
         if question is None:

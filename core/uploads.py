@@ -120,7 +120,7 @@ _EXTENSION_KINDS = {
 def served_type_of_bytes(head: bytes) -> tuple[str | None, ServedType]:
     """(sniffed kind, how a file starting with `head` is served)."""
     kind = sniff_file_type(head)
-    return kind, SERVED_TYPES.get(kind, UNKNOWN_TYPE)
+    return kind, SERVED_TYPES.get(kind, UNKNOWN_TYPE) if kind else UNKNOWN_TYPE
 
 
 def served_type_of_name(name: str) -> ServedType:

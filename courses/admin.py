@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.admin_site import tenant_admin_site
+from core.errors import DomainError
 from lms.http import form_error
 
 from .admin_views import CourseBuilderViews, builder_url, course_status_badge
@@ -80,7 +81,7 @@ class Refused(Exception):
     """A service's refusal raised out of save_model/delete_model, so the admin's transaction rolls
     back; `ServiceRefusalMixin` then shows the sentence."""
 
-    def __init__(self, error: CourseError) -> None:
+    def __init__(self, error: DomainError) -> None:
         super().__init__(error.message)
         self.error = error
 
@@ -88,7 +89,7 @@ class Refused(Exception):
 class RefusalOnForm:
     """Mixed into an admin form: a refusal from the last attempt becomes an error on this form."""
 
-    refusal: CourseError | None = None
+    refusal: DomainError | None = None
 
     def clean(self):
         cleaned = super().clean()

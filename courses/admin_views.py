@@ -13,6 +13,9 @@ answers 404 exactly like a course of another tenant, and writes only through
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
@@ -74,6 +77,13 @@ def course_status_badge(course: Course, *, unpublished_changes: bool = False) ->
 
 class CourseBuilderViews:
     """Mixed into CourseAdmin: the builder's context and its POST endpoints."""
+
+    # What the ModelAdmin it is mixed into provides (declared for mypy; nothing is assigned).
+    admin_site: Any
+    opts: Any
+    has_change_permission: Callable[..., bool]
+    log_addition: Callable[..., Any]
+    log_change: Callable[..., Any]
 
     def get_urls(self):
         def wrap(view):

@@ -20,7 +20,8 @@ def embed_player_url(url: str) -> str | None:
     video_id = None
     if host in {"www.youtube.com", "youtube.com", "m.youtube.com"}:
         if path == "/watch":
-            video_id = (parse_qs(parts.query).get("v") or [None])[0]
+            values = parse_qs(parts.query).get("v")
+            video_id = values[0] if values else None
         elif path.startswith(("/embed/", "/shorts/")):
             video_id = path.split("/")[2]
         if video_id and _YOUTUBE_ID.match(video_id):

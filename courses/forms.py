@@ -6,6 +6,9 @@ content type: a PNG renamed to .pdf is refused with a field error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
 from django.urls import reverse
 
@@ -154,6 +157,11 @@ class PrerequisitesCheck:
 
     parent_field = ""
     actor = None
+    # What the Django form it is mixed into provides (declared for mypy; nothing is assigned).
+    data: Any
+    initial: dict
+    is_bound: bool
+    add_prefix: Callable[[str], str]
 
     def _chosen(self, name: str):
         """The id of `name` as posted (bound form) or given in the address (initial)."""

@@ -101,7 +101,7 @@ _DOT_SEGMENT = re.compile(r"(?:^|/)\.{1,2}(?:/|$)")
 
 def is_own_image(src: str | None) -> bool:
     """Whether an image address is one a learner's browser may load from this site."""
-    return bool(src) and _OWN_IMAGE.fullmatch(src) is not None and not _DOT_SEGMENT.search(src)
+    return src is not None and _OWN_IMAGE.fullmatch(src) is not None and not _DOT_SEGMENT.search(src)
 
 
 class _ImageFilter(HTMLParser):
@@ -114,9 +114,10 @@ class _ImageFilter(HTMLParser):
     def _image(self, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
         if is_own_image(values.get("src")):
-            self.out.append(self.get_starttag_text())
-        elif values.get("alt"):
-            self.out.append(escape(values["alt"], quote=False))
+            # Called from handle_starttag, so the start tag's text is there.
+            self.out.append(self.get_starttag_text() or "")
+        elif alt := values.get("alt"):
+            self.out.append(escape(alt, quote=False))
 
     def handle_starttag(self, tag, attrs):
         if tag == "img":

@@ -74,7 +74,7 @@ def demo_quiz_ensure(tenant_slug: str, *, instructor) -> bool:
     """Add the tenant's demo quiz (and certificate setting) if missing; True when added now."""
     spec = QUIZZES.get(tenant_slug)
     course = Course.objects.filter(slug=spec.course, status=CourseStatus.PUBLISHED).first() if spec else None
-    if course is None or Assessment.objects.filter(lesson__module__course=course).exists():
+    if spec is None or course is None or Assessment.objects.filter(lesson__module__course=course).exists():
         return False
     module = course.modules.alive().order_by("position").last()
     lesson = Lesson.objects.create(

@@ -30,7 +30,8 @@ class LazyContent(Mapping):
     file is an error of `seed_demo` (a sentence) rather than of importing the module."""
 
     def __init__(self, slugs, load) -> None:
-        self._slugs, self._load, self._loaded = tuple(slugs), load, {}
+        self._slugs, self._load = tuple(slugs), load
+        self._loaded: dict[str, object] = {}
 
     def __getitem__(self, slug):
         if slug not in self._slugs:

@@ -31,7 +31,7 @@ class DemoMediaError(RuntimeError):
     """The demo media could not be made; the message says what to install or fix."""
 
 
-def _cached(name: str, suffix: str, recipe: str, make: Callable[[Path], None]) -> Path:
+def _cached(name: str, suffix: str, recipe: str, make: Callable[[Path], object]) -> Path:
     """The cached file for `recipe`, made by `make(tmp_path)` first if it is missing."""
     digest = hashlib.sha256(recipe.encode()).hexdigest()[:12]
     target = MEDIA_DIR / f"{name}-{digest}{suffix}"

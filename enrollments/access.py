@@ -13,6 +13,7 @@ app) needs the same answers; this module re-exports them (ADR 0012).
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -160,7 +161,7 @@ def lesson_gate(
     *,
     lesson: PublishedLesson,
     enrollment: Enrollment,
-    completed: set[int],
+    completed: Set[int],
     titles: dict[int, str] | None = None,
     now: datetime | None = None,
     kinds: dict[int, LessonKind] | None = None,

@@ -7,6 +7,7 @@ decision of `enrollments.access`.
 from __future__ import annotations
 
 import math
+from typing import TypeGuard
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,7 +24,7 @@ from courses.models import SELF_COMPLETED_KINDS, Category, LessonKind
 from courses.selectors import course_get_published, course_teachers, outline_for
 
 from .access import access_lesson, enrollment_decision, is_course_staff, locked_lessons
-from .models import EnrollmentStatus
+from .models import Enrollment, EnrollmentStatus
 from .selectors import (
     LessonPage,
     completed_lesson_ids,
@@ -41,7 +42,7 @@ MAX_PROGRESS_BODY_BYTES = 2048
 MAX_MEDIA_SECONDS = 10 * 24 * 3600
 
 
-def _opens_lessons(enrollment) -> bool:
+def _opens_lessons(enrollment: Enrollment | None) -> TypeGuard[Enrollment]:
     return enrollment is not None and enrollment.opens_lessons
 
 
@@ -79,7 +80,7 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "decision": enrollment_decision(user=user, course=course, enrollment=enrollment),
             "staff": is_course_staff(user, course),
             "completed": completed,
-            "started": enrolled and bool(completed or enrollment.last_lesson_id),
+            "started": _opens_lessons(enrollment) and bool(completed or enrollment.last_lesson_id),
             "locked": locked_lessons(
                 user=user, course=course, outline=outline, enrollment=enrollment, completed=completed
             ),
@@ -227,7 +228,7 @@ def lesson_detail(request: HttpRequest, slug: str, lesson_id: int) -> HttpRespon
     # The same arithmetic the services use for enrollment.progress_percent; page.enrollment
     # was read before lesson_open recomputed it.
     percent = round(100 * done / len(required)) if required else 100
-    course_completed = enrolled and (
+    course_completed = _opens_lessons(page.enrollment) and (
         page.enrollment.status == EnrollmentStatus.COMPLETED or (bool(required) and done == len(required))
     )
     is_video = lesson.kind == LessonKind.VIDEO

@@ -34,7 +34,7 @@ CHECKS = {"database": _database, "redis": _redis_ping, "s3": bucket_check}
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    results = {}
+    results: dict[str, dict[str, object]] = {}
     for name, check in CHECKS.items():
         started = time.perf_counter()
         try:

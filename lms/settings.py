@@ -185,7 +185,7 @@ _db.setdefault("OPTIONS", {})["connect_timeout"] = 5
 if env.str("TEST_DATABASE_NAME", default=""):
     _db["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
 DATABASES = {"default": _db}
-DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+DATABASE_ROUTERS: tuple[str, ...] = ("django_tenants.routers.TenantSyncRouter",)
 # A streaming replica for dashboards, reports and exports (tenants/replica.py, ADR 0110).
 # Unset: no `replica` alias, every read on default.
 DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
@@ -386,7 +386,7 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]
 # Front-end libraries come from npm (package.json; `make install` runs npm ci) and are
 # served from their packages' dist folders as static/vendor/<name>/...; never committed.
 VENDOR_PACKAGES = {"hls": "hls.js/dist", "chart": "chart.js/dist", "swagger-ui": "swagger-ui-dist"}

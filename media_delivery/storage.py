@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from functools import lru_cache
+from typing import NoReturn
 
 import boto3
 from botocore.config import Config
@@ -249,7 +250,7 @@ class ObjectChanged(RuntimeError):
     """The object is no longer the version (ETag) that was checked."""
 
 
-def _raise_missing_or_changed(exc: ClientError, key: str) -> None:
+def _raise_missing_or_changed(exc: ClientError, key: str) -> NoReturn:
     code = exc.response.get("Error", {}).get("Code")
     if code in {"404", "NoSuchKey", "NotFound"}:
         raise ObjectMissing(key) from None

@@ -23,7 +23,7 @@ PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#\\]+)")
 
 
 def pins(lock_text: str) -> dict[str, str]:
-    found = {}
+    found: dict[str, str] = {}
     for line in lock_text.splitlines():
         match = PIN.match(line.strip())
         if match:

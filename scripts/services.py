@@ -83,6 +83,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -420,7 +421,7 @@ class Postgres:
     def connect(self, dbname: str = "postgres", timeout: int = 3):
         import psycopg
 
-        params = {k: v for k, v in self.ep.query.items() if k != "options"}
+        params: dict[str, Any] = {k: v for k, v in self.ep.query.items() if k != "options"}
         return psycopg.connect(
             host=self.ep.host,
             port=self.ep.port,
@@ -1325,7 +1326,8 @@ def write_services_env(cfg: dict[str, str], postgres: Postgres, s3: S3) -> Path:
 
 def cmd_up() -> int:
     cfg = config()
-    services = [Postgres(cfg), Redis(cfg), S3(cfg)]
+    postgres, redis, s3 = Postgres(cfg), Redis(cfg), S3(cfg)
+    services: list[Postgres | Redis | S3] = [postgres, redis, s3]
     with locked():
         started = load_started()
         try:
@@ -1333,7 +1335,7 @@ def cmd_up() -> int:
                 service.up(started)
         finally:
             save_started(started)
-        path = write_services_env(cfg, services[0], services[2])
+        path = write_services_env(cfg, postgres, s3)
     say(f"Wrote {rel(path)} (read by lms/settings.py)")
     return 0
 
@@ -1368,7 +1370,7 @@ def cmd_status() -> int:
     for cls in (Postgres, Redis, S3):
         service = cls(cfg)
         state, detail = service.probe()
-        where = service.endpoint if cls is S3 else service.ep.address
+        where = service.endpoint if isinstance(service, S3) else service.ep.address
         origin = "project-local" if cls.key in started and service.own_pid() else "external"
         if state == "ok":
             say(f"{cls.name}: answers at {where} ({origin})")

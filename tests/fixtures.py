@@ -183,6 +183,7 @@ def client_for(tenant: Tenant | None, *, as_role: str | None = None) -> Client:
     host = host_of(tenant) if tenant is not None else "localhost"
     client = Client(HTTP_HOST=host)
     if as_role:
+        assert tenant is not None, "only a tenant has users to sign in as"
         response = client.post(
             "/accounts/login/", {"username": f"{as_role}@{tenant.slug}.test", "password": PASSWORD}
         )

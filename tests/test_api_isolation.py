@@ -9,6 +9,7 @@ appears, and one whose path parameter this walk cannot fill fails
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -53,6 +54,11 @@ def _operations():
             yield method, path
 
 
+def _substitute(path: str, values: Mapping[str, object]) -> str:
+    """The OpenAPI path with each {name} replaced by values[name]."""
+    return re.sub(r"{(\w+)}", lambda m: str(values[m.group(1)]), path)
+
+
 def _fill(path: str, objects: dict) -> list[str]:
     """Concrete URLs for an operation, with globex's objects (and acme's own course with them)."""
     names = re.findall(r"{(\w+)}", path)
@@ -80,7 +86,7 @@ def _fill(path: str, objects: dict) -> list[str]:
         filled = {**values, "slug": slug}
         if any(filled.get(n) is None for n in names):
             return []
-        urls.append(re.sub(r"{(\w+)}", lambda m, v=filled: str(v[m.group(1)]), path))
+        urls.append(_substitute(path, filled))
     return urls
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import TypeGuard
 
 from django.apps import apps
 
@@ -84,7 +85,7 @@ def _identifier(node: ast.AST) -> str | None:
 
 
 def _is_role_word(name: str | None) -> bool:
-    return bool(name) and (name == "role" or name.endswith("_role") or name in ROLE_CONSTANTS)
+    return name is not None and (name == "role" or name.endswith("_role") or name in ROLE_CONSTANTS)
 
 
 def _mentions_role(node: ast.AST) -> bool:
@@ -122,7 +123,9 @@ def _queries_by_role(node: ast.Call) -> bool:
     return any(kw.arg and "role" in kw.arg.split("__") for kw in node.keywords)
 
 
-def _reads_role_predicate_attribute(node: ast.AST, parent: ast.AST | None) -> bool:
+def _reads_role_predicate_attribute(
+    node: ast.AST, parent: ast.AST | None
+) -> TypeGuard[ast.Attribute | ast.Call]:
     if isinstance(node, ast.Attribute) and node.attr in ROLE_PREDICATE_ATTRIBUTES:
         # `permissions.is_tenant_admin(user)` calls the predicate; `user.is_tenant_admin` reads it.
         return not (isinstance(parent, ast.Call) and parent.func is node)
@@ -154,7 +157,7 @@ class _Scanner(ast.NodeVisitor):
             if _reads_role_predicate_attribute(node, parent):
                 self.found.append((node.lineno, "reads a role attribute instead of asking its predicate"))
         scoped = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-        if scoped:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             self.scope.append(node.name)
         self.parents.append(node)
         super().generic_visit(node)

@@ -65,7 +65,7 @@ COURSE_MODELS = {
 }
 
 # On add pages: what a valid form needs besides its references.
-FILL = {
+FILL: dict[type, dict[str, object]] = {
     Course: {"title": "Alpha new course", "slug": "alpha-new-course"},
     Module: {"title": "Alpha new module"},
     Lesson: {"title": "Alpha new lesson", "kind": LessonKind.TEXT, "body": "Read this."},
@@ -81,7 +81,8 @@ class FormFields(HTMLParser):
 
     def __init__(self, form_id: str):
         super().__init__(convert_charrefs=True)
-        self.form_id, self.inside, self.data = form_id, False, {}
+        self.form_id, self.inside = form_id, False
+        self.data: dict[str, list[str]] = {}
         self._select = self._textarea = None
         self._options: list = []
 
@@ -514,7 +515,7 @@ def test_an_add_page_named_with_another_courses_ids_lists_none_of_its_objects(
         assert SECRET not in named.content.decode(), f"{url}?{name}=<course B's> lists course B's objects"
 
 
-def _instructor_pages(client, world) -> list[str]:
+def _instructor_pages(client, world) -> list[tuple[str, str]]:
     """Every page the instructor reads: admin lists and course A's change pages, quiz pages, grading."""
     a = world["a"]
     urls = [f"/admin/{m._meta.app_label}/{m._meta.model_name}/" for m in tenant_admin_site._registry]

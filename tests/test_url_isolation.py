@@ -7,6 +7,7 @@ parameter and is not handled here fails `test_every_url_pattern_is_covered`.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -76,6 +77,11 @@ def _patterns(resolver=None, prefix=""):
             yield from _patterns(entry, prefix + str(entry.pattern))
         elif isinstance(entry, URLPattern):
             yield prefix + str(entry.pattern)
+
+
+def _fill(route: str, values: Mapping[str, object]) -> str:
+    """The route with each <converter:name> replaced by values[name]."""
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)
 
 
 def _params(route: str) -> list[str]:
@@ -205,12 +211,12 @@ def _urls_for(route: str, objects: dict) -> list[str]:
                 "lesson_id": objects["lesson"],
                 "revision_id": objects["revision"],
             }
-            return ["/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=values: str(v[m.group(1)]), route)]
+            return ["/" + _fill(route, values)]
     if route.startswith(("assessments/", "certificates/")):
         return _assessment_urls(route, objects)
     if route.startswith("media/"):
         values = {"asset_id": objects["asset_id"], "name": "master.m3u8"}
-        return ["/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=values: str(v[m.group(1)]), route)]
+        return ["/" + _fill(route, values)]
     if route.startswith("analytics/courses/"):
         course = objects["course"]
         return [f"/analytics/courses/{course}/{q}" for q in ("", "?export=daily", "?format=json")]
@@ -222,7 +228,7 @@ def _urls_for(route: str, objects: dict) -> list[str]:
         values = {"slug": slug, "lesson_id": objects["lesson"]}
         if slug == objects["own_course_slug"] and "lesson_id" not in params:
             continue
-        urls.append("/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=values: str(v[m.group(1)]), route))
+        urls.append("/" + _fill(route, values))
     return urls
 
 
@@ -272,7 +278,7 @@ def _assessment_urls(route: str, objects: dict) -> list[str]:
             "code": objects.get("certificate_code", "X"),
             "asset_id": objects.get("asset_id", "00000000-0000-0000-0000-000000000000"),
         }
-        urls.append("/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=values: str(v[m.group(1)]), route))
+        urls.append("/" + _fill(route, values))
     return sorted(set(urls))
 
 

@@ -12,7 +12,9 @@ from tests.fixtures import client_for
 
 def _nav(response) -> str:
     html = response.content.decode()
-    return re.search(r'<nav class="site-nav" aria-label="Main">.*?</nav>', html, re.S).group(0)
+    nav = re.search(r'<nav class="site-nav" aria-label="Main">.*?</nav>', html, re.S)
+    assert nav is not None, "the page has no main nav"
+    return nav.group(0)
 
 
 def test_a_visitor_sees_sign_in_and_create_account_only_where_allowed(tenant):

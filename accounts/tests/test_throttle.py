@@ -37,7 +37,9 @@ def _operator_sign_in(email: str, password: str, address: str = "198.51.100.2"):
 def _wait_of(response) -> int:
     """The seconds a 429 page asks for (and proof it says so in words)."""
     assert response.status_code == 429
-    return int(WAIT.search(response.content.decode()).group(1))
+    match = WAIT.search(response.content.decode())
+    assert match is not None, "the 429 page names no wait"
+    return int(match.group(1))
 
 
 def test_thirty_wrong_operator_passwords_hold_back_the_right_one_until_the_wait_passes(db, clock):

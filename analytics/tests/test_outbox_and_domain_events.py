@@ -27,8 +27,10 @@ def _free_port() -> int:
 
 
 def _start_redis(port: int) -> subprocess.Popen:
+    server = shutil.which("redis-server")
+    assert server is not None, "own_redis checks for redis-server first"
     proc = subprocess.Popen(
-        [shutil.which("redis-server"), "--port", str(port), "--save", "", "--appendonly", "no"],
+        [server, "--port", str(port), "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
     )
     client = redis.Redis(port=port)

@@ -83,15 +83,16 @@ def redis_cluster() -> Iterator[str]:
 @contextmanager
 def running_redis_cluster() -> Iterator[str]:
     server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
+    assert server is not None and cli is not None, "redis_cluster() skips when they are missing"
     base = Path(tempfile.mkdtemp(prefix="lms-redis-cluster-"))
     ports: list[int] = []
     for _ in range(3):
         ports.append(_free_node_port(ports))
-    nodes = []
+    nodes: list[subprocess.Popen] = []
     try:
         for port in ports:
-            node = base / str(port)
-            node.mkdir()
+            node_dir = base / str(port)
+            node_dir.mkdir()
             nodes.append(
                 subprocess.Popen(
                     [
@@ -105,7 +106,7 @@ def running_redis_cluster() -> Iterator[str]:
                         "--cluster-config-file",
                         "nodes.conf",
                         "--dir",
-                        str(node),
+                        str(node_dir),
                         "--save",
                         "",
                         "--appendonly",
@@ -113,7 +114,7 @@ def running_redis_cluster() -> Iterator[str]:
                         "--protected-mode",
                         "no",
                     ],
-                    stdout=(node / "log").open("w"),
+                    stdout=(node_dir / "log").open("w"),
                     stderr=subprocess.STDOUT,
                 )
             )

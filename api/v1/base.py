@@ -130,7 +130,7 @@ def _invalid(request, exc: ValidationError):
     ]
     first = errors[0] if errors else {"field": None, "detail": "The request is not valid."}
     error = DomainError(
-        f"{first['field']}: {first['detail']}" if first["field"] else first["detail"],
+        f"{first['field']}: {first['detail']}" if first["field"] else str(first["detail"]),
         code="invalid",
         field=first["field"],
         status=422,

@@ -31,7 +31,7 @@ def quiz(in_tenant, learner):
 
 
 def _form_data(assessment, right=True) -> dict:
-    data = {"form": "attempt"}
+    data: dict[str, str | list[str]] = {"form": "attempt"}
     for question_id, response in answers_for(assessment, right=right).items():
         value = next(iter(response.values()))
         data[f"q{question_id}"] = [str(v) for v in value] if isinstance(value, list) else str(value).lower()

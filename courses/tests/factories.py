@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 
 from courses.models import Course, CourseStatus, Lesson, LessonKind, Module
@@ -49,7 +51,7 @@ def lessons_of(course: Course) -> list[Lesson]:
 
 def published_lesson(**fields) -> PublishedLesson:
     """A lesson of a published outline, for tests of the policy that need no course."""
-    defaults = {"id": 1, "title": "Lesson", "kind": LessonKind.TEXT, "module_id": 1}
+    defaults: dict[str, Any] = {"id": 1, "title": "Lesson", "kind": LessonKind.TEXT, "module_id": 1}
     defaults |= {"module_title": "Module", "index": 0, "html": ""}
     fields = defaults | fields
     fields["kind"] = LessonKind(fields["kind"])

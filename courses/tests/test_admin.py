@@ -67,9 +67,13 @@ def _staff_rows(course: Course | None, rows=None) -> dict:
     ((user, role) pairs) made by editing rows in place, deleting the rest and adding new ones."""
     current = list(CourseStaff.objects.filter(course=course).order_by("pk")) if course is not None else []
     wanted = dict(rows) if rows is not None else {row.user: row.role for row in current}
-    data = {"staff-INITIAL_FORMS": len(current), "staff-MIN_NUM_FORMS": 0, "staff-MAX_NUM_FORMS": 1000}
+    data: dict[str, object] = {
+        "staff-INITIAL_FORMS": len(current),
+        "staff-MIN_NUM_FORMS": 0,
+        "staff-MAX_NUM_FORMS": 1000,
+    }
     for index, row in enumerate(current):
-        data.update({f"staff-{index}-id": row.pk, f"staff-{index}-course": course.pk})
+        data.update({f"staff-{index}-id": row.pk, f"staff-{index}-course": row.course_id})
         data.update(
             {f"staff-{index}-user": row.user_id, f"staff-{index}-role": wanted.get(row.user, row.role)}
         )

@@ -162,6 +162,7 @@ class Command(BaseCommand):
                     local, field_name, suffix = demo_video(colour=colour), "video", ".mp4"
                 else:
                     doc = lesson.document
+                    assert doc is not None  # LessonSpec refuses a document lesson without one
                     local = demo_pdf(name=doc.name, title=doc.title, subtitle=doc.subtitle, body=doc.body)
                     field_name, suffix = "document", ".pdf"
             except DemoMediaError as exc:
