@@ -330,7 +330,7 @@ def _progress_complete(
         "user": user.pk,
         "lesson": lesson_id,
         "course": course.pk,
-        "completed": ProgressStatus.COMPLETED.value,
+        "completed": str(ProgressStatus.COMPLETED),
         "now": now,
         "required": list(required),
     }
