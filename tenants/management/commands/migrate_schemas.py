@@ -8,7 +8,8 @@
   closed after every schema, so a worker's backend memory stays that of one schema).
 - Progress is printed as schemas finish; failures are listed at the end with their
   error, kept in tenants_schemastate, and retried alone with `--retry-failed`.
-  An interrupted run is resumed by running it again: finished schemas are skipped.
+  An interrupted run (Ctrl-C) stops at once, rolling back the schemas in progress, and is
+  resumed by running it again: finished schemas are skipped.
 
 The rules for writing migrations that are safe to run while the site is up are in
 docs/migrations.md.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import signal
 import time
 from dataclasses import dataclass
 
@@ -80,6 +82,12 @@ def migrate_one_schema(schema_name: str, args: tuple, options: dict) -> Outcome:
     output = out.getvalue()
     applied = output.count("  Applying ") + output.count("  Unapplying ")
     return Outcome(schema_name, True, time.monotonic() - started, applied=applied, output=output)
+
+
+def _worker_init() -> None:
+    # Ctrl-C reaches the whole process group: the parent alone decides to stop (and stops the
+    # workers), rather than each worker dying mid-schema and the pool replacing it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _worker(job: tuple[str, tuple, dict]) -> Outcome:
@@ -227,17 +235,29 @@ class Command(MigrateSchemasCommand):
             if workers == 1:
                 results = map(_worker, jobs)
             else:
-                pool = multiprocessing.get_context("fork").Pool(processes=workers)
+                pool = multiprocessing.get_context("fork").Pool(processes=workers, initializer=_worker_init)
                 results = pool.imap_unordered(_worker, jobs, chunksize=1)
+            stopped = True
             try:
                 for outcome in results:
                     self._report(outcome, done, total, options)
                     done += 1
                     if not outcome.ok:
                         failures.append(outcome)
+                stopped = False
+            except KeyboardInterrupt:
+                raise CommandError(
+                    f"Interrupted after {done} of {total} schema(s); the schemas in progress were rolled "
+                    "back whole. Run the same command again to resume: finished schemas are skipped."
+                ) from None
             finally:
                 if workers > 1:
-                    pool.close()
+                    if stopped:
+                        # close() + join() would run every queued schema (and wait forever for one
+                        # whose worker died): stop the workers; their open transactions roll back.
+                        pool.terminate()
+                    else:
+                        pool.close()
                     pool.join()
         if self.verbosity >= 1:
             ok = total - len(failures)
