@@ -33,6 +33,7 @@ from django_tenants.management.commands.migrate_schemas import MigrateSchemasCom
 from django_tenants.utils import get_public_schema_name, get_tenant_base_migrate_command_class, schema_exists
 
 from tenants import migration_state
+from tenants.introspection import schema_scoped_introspection
 
 
 @dataclass(frozen=True)
@@ -57,18 +58,21 @@ def migrate_one_schema(schema_name: str, args: tuple, options: dict) -> Outcome:
     record = not (options.get("plan") or options.get("check_unapplied"))
     chosen_target = bool(options.get("app_label"))
     try:
-        connection.set_schema(schema_name, include_public=False)
-        # django_migrations must exist in the schema itself, or the public one would be read.
-        MigrationRecorder(connection).ensure_schema()
-        connection.set_schema(schema_name)
-        with transaction.atomic():
-            command = get_tenant_base_migrate_command_class()(stdout=out, stderr=out)
-            command.execute(*args, **_django_options(options))
+        # Django lists the schema's tables several times per migrate; its own query costs time
+        # proportional to every tenant's relations together (tenants/introspection.py).
+        with schema_scoped_introspection(connection):
+            connection.set_schema(schema_name, include_public=False)
+            # django_migrations must exist in the schema itself, or the public one would be read.
+            MigrationRecorder(connection).ensure_schema()
             connection.set_schema(schema_name)
-            if chosen_target:
-                migration_state.schema_state_forget(schema_names=[schema_name])
-            elif record:
-                migration_state.schema_state_record_success(schema_name=schema_name)
+            with transaction.atomic():
+                command = get_tenant_base_migrate_command_class()(stdout=out, stderr=out)
+                command.execute(*args, **_django_options(options))
+                connection.set_schema(schema_name)
+                if chosen_target:
+                    migration_state.schema_state_forget(schema_names=[schema_name])
+                elif record:
+                    migration_state.schema_state_record_success(schema_name=schema_name)
     except Exception as exc:  # every failure is reported per schema; the run goes on
         error = f"{type(exc).__name__}: {exc}".strip()
         try:
