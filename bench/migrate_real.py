@@ -22,7 +22,8 @@ column was added. Each run must list exactly those schemas with their error (and
 `--failures` too), leave them without the column and without the migration recorded (no
 half-migration) while every other schema has both, and `--retry-failed` after dropping the
 obstacle must visit only them and leave nothing pending (`--check`). Also recorded: the
-peak number of PostgreSQL connections to the copy (pg_stat_activity polled every 0.1 s
+peak number of PostgreSQL connections (client backends) and of all backends (parallel-query
+workers included) to the copy (pg_stat_activity polled every 0.1 s
 from another database), the progress lines printed, the load averages around each run.
 """
 
@@ -121,18 +122,21 @@ class _ConnectionPeak(threading.Thread):
     def __init__(self, dbname: str, every: float = 0.1):
         super().__init__(daemon=True)
         self.dbname, self.every, self.peak, self.samples = dbname, every, 0, 0
+        self.client_peak = 0  # connections; `peak` also counts PostgreSQL's parallel-query workers
         self.reniced: set[int] = set()
         self._done = threading.Event()
 
     def run(self) -> None:
         with _connect("postgres") as conn:
             while not self._done.is_set():
-                sql = "SELECT pid FROM pg_stat_activity WHERE datname = %s"
+                sql = "SELECT pid, backend_type FROM pg_stat_activity WHERE datname = %s"
                 rows = conn.execute(sql, [self.dbname]).fetchall()
                 self.peak = max(self.peak, len(rows))
+                clients = sum(1 for _, kind in rows if kind == "client backend")
+                self.client_peak = max(self.client_peak, clients)
                 self.samples += 1
                 if RENICE:
-                    for (pid,) in rows:
+                    for pid, _ in rows:
                         if pid not in self.reniced:
                             self.reniced.add(pid)
                             with contextlib.suppress(OSError):  # gone already, or not ours to renice
@@ -171,7 +175,8 @@ def _manage(
     peak = poll.stop()
     return result, {
         "seconds": round(seconds, 2),
-        "connections_peak": peak,
+        "backends_peak": peak,
+        "connections_peak": poll.client_peak,
         "connection_samples": poll.samples,
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in os.getloadavg()],
