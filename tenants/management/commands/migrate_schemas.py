@@ -171,7 +171,8 @@ class Command(MigrateSchemasCommand):
         if self.verbosity >= 1:
             self.stdout.write(self.style.MIGRATE_HEADING("Public schema (shared apps):"))
         command = get_tenant_base_migrate_command_class()(stdout=self.stdout, stderr=self.stderr)
-        command.execute(*args, **_django_options(options))
+        with schema_scoped_introspection(connection):
+            command.execute(*args, **_django_options(options))
         connection.set_schema_to_public()
 
     # --- one tenant schema --------------------------------------------------------------
