@@ -13,6 +13,7 @@ BENCHMARKS = {
     "tenant_create_seconds": "bench.tenant_create",
     "tenant_create_at_scale": "bench.tenant_create_at_scale",
     "migrate_noop_2000_s": "bench.migrate_noop",
+    "migrate_real_2000_s": "bench.migrate_real",
     "tenant_page_rps": "bench.tenant_page",
     "lesson_page_rps": "bench.lesson_page",
     "api_course_list_rps": "bench.api_course_list",

@@ -8,7 +8,8 @@
   closed after every schema, so a worker's backend memory stays that of one schema).
 - Progress is printed as schemas finish; failures are listed at the end with their
   error, kept in tenants_schemastate, and retried alone with `--retry-failed`.
-  An interrupted run is resumed by running it again: finished schemas are skipped.
+  An interrupted run (Ctrl-C) stops at once, rolling back the schemas in progress, and is
+  resumed by running it again: finished schemas are skipped.
 
 The rules for writing migrations that are safe to run while the site is up are in
 docs/migrations.md.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import signal
 import time
 from dataclasses import dataclass
 
@@ -31,6 +33,7 @@ from django_tenants.management.commands.migrate_schemas import MigrateSchemasCom
 from django_tenants.utils import get_public_schema_name, get_tenant_base_migrate_command_class, schema_exists
 
 from tenants import migration_state
+from tenants.introspection import schema_scoped_introspection
 
 
 @dataclass(frozen=True)
@@ -55,18 +58,21 @@ def migrate_one_schema(schema_name: str, args: tuple, options: dict) -> Outcome:
     record = not (options.get("plan") or options.get("check_unapplied"))
     chosen_target = bool(options.get("app_label"))
     try:
-        connection.set_schema(schema_name, include_public=False)
-        # django_migrations must exist in the schema itself, or the public one would be read.
-        MigrationRecorder(connection).ensure_schema()
-        connection.set_schema(schema_name)
-        with transaction.atomic():
-            command = get_tenant_base_migrate_command_class()(stdout=out, stderr=out)
-            command.execute(*args, **_django_options(options))
+        # Django lists the schema's tables several times per migrate; its own query costs time
+        # proportional to every tenant's relations together (tenants/introspection.py).
+        with schema_scoped_introspection(connection):
+            connection.set_schema(schema_name, include_public=False)
+            # django_migrations must exist in the schema itself, or the public one would be read.
+            MigrationRecorder(connection).ensure_schema()
             connection.set_schema(schema_name)
-            if chosen_target:
-                migration_state.schema_state_forget(schema_names=[schema_name])
-            elif record:
-                migration_state.schema_state_record_success(schema_name=schema_name)
+            with transaction.atomic():
+                command = get_tenant_base_migrate_command_class()(stdout=out, stderr=out)
+                command.execute(*args, **_django_options(options))
+                connection.set_schema(schema_name)
+                if chosen_target:
+                    migration_state.schema_state_forget(schema_names=[schema_name])
+                elif record:
+                    migration_state.schema_state_record_success(schema_name=schema_name)
     except Exception as exc:  # every failure is reported per schema; the run goes on
         error = f"{type(exc).__name__}: {exc}".strip()
         try:
@@ -80,6 +86,12 @@ def migrate_one_schema(schema_name: str, args: tuple, options: dict) -> Outcome:
     output = out.getvalue()
     applied = output.count("  Applying ") + output.count("  Unapplying ")
     return Outcome(schema_name, True, time.monotonic() - started, applied=applied, output=output)
+
+
+def _worker_init() -> None:
+    # Ctrl-C reaches the whole process group: the parent alone decides to stop (and stops the
+    # workers), rather than each worker dying mid-schema and the pool replacing it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _worker(job: tuple[str, tuple, dict]) -> Outcome:
@@ -159,7 +171,8 @@ class Command(MigrateSchemasCommand):
         if self.verbosity >= 1:
             self.stdout.write(self.style.MIGRATE_HEADING("Public schema (shared apps):"))
         command = get_tenant_base_migrate_command_class()(stdout=self.stdout, stderr=self.stderr)
-        command.execute(*args, **_django_options(options))
+        with schema_scoped_introspection(connection):
+            command.execute(*args, **_django_options(options))
         connection.set_schema_to_public()
 
     # --- one tenant schema --------------------------------------------------------------
@@ -227,17 +240,29 @@ class Command(MigrateSchemasCommand):
             if workers == 1:
                 results = map(_worker, jobs)
             else:
-                pool = multiprocessing.get_context("fork").Pool(processes=workers)
+                pool = multiprocessing.get_context("fork").Pool(processes=workers, initializer=_worker_init)
                 results = pool.imap_unordered(_worker, jobs, chunksize=1)
+            stopped = True
             try:
                 for outcome in results:
                     self._report(outcome, done, total, options)
                     done += 1
                     if not outcome.ok:
                         failures.append(outcome)
+                stopped = False
+            except KeyboardInterrupt:
+                raise CommandError(
+                    f"Interrupted after {done} of {total} schema(s); the schemas in progress were rolled "
+                    "back whole. Run the same command again to resume: finished schemas are skipped."
+                ) from None
             finally:
                 if workers > 1:
-                    pool.close()
+                    if stopped:
+                        # close() + join() would run every queued schema (and wait forever for one
+                        # whose worker died): stop the workers; their open transactions roll back.
+                        pool.terminate()
+                    else:
+                        pool.close()
                     pool.join()
         if self.verbosity >= 1:
             ok = total - len(failures)
