@@ -40,11 +40,11 @@ import threading
 import time
 from pathlib import Path
 
-import psycopg
 from django.conf import settings
 
 from bench.common import ROOT, write_result
 from bench.migrate_noop import _database_url
+from bench.tenant_create_at_scale import _connect
 
 FAILING = int(os.environ.get("BENCH_MIGRATE_FAILING", "5"))
 COPY_PREFIX = "lms_bench_migrate_"
@@ -67,18 +67,6 @@ class Migration(migrations.Migration):
         migrations.AddIndex("user", models.Index(fields=["{column}"], name="{index}")),
     ]
 '''
-
-
-def _connect(dbname: str) -> psycopg.Connection:
-    db = settings.DATABASES["default"]
-    return psycopg.connect(
-        dbname=dbname,
-        host=db.get("HOST") or None,
-        port=db.get("PORT") or None,
-        user=db.get("USER") or None,
-        password=db.get("PASSWORD") or None,
-        autocommit=True,
-    )
 
 
 def _bench_migrations(tmp: Path) -> Path:
