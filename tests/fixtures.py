@@ -241,6 +241,16 @@ def browser():
 
 
 @pytest.fixture
+def receiver():
+    """A real HTTP receiver of webhooks on a local port (webhooks/tests/receiver.py)."""
+    from webhooks.tests.receiver import Receiver
+
+    r = Receiver()
+    yield r
+    r.stop()
+
+
+@pytest.fixture
 def page(browser, live_server_port):
     """A desktop-sized page in a browser context of its own, closed after the test."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})

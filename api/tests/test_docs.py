@@ -31,15 +31,6 @@ def test_the_docs_have_examples_for_each_part():
 
 
 @pytest.fixture
-def receiver():
-    from webhooks.tests.receiver import Receiver
-
-    r = Receiver()
-    yield r
-    r.stop()
-
-
-@pytest.fixture
 def committed_site(live_server_port, django_db_blocker, receiver):
     """A key and a published course the live server can see (committed), removed afterwards."""
     with django_db_blocker.unblock(), schema_context("acme"):

@@ -9,18 +9,10 @@ from django.db import connection
 from standardwebhooks import Webhook
 
 from webhooks.models import WebhookEndpoint, WebhookMessage
-from webhooks.tests.receiver import Receiver
 
 from .conftest import api_client, make_key
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.stop()
 
 
 def _post(client, path, body=None):

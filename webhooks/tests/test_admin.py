@@ -8,16 +8,7 @@ from django.db import connection
 from tests.fixtures import client_for
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
-from .receiver import Receiver
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.stop()
 
 
 def _endpoints(tenant):

@@ -9,7 +9,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -24,18 +23,6 @@ from webhooks.tasks import sweep_task
 from .receiver import Receiver
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.stop()
-
-
-@pytest.fixture
-def admin(in_tenant):
-    return get_user_model().objects.get(email=f"admin@{in_tenant.slug}.test")
 
 
 @pytest.fixture

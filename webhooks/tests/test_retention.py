@@ -16,8 +16,6 @@ from webhooks.outbox import PRUNE_QUEUE
 from webhooks.services import webhook_endpoint_create, webhook_endpoint_send_test
 from webhooks.tasks import prune_task
 
-from .receiver import Receiver
-
 pytestmark = pytest.mark.django_db
 
 DAYS = 30
@@ -26,13 +24,6 @@ DAYS = 30
 @pytest.fixture(autouse=True)
 def _retention(settings):
     settings.WEBHOOKS_LOG_RETENTION_DAYS = DAYS
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.stop()
 
 
 def _admin():

@@ -38,18 +38,6 @@ ALL = ["enrollment.created", "enrollment.completed", "lesson.completed", "quiz.g
 
 
 @pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.stop()
-
-
-@pytest.fixture
-def admin(in_tenant):
-    return get_user_model().objects.get(email=f"admin@{in_tenant.slug}.test")
-
-
-@pytest.fixture
 def learner(in_tenant):
     return get_user_model().objects.get(email=f"learner@{in_tenant.slug}.test")
 
