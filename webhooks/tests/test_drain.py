@@ -155,6 +155,9 @@ def test_a_batch_wider_than_the_old_pool_discards_no_connection(
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
             for seq in range(delivery_module.DRAIN_BATCH):
                 _lesson_completed(round_ * 100 + seq)
-    assert len(receiver.wait_for(2 * delivery_module.DRAIN_BATCH)) == 2 * delivery_module.DRAIN_BATCH
+    received = receiver.wait_for(2 * delivery_module.DRAIN_BATCH)
+    unsent = WebhookDelivery.objects.exclude(status=DeliveryStatus.SUCCEEDED)
+    failed = list(unsent.values_list("last_error", flat=True))
+    assert len(received) == 2 * delivery_module.DRAIN_BATCH, failed
     assert "Connection pool is full" not in caplog.text
     assert not WebhookDelivery.objects.exclude(status=DeliveryStatus.SUCCEEDED).exists()
