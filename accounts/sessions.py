@@ -27,6 +27,11 @@ _SESSION_KEY_SHAPE = re.compile(r"[a-z0-9]{8,64}")
 
 
 class SessionStore(cached_db.SessionStore):
+    def _validate_session_key(self, key):
+        # Django only asks for 8 characters: a cookie of any other shape than the keys it makes
+        # is no session, and never becomes a cache key or a query.
+        return bool(key) and _SESSION_KEY_SHAPE.fullmatch(key) is not None
+
     def load(self):
         # Never self.cache_key here or in save(): it makes a session key when there is none.
         found, data = readahead.take(cached_db.KEY_PREFIX + (self.session_key or ""))

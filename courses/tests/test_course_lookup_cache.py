@@ -64,3 +64,15 @@ def test_a_slug_longer_than_any_course_is_not_found_without_a_query_or_a_cache_k
         course_get_published(slug=slug)
     assert not queries.captured_queries
     assert not [key for key in cache._cache.get_client().scan_iter(match="*xxxxxxxxxx*")]
+
+
+@pytest.mark.parametrize("slug", ["with space", "ünïcode", "tab\there", "private, no-store", "nul\x00"])
+def test_a_slug_no_course_can_have_is_not_found_without_a_query_or_a_cache_key(in_tenant, slug):
+    """The API's path parameters take any text; only a SlugField's characters reach the cache."""
+    from django.core.cache import cache
+
+    with CaptureQueriesContext(connection) as queries, pytest.raises(Http404):
+        course_get_published(slug=slug)
+    assert not queries.captured_queries
+    client = cache._cache.get_client()
+    assert not [key for key in client.scan_iter(match="*:published:*") if slug.encode() in key]
