@@ -76,10 +76,21 @@ def cached(name: str, loader, *parts):
 def courses_version_with(keys: list[str]) -> tuple[int, dict]:
     """The version and other entries of the tenant's cache in one round trip (the lesson door
     reads the learner's state beside it: one MGET instead of two GETs)."""
+    values = {}
+    unread = []
+    for key in keys:  # a read-ahead provider may have named them (enrollments.cache)
+        found, value = readahead.take(key)
+        if found:
+            if value is not None:
+                values[key] = value
+        else:
+            unread.append(key)
     found, version = readahead.take(VERSION_KEY)
     if found and version is not None:
-        return version, cache.get_many(keys) if keys else {}
-    values = cache.get_many([VERSION_KEY, *keys])
+        if unread:
+            values.update(cache.get_many(unread))
+        return version, values
+    values.update(cache.get_many([VERSION_KEY, *unread]))
     return _version_or_made(values.pop(VERSION_KEY, None)), values
 
 
@@ -88,6 +99,11 @@ def local_hint(name: str, *parts):
     tenant = current_tenant()
     if tenant is None:
         return None
+    return local_hint_for(tenant, name, *parts)
+
+
+def local_hint_for(tenant, name: str, *parts):
+    """local_hint() for `tenant`, before it is the current one (a read-ahead provider)."""
     return _local.get((str(tenant.uuid), "hint", name, *map(str, parts)))
 
 

@@ -8,9 +8,15 @@ the tenant's cache namespace (django_tenants.cache.make_key).
 
 from __future__ import annotations
 
+import re
+
 from django.core.cache import cache
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
+
+from accounts.sessions import session_user_hint
+from core import readahead
+from courses.cache import local_hint_for
 
 from .models import Enrollment, LessonProgress
 
@@ -42,6 +48,25 @@ def learner_state(*, user, course, read=_UNREAD) -> tuple[Enrollment | None, lis
     return state
 
 
+# The lesson page's path (enrollments.urls "lesson", mounted at learning/ by lms/urls_tenant.py);
+# tests/test_readahead.py pins that the lesson page's state comes with the first round trip.
+_LESSON_PATH = re.compile(r"/learning/(?P<slug>[-a-zA-Z0-9_]+)/lessons/[0-9]+/")
+
+
+def learner_state_ahead(request, tenant) -> list[str]:
+    """core.readahead provider: on a lesson page, the learner's state in its course, when this
+    process knows both the session's user and the slug's course (enrollments.access reads it
+    beside the courses version; a wrong hint only reads a key nobody takes)."""
+    match = _LESSON_PATH.fullmatch(request.path_info)
+    if match is None:
+        return []
+    user_id = session_user_hint(request, tenant)
+    if user_id is None:
+        return []
+    course_id = local_hint_for(tenant, "course-pk", match["slug"])
+    return [] if course_id is None else [learner_state_key(user_id, course_id)]
+
+
 def _forget(schema: str, key: str) -> None:
     with schema_context(schema):
         cache.delete(key)
@@ -52,4 +77,5 @@ def learner_state_changed(sender, instance, **_) -> None:
     key = learner_state_key(instance.user_id, instance.course_id)
     schema = connection.schema_name
     cache.delete(key)
+    readahead.forget(key)
     transaction.on_commit(lambda: _forget(schema, key))

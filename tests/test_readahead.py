@@ -12,6 +12,11 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from core import readahead
+from courses.models import Course
+from courses.tests.factories import lessons_of, make_course
+from enrollments.cache import learner_state
+from enrollments.models import Enrollment
+from enrollments.services import enrollment_create
 from tenants import routing
 from tests.fixtures import client_for
 
@@ -126,3 +131,62 @@ def test_a_malformed_session_cookie_is_not_read_ahead(tenant, commands, cookie):
     assert not any("sessions" in key for key in commands[0][1:]), commands[0]
     # Nor later: the session store takes such a cookie for no session at all.
     assert not any(cookie in " ".join(map(str, command)) for command in commands), commands
+
+
+def _lesson_page(tenant, slug: str) -> tuple:
+    """A learner enrolled in a new course of `tenant`: (signed-in client, lesson URL, user id, course id)."""
+    with schema_context(tenant.schema_name):
+        course = make_course(slug=slug, modules=1, lessons=3)
+        user = User.objects.get(email=f"learner@{tenant.slug}.test")
+        enrollment_create(user=user, course=course)
+        lesson = lessons_of(course)[1]
+    return client_for(tenant, as_role="learner"), f"/learning/{slug}/lessons/{lesson.pk}/", user.pk, course.pk
+
+
+def test_a_lesson_page_reads_the_learners_state_with_the_routing_token(tenant, commands):
+    client, url, user_id, course_id = _lesson_page(tenant, "ahead")
+    assert client.get(url).status_code == 200  # this process now knows the session's user and the slug
+    assert client.get(url).status_code == 200  # and the learner's state is in the cache
+    commands.clear()
+    assert client.get(url).status_code == 200
+    with schema_context(tenant.schema_name):
+        state_key = cache.make_key(f"learner-state:{user_id}:{course_id}")
+    assert commands[0][0] == "MGET" and state_key in commands[0][2:], commands[0]
+    assert not [c for c in commands[1:] if state_key in c[1:]], commands  # read once, written by nobody
+    reads = [c for c in commands if c[0] in ("GET", "MGET")]
+    assert len(reads) == 1, commands  # one read round trip for the whole page
+
+
+def test_a_lesson_page_after_a_progress_write_reads_the_new_state(tenant):
+    """The entry read ahead is forgotten by the write of the same request, so nothing stale is taken."""
+    client, url, user_id, course_id = _lesson_page(tenant, "ahead-write")
+    client.get(url)
+    client.get(url)
+    with schema_context(tenant.schema_name):
+        key = f"learner-state:{user_id}:{course_id}"
+        readahead.keep({cache.make_key(key): pickle.dumps("stale")})
+        user = User.objects.get(pk=user_id)
+        course = Course.objects.get(pk=course_id)
+        Enrollment.objects.get(user=user, course=course).save()  # a write of the learner's state
+        assert readahead.take(key) == (False, None)
+        enrollment, _rows = learner_state(user=user, course=course)
+        assert enrollment is not None
+    readahead.keep({})
+
+
+def test_another_tenants_lesson_hint_reads_nothing_of_this_tenant(tenant, other_tenant, commands):
+    """Same slug in two tenants: the state read ahead on globex's host is globex's key only."""
+    acme_client, acme_url, acme_user, acme_course = _lesson_page(tenant, "same-slug")
+    globex_client, globex_url, globex_user, globex_course = _lesson_page(other_tenant, "same-slug")
+    for _ in range(2):
+        assert acme_client.get(acme_url).status_code == 200
+        assert globex_client.get(globex_url).status_code == 200
+    commands.clear()
+    assert globex_client.get(globex_url).status_code == 200
+    with schema_context(tenant.schema_name):
+        acme_key = cache.make_key(f"learner-state:{acme_user}:{acme_course}")
+    with schema_context(other_tenant.schema_name):
+        globex_key = cache.make_key(f"learner-state:{globex_user}:{globex_course}")
+    keys = commands[0][2:]
+    assert globex_key in keys and acme_key not in keys
+    assert not any(k.startswith(f"{tenant.schema_name}:") for k in keys), keys
