@@ -28,6 +28,25 @@ def learner_state_key(user_id: int, course_id: int) -> str:
     return f"learner-state:{user_id}:{course_id}"
 
 
+def badges_key(user_id: int) -> str:
+    """The learner's (course id -> status, percent) of every enrollment: the catalog's badges."""
+    return f"learner-badges:{user_id}"
+
+
+def learner_badges(*, user, load) -> dict:
+    """The catalog's badges for `user`, from the cache (or read ahead), else `load()` and kept.
+
+    Forgotten with the learner's state on every enrollment write (learner_state_changed)."""
+    key = badges_key(user.pk)
+    found, badges = readahead.take(key)
+    if not found:
+        badges = cache.get(key)
+    if badges is None:
+        badges = load()
+        cache.set(key, badges, STATE_SECONDS)
+    return badges
+
+
 _UNREAD = object()
 
 
@@ -48,34 +67,43 @@ def learner_state(*, user, course, read=_UNREAD) -> tuple[Enrollment | None, lis
     return state
 
 
-# The lesson page's path (enrollments.urls "lesson", mounted at learning/ by lms/urls_tenant.py);
-# tests/test_readahead.py pins that the lesson page's state comes with the first round trip.
+# The lesson page's path (enrollments.urls "lesson", mounted at learning/ by lms/urls_tenant.py)
+# and the catalog's ("home" and "catalog" there); tests/test_readahead.py pins that these
+# pages' learner entries come with the first round trip.
 _LESSON_PATH = re.compile(r"/learning/(?P<slug>[-a-zA-Z0-9_]+)/lessons/[0-9]+/")
+_CATALOG_PATHS = frozenset({"/", "/courses/"})
 
 
 def learner_state_ahead(request, tenant) -> list[str]:
     """core.readahead provider: on a lesson page, the learner's state in its course, when this
     process knows both the session's user and the slug's course (enrollments.access reads it
-    beside the courses version; a wrong hint only reads a key nobody takes)."""
-    match = _LESSON_PATH.fullmatch(request.path_info)
-    if match is None:
+    beside the courses version); on the catalog, the learner's badges. A wrong hint only reads
+    a key nobody takes."""
+    path = request.path_info
+    match = _LESSON_PATH.fullmatch(path)
+    if match is None and path not in _CATALOG_PATHS:
         return []
     user_id = session_user_hint(request, tenant)
     if user_id is None:
         return []
+    if match is None:
+        return [badges_key(user_id)]
     course_id = local_hint_for(tenant, "course-pk", match["slug"])
     return [] if course_id is None else [learner_state_key(user_id, course_id)]
 
 
-def _forget(schema: str, key: str) -> None:
+def _forget(schema: str, keys: list[str]) -> None:
     with schema_context(schema):
-        cache.delete(key)
+        cache.delete_many(keys)
 
 
 def learner_state_changed(sender, instance, **_) -> None:
     """Signal receiver for Enrollment and LessonProgress writes and deletes."""
-    key = learner_state_key(instance.user_id, instance.course_id)
+    keys = [learner_state_key(instance.user_id, instance.course_id)]
+    if isinstance(instance, Enrollment):
+        keys.append(badges_key(instance.user_id))
     schema = connection.schema_name
-    cache.delete(key)
-    readahead.forget(key)
-    transaction.on_commit(lambda: _forget(schema, key))
+    cache.delete_many(keys)
+    for key in keys:
+        readahead.forget(key)
+    transaction.on_commit(lambda: _forget(schema, keys))

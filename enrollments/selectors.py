@@ -8,7 +8,7 @@ from courses.models import Course
 from courses.selectors import Outline, PublishedLesson
 
 from .access import Decision, LessonAccess, access_lesson, locked_lessons
-from .cache import learner_state
+from .cache import learner_badges, learner_state
 from .models import Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
 
 
@@ -35,11 +35,22 @@ class EnrollmentBadge:
 
 
 def enrollment_badges(*, user) -> dict[int, EnrollmentBadge]:
-    """course id -> the learner's status and progress, for catalog cards (one light query)."""
-    rows = Enrollment.objects.filter(user=user).exclude(status=EnrollmentStatus.REJECTED)
+    """course id -> the learner's status and progress, for catalog cards.
+
+    Cached per learner (enrollments.cache.learner_badges: read with the routing token when
+    warm), so the catalog costs no query: one light query when the entry is missing.
+    """
+
+    def load() -> dict[int, tuple[str, int]]:
+        rows = Enrollment.objects.filter(user=user).exclude(status=EnrollmentStatus.REJECTED)
+        return {
+            course_id: (status, percent)
+            for course_id, status, percent in rows.values_list("course_id", "status", "progress_percent")
+        }
+
     return {
         course_id: EnrollmentBadge(status, percent)
-        for course_id, status, percent in rows.values_list("course_id", "status", "progress_percent")
+        for course_id, (status, percent) in learner_badges(user=user, load=load).items()
     }
 
 

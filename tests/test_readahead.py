@@ -8,6 +8,8 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.core.signals import request_finished
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from accounts.models import User
@@ -190,3 +192,45 @@ def test_another_tenants_lesson_hint_reads_nothing_of_this_tenant(tenant, other_
     keys = commands[0][2:]
     assert globex_key in keys and acme_key not in keys
     assert not any(k.startswith(f"{tenant.schema_name}:") for k in keys), keys
+
+
+def test_a_signed_in_catalog_reads_the_badges_with_the_routing_token_and_no_query(tenant, commands):
+    client, _url, user_id, _course = _lesson_page(tenant, "badged")
+    client.get("/")  # this process now knows the session's user
+    client.get("/")  # and the badges are cached
+    commands.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/")
+    assert response.status_code == 200 and b"Enrolled" in response.content
+    assert not queries.captured_queries
+    with schema_context(tenant.schema_name):
+        key = cache.make_key(f"learner-badges:{user_id}")
+    assert commands[0][0] == "MGET" and key in commands[0][2:], commands[0]
+    assert not [c for c in commands[1:] if key in c[1:]], commands
+
+
+def test_the_catalog_badge_follows_the_enrollment_at_once(tenant):
+    client, _url, user_id, course_id = _lesson_page(tenant, "badge-moves")
+    assert b"Enrolled \xc2\xb7 0%" in client.get("/").content
+    with schema_context(tenant.schema_name):
+        enrollment = Enrollment.objects.get(user_id=user_id, course_id=course_id)
+        enrollment.status = "completed"
+        enrollment.save()
+    assert b">Completed<" in client.get("/").content
+    with schema_context(tenant.schema_name):
+        Enrollment.objects.filter(pk=enrollment.pk).get().delete()
+    page = client.get("/").content
+    assert b">Completed<" not in page and b"Enrolled" not in page
+
+
+def test_one_tenants_badges_are_never_another_tenants(tenant, other_tenant):
+    """The same slug in two schemas: each catalog shows its own learner's badge."""
+    acme, _u, acme_user, acme_course = _lesson_page(tenant, "twin")
+    globex, *_ = _lesson_page(other_tenant, "twin")
+    with schema_context(tenant.schema_name):
+        e = Enrollment.objects.get(user_id=acme_user, course_id=acme_course)
+        e.status = "completed"
+        e.save()
+    for _ in range(2):
+        assert b">Completed<" in acme.get("/").content
+        assert b">Completed<" not in globex.get("/").content and b"Enrolled" in globex.get("/").content
