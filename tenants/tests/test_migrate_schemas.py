@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -183,10 +184,17 @@ def _slow_migration_env(tmp_path: Path) -> dict:
     }
 
 
-def test_an_interrupted_run_stops_at_once_and_resumes(spare_schemas, db, tmp_path):
-    """Ctrl-C stops the run (no hang, no schema migrated after it); the schemas in flight roll
-    back whole; running the command again migrates exactly the rest."""
-    import signal
+@pytest.mark.parametrize(
+    "stop",
+    [
+        pytest.param(lambda pid: os.killpg(pid, signal.SIGINT), id="ctrl-c"),  # a terminal's Ctrl-C
+        pytest.param(lambda pid: os.killpg(pid, signal.SIGTERM), id="sigterm-group"),  # systemd
+        pytest.param(lambda pid: os.kill(pid, signal.SIGTERM), id="sigterm-parent"),  # Kubernetes
+    ],
+)
+def test_an_interrupted_run_stops_at_once_and_resumes(spare_schemas, db, tmp_path, stop):
+    """Ctrl-C or SIGTERM stops the run (no hang, no schema migrated after it); the schemas in
+    flight roll back whole; running the command again migrates exactly the rest."""
 
     env = _slow_migration_env(tmp_path)
     every = [
@@ -207,13 +215,13 @@ def test_an_interrupted_run_stops_at_once_and_resumes(spare_schemas, db, tmp_pat
         for line in proc.stdout:
             if "] " in line and "tenant_template" not in line:
                 break  # one tenant schema done, the other worker in the middle of one
-        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        stop(proc.pid)
         try:
             _, stderr = proc.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
-            pytest.fail("migrate_schemas did not stop within 20 s of Ctrl-C")
+            pytest.fail("migrate_schemas did not stop within 20 s of the signal")
         assert proc.returncode == 1, stderr
         assert "nterrupted" in stderr and "again" in stderr
         done = {s for s in every if "9001_slow" in _applied(s, "api")}

@@ -94,6 +94,12 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _stop_as_if_interrupted(signum, frame) -> None:
+    # A deploy tool, systemd or Kubernetes stops a job with SIGTERM: stop as Ctrl-C does (the
+    # schemas in flight roll back whole, the message says how to resume) instead of dying silently.
+    raise KeyboardInterrupt
+
+
 def _worker(job: tuple[str, tuple, dict]) -> Outcome:
     schema_name, args, options = job
     try:
@@ -242,6 +248,8 @@ class Command(MigrateSchemasCommand):
             else:
                 pool = multiprocessing.get_context("fork").Pool(processes=workers, initializer=_worker_init)
                 results = pool.imap_unordered(_worker, jobs, chunksize=1)
+            # After the fork, so the workers keep the default (pool.terminate() stops them with it).
+            previous = signal.signal(signal.SIGTERM, _stop_as_if_interrupted)
             stopped = True
             try:
                 for outcome in results:
@@ -256,6 +264,7 @@ class Command(MigrateSchemasCommand):
                     "back whole. Run the same command again to resume: finished schemas are skipped."
                 ) from None
             finally:
+                signal.signal(signal.SIGTERM, previous)
                 if workers > 1:
                     if stopped:
                         # close() + join() would run every queued schema (and wait forever for one
