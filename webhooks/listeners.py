@@ -9,12 +9,13 @@ requests that write, so an emit then costs no query and no round trip of its own
 
 The version is a random number, never a counter: a Redis that lost the key (restart,
 eviction, the purge of a dropped schema) starts a new random one, which no process can
-have cached a map under. A write to endpoints first sets a negative *changing* marker
-(in its transaction, with an expiry) and, after commit, a new positive version. While the
-marker stands, readers go to the table and keep nothing: so a reader can never keep the
-old map under a version that outlives the commit, even when the after-commit write fails
-(Redis unreachable then): the marker just stands until it expires, and the table is read
-until then. A write that may add a listener is refused if it cannot set the marker.
+have cached a map under. A transaction that writes endpoints first counts itself in flight
+(the key then holds -n for n such transactions, with an expiry) and, after commit, counts
+itself out; the last one out starts a new version. While a count stands, readers go to the
+table and keep nothing: so a reader can never keep the old map under a version that
+outlives the commit, even when the after-commit step fails (Redis unreachable then): the
+count just stands until it expires, and the table is read until then. A write that may add
+a listener is refused if it cannot count itself in.
 
 The map may name more endpoints than listen now (a stale entry, a test's rolled-back
 write): the outbox's write statement checks each endpoint again (outbox._WRITE_SQL), so an
@@ -37,8 +38,8 @@ from core.local_cache import LocalLRU
 log = logging.getLogger(__name__)
 
 VERSION_KEY = "webhooks:listeners"
-# How long a changing marker stands when its transaction never settles it (rolled back, or
-# Redis unreachable after commit). Longer than any transaction that writes endpoints.
+# How long a count of writers in flight stands when one never counts itself out (rolled back,
+# or Redis unreachable after commit). Longer than any transaction that writes endpoints.
 CHANGING_SECONDS = 600
 
 # tenant uuid -> (version, {event type: endpoint ids}); at most
@@ -56,11 +57,24 @@ _GET_OR_START = (
     "redis.call('SET', KEYS[1], ARGV[1]) "
     "return ARGV[1]"
 )
-# After commit: a new version, unless another transaction's marker stands (it settles itself).
+# In a transaction that writes endpoints: count one more writer in flight (ARGV[1] = 1), or
+# only refresh the expiry (0: this transaction is counted already). -n: n writers in flight.
+_MARK = (
+    "local v = tonumber(redis.call('GET', KEYS[1]) or '') "
+    "local n = -1 "
+    "if v and v < 0 then n = v - tonumber(ARGV[1]) end "
+    "redis.call('SET', KEYS[1], n, 'EX', ARGV[2]) "
+    "return n"
+)
+# After its commit: one writer fewer; the last one out (or one finding no count) starts a new
+# version (ARGV[1]). A writer that could not count itself in (ARGV[2] = 0) leaves a count alone.
 _SETTLE = (
-    "local v = redis.call('GET', KEYS[1]) "
-    "if v and v ~= ARGV[1] and tonumber(v) and tonumber(v) < 0 then return 0 end "
-    "redis.call('SET', KEYS[1], ARGV[2]) "
+    "local v = tonumber(redis.call('GET', KEYS[1]) or '') "
+    "if v and v < 0 then "
+    "  if ARGV[2] == '0' then return 0 end "
+    "  if v < -1 then redis.call('SET', KEYS[1], v + 1, 'KEEPTTL') return 0 end "
+    "end "
+    "redis.call('SET', KEYS[1], ARGV[1]) "
     "return 1"
 )
 
@@ -188,28 +202,29 @@ def _version(schema: str) -> int | None:
 
 
 class _Settle:
-    """After commit: give the tenant a new version (one callback per transaction)."""
+    """After commit: count this transaction out, and start a new version when it was the last
+    writer in flight (one callback per transaction and tenant)."""
 
-    __slots__ = ("fired", "marker", "schema")
+    __slots__ = ("fired", "joined", "schema")
 
-    def __init__(self, schema: str, marker: int) -> None:
-        self.schema, self.marker, self.fired = schema, marker, False
+    def __init__(self, schema: str) -> None:
+        self.schema, self.joined, self.fired = schema, False, False
 
     def __call__(self) -> None:
         self.fired = True
         key = _full_key(self.schema)
         try:
-            _client(key).eval(_SETTLE, 1, key, self.marker, _new_version())
-        except Exception as exc:  # the marker stands until it expires: readers use the table
+            _client(key).eval(_SETTLE, 1, key, _new_version(), int(self.joined))
+        except Exception as exc:  # the count stands until it expires: readers use the table
             log.warning("webhook listeners of %s not settled after commit: %s", self.schema, exc)
 
 
 def listeners_changed(*, strict: bool) -> None:
-    """The current tenant's endpoints changed in this transaction: mark the version as changing
-    now, and give it a new value after commit.
+    """The current tenant's endpoints changed in this transaction: count it among the writers
+    in flight now (readers then use the table), and after commit start a new version.
 
     `strict`: the change may add a listener (an active endpoint was saved). If Redis cannot
-    take the marker then, other workers could keep a map without it, so the write is
+    take the count then, other workers could keep a map without it, so the write is
     refused (ListenersUnannounced, raised inside the transaction: it rolls back). A change
     that only removes listeners (a disable, a delete) goes ahead: an extra id in a stale map
     is checked again where deliveries are written.
@@ -222,19 +237,22 @@ def listeners_changed(*, strict: bool) -> None:
         if isinstance(callback, _Settle) and callback.schema == schema and not callback.fired:
             settle = callback  # runs when this block's rows commit (or goes with them)
             break
-    marker = settle.marker if settle is not None else -_new_version()
+    first = settle is None
+    if settle is None:
+        settle = _Settle(schema)
     key = _full_key(schema)
     try:
-        _client(key).set(key, marker, ex=CHANGING_SECONDS)
+        _client(key).eval(_MARK, 1, key, int(not settle.joined), CHANGING_SECONDS)
+        settle.joined = True
     except Exception as exc:
         if strict:
             raise ListenersUnannounced(
                 "Webhook endpoints cannot be changed while the cache is unreachable; nothing was "
                 "changed. Try again in a minute."
             ) from exc
-        log.warning("webhook listeners of %s changed without a marker: %s", schema, exc)
-    if settle is None:
-        transaction.on_commit(_Settle(schema, marker))
+        log.warning("webhook listeners of %s changed without a count: %s", schema, exc)
+    if first:  # after the count (outside a transaction the callback runs at once)
+        transaction.on_commit(settle)
 
 
 _MAP_FIELDS = frozenset({"is_active", "event_types"})

@@ -169,7 +169,7 @@ def test_every_change_gives_the_tenant_a_new_version(in_tenant, admin, committed
 
 
 def test_a_write_sees_its_own_new_endpoint_before_commit(in_tenant, admin):
-    """No after-commit callback runs here: the changing marker stands, and the table is read."""
+    """No after-commit callback runs here: the count of writers in flight stands, and the table is read."""
     assert _emit() == []
     with transaction.atomic():
         endpoint = webhook_endpoint_create(actor=admin, url=URL, event_types=["lesson.completed"])
@@ -179,7 +179,7 @@ def test_a_write_sees_its_own_new_endpoint_before_commit(in_tenant, admin):
     assert _emit() == [endpoint.pk]  # a process that kept the old map does not trust it now
 
 
-def test_a_settle_that_cannot_reach_redis_leaves_the_marker_and_the_table_is_read(
+def test_a_settle_that_cannot_reach_redis_leaves_the_count_and_the_table_is_read(
     in_tenant, admin, django_capture_on_commit_callbacks
 ):
     assert _emit() == []  # this process knows "no endpoints" under the current version
@@ -192,7 +192,7 @@ def test_a_settle_that_cannot_reach_redis_leaves_the_marker_and_the_table_is_rea
     assert _emit() == [endpoint.pk]
     _other_process()
     assert _emit() == [endpoint.pk]
-    # The marker expires: a new version is started, under which nothing was kept.
+    # The count expires: a new version is started, under which nothing was kept.
     cache._cache.get_client(None).delete(cache.make_key(VERSION_KEY))
     assert _emit() == [endpoint.pk]
     assert _version() > 0
@@ -346,3 +346,24 @@ def test_a_new_tenant_of_a_reused_schema_name_never_reads_the_old_tenants_map(in
     connection.set_tenant(namesake)
     _new_transaction()
     assert listeners.listeners_for("lesson.completed") == ()
+
+
+def test_the_first_of_two_writers_to_commit_leaves_the_other_counted_in(in_tenant):
+    """Two transactions (here: two callbacks, as two workers would hold) write endpoints at once."""
+    schema = connection.schema_name
+    assert _emit() == []
+    first, second = listeners._Settle(schema), listeners._Settle(schema)
+    key = listeners._full_key(schema)
+    client = cache._cache.get_client(None)
+    for writer in (first, second):
+        client.eval(listeners._MARK, 1, key, 1, listeners.CHANGING_SECONDS)
+        writer.joined = True
+    assert _version() == -2
+    second()  # commits first: the other is still in flight, readers keep using the table
+    assert _version() == -1
+    first()
+    assert _version() > 0
+    # A writer that could not count itself in leaves the others' count alone.
+    client.eval(listeners._MARK, 1, key, 1, listeners.CHANGING_SECONDS)
+    listeners._Settle(schema)()
+    assert _version() == -1
