@@ -216,6 +216,7 @@ PROCESS_CACHE_MAX = {
     "url_reverse": env.int("PROCESS_CACHE_MAX_URL_REVERSE", default=4096),
     "session_user": env.int("PROCESS_CACHE_MAX_SESSION_USER", default=4096),
     "site_nav": env.int("PROCESS_CACHE_MAX_SITE_NAV", default=4096),
+    "webhook_listeners": env.int("PROCESS_CACHE_MAX_WEBHOOK_LISTENERS", default=2048),
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

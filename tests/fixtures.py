@@ -174,6 +174,16 @@ def _forget_cached_rows_written_by_the_test(_cache_writes_seen):
     _cache_writes_seen.clear()
 
 
+@pytest.fixture(autouse=True)
+def _forget_webhook_listeners():
+    """A test's endpoint writes roll back without a signal: the listeners map and version set
+    for them must not reach the next test (ADR 0201). Forgotten before each test rather than
+    after, when a test's own stand-in for a Redis that is down may still be in place."""
+    from webhooks.listeners import listeners_forget
+
+    listeners_forget(["acme", "globex"])
+
+
 def host_of(tenant: Tenant) -> str:
     return f"{tenant.slug}.localhost"
 

@@ -36,6 +36,7 @@ from tenants.context import current_tenant
 from tenants.due import mark_due
 
 from . import outbox, signing
+from .listeners import listeners_changed
 from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .outbox import QUEUE, dispatch, kick_count, kick_key
 from .targets import Target, TargetRefused, resolve
@@ -409,6 +410,7 @@ def endpoint_disable_for_failures(endpoint: WebhookEndpoint, *, limit: int) -> N
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
         is_active=False, disabled_at=timezone.now(), disabled_reason=reason
     )
+    listeners_changed(strict=False)  # an update() sends no post_save (ADR 0201)
     endpoint.is_active, endpoint.disabled_reason = False, reason
     audit_record(
         actor=None,

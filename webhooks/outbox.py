@@ -1,9 +1,10 @@
 """The outbox: an event's messages are written in the transaction of the change (ADR 0160).
 
 `on_domain_event` receives every `core.events.emit()`. If any active endpoint of the
-tenant chose the event type, it writes the message and one delivery per endpoint and marks
-the tenant due for the sweep and for the log's retention (tenants.due, in public), in one
-statement of the caller's transaction; after commit it kicks the tenant's drain (one Redis
+tenant chose the event type (webhooks.listeners knows, mostly without a query: ADR 0201),
+it writes the message and one delivery per endpoint and marks the tenant due for the sweep
+and for the log's retention (tenants.due, in public), in one statement of the caller's
+transaction; after commit it kicks the tenant's drain (one Redis
 INCR per transaction, and a Celery publish only when no drain is queued or running). If
 the broker is down at that moment nothing is lost: the rows are committed, and the sweep
 sends them once the broker is back.
@@ -21,11 +22,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core.events import event_data
+from core.events import TEST_EVENT, event_data
 from tenants.context import current_tenant, tenant_key
 from tenants.due import mark_due, mark_due_statement
 from tenants.redis_clients import redis_from_url
 
+from .listeners import listeners_for
 from .models import DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -58,16 +60,22 @@ def message_body(*, msg_id: str, event_type: str, data: dict, at) -> str:
     )
 
 
+# The endpoints are checked again here (active, and hearing the type unless it is the test
+# event): the listeners map they came from may name more than listen now (webhooks.listeners),
+# never fewer. No endpoint left: no message and no delivery, only the (harmless) due marks.
 _WRITE_SQL = """
-WITH message AS (
+WITH target AS (
+    SELECT id FROM webhooks_webhookendpoint
+    WHERE id = ANY(%s::bigint[]) AND is_active AND (%s OR event_types @> ARRAY[%s]::varchar(60)[])
+), message AS (
     INSERT INTO webhooks_webhookmessage (msg_id, event_type, body, created_at)
-    VALUES (%s, %s, %s, %s)
+    SELECT %s, %s, %s, %s WHERE EXISTS (SELECT 1 FROM target)
     RETURNING id
 ), delivery AS (
     INSERT INTO webhooks_webhookdelivery
         (message_id, endpoint_id, status, attempts, next_attempt_at, last_error, created_at)
-    SELECT message.id, endpoint_id, 'pending', 0, %s, '', %s
-    FROM message, unnest(%s::bigint[]) AS endpoint_id
+    SELECT message.id, target.id, 'pending', 0, %s, '', %s
+    FROM message, target
     RETURNING id
 ), due AS ({mark})
 SELECT id FROM delivery ORDER BY id
@@ -84,8 +92,9 @@ def _marks(now) -> list:
 
 
 def write_message(*, event_type: str, data: dict, endpoint_ids: list[int]) -> list[int]:
-    """The message, a delivery for each endpoint and the tenant's due marks, in the current
-    transaction and in one statement; the deliveries' ids. After commit: one kick."""
+    """The message, a delivery for each endpoint that is active (and hears the type) and the
+    tenant's due marks, in the current transaction and in one statement; the deliveries' ids.
+    After commit: one kick."""
     now = timezone.now()
     msg_id = "msg_" + uuid.uuid4().hex
     body = message_body(msg_id=msg_id, event_type=event_type, data=data, at=now)
@@ -93,7 +102,18 @@ def write_message(*, event_type: str, data: dict, endpoint_ids: list[int]) -> li
     with connection.cursor() as cursor:
         cursor.execute(
             _WRITE_SQL.format(mark=mark_sql),
-            [msg_id, event_type, body, now, now, now, list(endpoint_ids), *mark_params],
+            [
+                list(endpoint_ids),
+                event_type == TEST_EVENT,
+                event_type,
+                msg_id,
+                event_type,
+                body,
+                now,
+                now,
+                now,
+                *mark_params,
+            ],
         )
         ids = [row[0] for row in cursor.fetchall()]
     kick_on_commit()
@@ -107,18 +127,10 @@ def queue_deliveries(delivery_ids: list[int]) -> None:
     kick_on_commit()
 
 
-_LISTENERS_SQL = (
-    "SELECT id FROM webhooks_webhookendpoint WHERE is_active AND event_types @> ARRAY[%s]::varchar(60)[]"
-)
-
-
 def on_domain_event(sender, *, event_type: str, data, **_) -> None:
-    # Plain SQL: on every emitting write, compiling the ORM query cost more than running it.
-    with connection.cursor() as cursor:
-        cursor.execute(_LISTENERS_SQL, [event_type])
-        endpoint_ids = [row[0] for row in cursor.fetchall()]
+    endpoint_ids = listeners_for(event_type)  # no query when the tenant's map is known (ADR 0201)
     if endpoint_ids:
-        write_message(event_type=event_type, data=event_data(data), endpoint_ids=endpoint_ids)
+        write_message(event_type=event_type, data=event_data(data), endpoint_ids=list(endpoint_ids))
 
 
 # --- The kick: at most one publish per tenant while a drain is queued or running -----------

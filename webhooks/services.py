@@ -158,8 +158,10 @@ def webhook_endpoint_send_test(*, actor, endpoint: WebhookEndpoint) -> WebhookDe
     if not endpoint.is_active:
         raise WebhookError("Enable the endpoint before sending it a test event.", code="endpoint_disabled")
     data = {"endpoint_id": endpoint.pk, "sent_by": actor.email, "sent_at": timezone.now().isoformat()}
-    [delivery_id] = write_message(event_type=TEST_EVENT, data=data, endpoint_ids=[endpoint.pk])
-    return WebhookDelivery.objects.get(pk=delivery_id)
+    written = write_message(event_type=TEST_EVENT, data=data, endpoint_ids=[endpoint.pk])
+    if not written:  # disabled or deleted since it was read
+        raise WebhookError("Enable the endpoint before sending it a test event.", code="endpoint_disabled")
+    return WebhookDelivery.objects.get(pk=written[0])
 
 
 @transaction.atomic
