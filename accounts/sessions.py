@@ -23,14 +23,14 @@ from .cache import user_cache_key
 # (schema, session key) -> the user id its data held last time: which user entry to read
 # ahead. A hint only: the user is always the one the session names (accounts.backends).
 _session_user = LocalLRU("session_user", 4096)
-SESSION_KEY_SHAPE = re.compile(r"[a-z0-9]{8,64}")
+_SESSION_KEY_SHAPE = re.compile(r"[a-z0-9]{8,64}")
 
 
 class SessionStore(cached_db.SessionStore):
     def _validate_session_key(self, key):
         # Django only asks for 8 characters: a cookie of any other shape than the keys it makes
         # is no session, and never becomes a cache key or a query.
-        return bool(key) and SESSION_KEY_SHAPE.fullmatch(key) is not None
+        return bool(key) and _SESSION_KEY_SHAPE.fullmatch(key) is not None
 
     def load(self):
         # Never self.cache_key here or in save(): it makes a session key when there is none.
@@ -57,7 +57,7 @@ def session_user_hint(request, tenant) -> int | None:
     """The user id this process last saw in the request's session, or None (a hint for read-ahead
     providers: whoever uses it checks it against the user the session really holds)."""
     session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
-    if not SESSION_KEY_SHAPE.fullmatch(session_key):
+    if not _SESSION_KEY_SHAPE.fullmatch(session_key):
         return None
     return _session_user.get((tenant.schema_name, session_key))
 
@@ -65,7 +65,7 @@ def session_user_hint(request, tenant) -> int | None:
 def session_keys_ahead(request, tenant) -> list[str]:
     """The session's entry, and its user's when this process has seen the session before."""
     session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
-    if not SESSION_KEY_SHAPE.fullmatch(session_key):
+    if not _SESSION_KEY_SHAPE.fullmatch(session_key):
         return []
     keys = [cached_db.KEY_PREFIX + session_key]
     user_id = session_user_hint(request, tenant)

@@ -131,7 +131,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "accounts.middleware.AuthenticationMiddleware",  # the user itself, not a lazy proxy
+    "accounts.middleware.AuthenticationMiddleware",  # request.user without a lazy proxy
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # With DEBUG on (the demo), our error pages instead of Django's technical ones (ADR 0081).
