@@ -541,3 +541,11 @@ def test_publishing_clears_the_draft_badges(tenant, course):
     course_publish(actor=User.objects.get(email="admin@acme.test"), course=course)
     body = client.get(_url(course)).content.decode()
     assert NEW_BADGE not in body and "Unpublished changes" not in body
+
+
+def test_the_course_admin_and_the_staff_preview_link_to_the_builder(tenant, course):
+    client = client_for(tenant, as_role="admin")
+    link = f'href="/builder/{course.slug}/"'
+    assert link in client.get(f"/admin/courses/course/{course.pk}/change/").content.decode()
+    assert link in client.get("/admin/courses/course/").content.decode()
+    assert link in client.get(f"/courses/{course.slug}/preview/").content.decode()

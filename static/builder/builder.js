@@ -60,6 +60,9 @@
         handle: ".builder-handle",
         draggable: lessons ? ".builder-lesson" : ".builder-module",
         animation: 120,
+        // Pointer events instead of native drag and drop: the same behaviour with a mouse, a pen
+        // or a finger, and a dragged row that stays readable.
+        forceFallback: true,
         onEnd: function (event) {
           if (event.from === event.to && event.oldIndex === event.newIndex) return;
           // Into another module: the target's new list names the arriving lesson; the server
