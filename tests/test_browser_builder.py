@@ -158,6 +158,15 @@ def test_builder_reorders_adds_renames_archives_and_restores_without_page_loads(
     expect(page.locator("[data-builder-error]")).to_have_text("A title is needed.")
     assert _order(django_db_blocker, course) == expected
 
+    # Keyboard on a module: Module 2 (with its lessons) up to the top.
+    page.locator("li.builder-module[data-title='Module 2']").focus()
+    with _posted(page):
+        page.keyboard.press("Alt+ArrowUp")
+    expect(page.locator("#builder-live")).to_contain_text("“Module 2” moved to position 1 of 2.")
+    expect(page.locator("li.builder-module[data-title='Module 2']")).to_be_focused()
+    expected = [expected[1], expected[0]]
+    assert _order(django_db_blocker, course) == expected
+
     assert loads == [], f"full page loads while building: {loads}"
     page.reload()
     assert len(loads) == 1

@@ -549,3 +549,23 @@ def test_the_course_admin_and_the_staff_preview_link_to_the_builder(tenant, cour
     assert link in client.get(f"/admin/courses/course/{course.pk}/change/").content.decode()
     assert link in client.get("/admin/courses/course/").content.decode()
     assert link in client.get(f"/courses/{course.slug}/preview/").content.decode()
+
+
+def test_the_page_costs_the_same_queries_for_a_bigger_course(tenant, in_tenant):
+    """No query per module or lesson: badges, media and drafts are read in fixed queries."""
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(tenant, as_role="admin")
+    counts = []
+    for slug, size in (("builder-small", 2), ("builder-big", 6)):
+        course = make_course(slug=slug, modules=size, lessons=size)
+        for lesson in Lesson.objects.filter(module__course=course)[:3]:
+            MediaAsset.objects.create(
+                kind="video", key=f"t/{tenant.uuid}/media/{lesson.pk}.mp4", lesson=lesson
+            )
+        client.get(_url(course))
+        with CaptureQueriesContext(db) as queries:
+            assert client.get(_url(course)).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1] and counts[1] <= 14, counts
