@@ -12,6 +12,8 @@
   var csrf = JSON.parse(root.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
   // After a move: the row to focus and the sentence to say once the new tree is in.
   var pending = null;
+  // A move is being saved: the next waits, so every move is made on the order the server has.
+  var busy = false;
 
   function say(text) {
     if (!live || !text) return;
@@ -30,6 +32,7 @@
     var values = {};
     values[name] = idsOf(list).join(",");
     pending = { focus: rowId, sentence: sentence };
+    busy = true;
     htmx.ajax("POST", list.dataset.orderUrl, {
       target: "#builder-tree",
       swap: "outerHTML",
@@ -81,6 +84,7 @@
     if (event.target.matches("input, select, textarea")) return;
     event.preventDefault();
     event.stopPropagation();
+    if (busy) { say("Saving the last move; try again in a moment."); return; }
     var list = row.parentElement;
     var up = event.key === "ArrowUp";
     var sibling = up ? row.previousElementSibling : row.nextElementSibling;
@@ -123,6 +127,8 @@
       }
     }
   });
+
+  document.body.addEventListener("htmx:afterRequest", function () { busy = false; });
 
   document.body.addEventListener("htmx:sendError", function () {
     pending = null;
