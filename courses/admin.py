@@ -327,7 +327,7 @@ class CourseStaffInline(admin.TabularInline):
 @admin.register(Course, site=tenant_admin_site)
 class CourseAdmin(NotFoundMixin, ServiceRefusalMixin, CourseBuilderViews, admin.ModelAdmin):
     form = CourseAdminForm
-    list_display = ("title", "status_badge", "category", "instructor_names", "updated_at")
+    list_display = ("title", "status_badge", "category", "instructor_names", "updated_at", "builder_link")
     list_display_links = ("title",)
     list_filter = (TrashFilter, "status", "level", "category")
     search_fields = ("title", "slug", "summary")
@@ -378,6 +378,11 @@ class CourseAdmin(NotFoundMixin, ServiceRefusalMixin, CourseBuilderViews, admin.
     def status_badge(self, obj):
         badge = course_status_badge(obj)
         return format_html('<span class="lms-badge lms-badge--{}">{}</span>', badge["tone"], badge["label"])
+
+    @admin.display(description="Curriculum")
+    def builder_link(self, obj):
+        # The course builder page (the `builder` app) is where staff arrange modules and lessons.
+        return format_html('<a href="{}">Open builder</a>', reverse("builder:page", args=[obj.slug]))
 
     @admin.display(description="Instructors")
     def instructor_names(self, obj):

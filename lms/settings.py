@@ -107,6 +107,8 @@ TENANT_APPS = [
     "api",
     # Webhook endpoints, their outbox and delivery log (ADR 0160).
     "webhooks",
+    # The course builder page (ADR 0205): no models, it calls courses.services.
+    "builder",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -390,7 +392,13 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]
 # Front-end libraries come from npm (package.json; `make install` runs npm ci) and are
 # served from their packages' dist folders as static/vendor/<name>/...; never committed.
-VENDOR_PACKAGES = {"hls": "hls.js/dist", "chart": "chart.js/dist", "swagger-ui": "swagger-ui-dist"}
+VENDOR_PACKAGES = {
+    "hls": "hls.js/dist",
+    "chart": "chart.js/dist",
+    "swagger-ui": "swagger-ui-dist",
+    "htmx": "htmx.org/dist",
+    "sortable": "sortablejs",
+}
 STATICFILES_DIRS += [
     (f"vendor/{name}", BASE_DIR / "node_modules" / dist)
     for name, dist in VENDOR_PACKAGES.items()

@@ -25,6 +25,7 @@ urlpatterns = [
     path("assessments/", include("assessments.urls")),
     path("certificates/", include((assessment_urls.certificate_urlpatterns, "certificates"))),
     path("media/", include("media_delivery.urls")),
+    path("builder/", include("builder.urls")),
     path("admin/", tenant_admin_site.urls),
     path("analytics/", include("analytics.urls")),
     path("api/v1/", include("api.urls")),

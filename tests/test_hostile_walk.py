@@ -168,6 +168,17 @@ KNOWN_TENANT_ROUTES = (
         "analytics/",
         "analytics/beacon/",
         "analytics/courses/<int:course_id>/",
+        "builder/<slug:slug>/",
+        "builder/<slug:slug>/modules/",
+        "builder/<slug:slug>/modules/order/",
+        "builder/<slug:slug>/modules/<int:module_id>/",
+        "builder/<slug:slug>/modules/<int:module_id>/archive/",
+        "builder/<slug:slug>/modules/<int:module_id>/restore/",
+        "builder/<slug:slug>/modules/<int:module_id>/lessons/",
+        "builder/<slug:slug>/modules/<int:module_id>/lessons/order/",
+        "builder/<slug:slug>/lessons/<int:lesson_id>/",
+        "builder/<slug:slug>/lessons/<int:lesson_id>/archive/",
+        "builder/<slug:slug>/lessons/<int:lesson_id>/restore/",
     }
     | {f"admin/{r}" for r in ADMIN_SITE_ROUTES}
     | {f"admin/{m}/{r}" for m in ADMIN_MODELS_TENANT for r in ADMIN_MODEL_ROUTES}
@@ -259,6 +270,9 @@ HOSTILE_FORMS = [
         "text": "\u200f" * 1000,
         "primary_colour": LONG,
         "feedback": LONG,
+        # The builder's reorder lists (ids, comma-separated).
+        "module_ids": "1,x,-5," + LONG,
+        "lesson_ids": "99999999999999999999,1",
     },
 ]
 HOSTILE_JSON = [

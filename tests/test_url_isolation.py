@@ -222,6 +222,8 @@ def _urls_for(route: str, objects: dict) -> list[str]:
         return [f"/analytics/courses/{course}/{q}" for q in ("", "?export=daily", "?format=json")]
     if route.startswith("admin/"):
         return []  # an admin page of a model this walk does not know yet: reported as uncovered
+    if route.startswith("builder/"):
+        return _builder_urls(route, objects)
     # Learner pages: the foreign course, and acme's own course with a foreign lesson id.
     urls = []
     for slug in ("globex-secret-course", objects["own_course_slug"]):
@@ -229,6 +231,16 @@ def _urls_for(route: str, objects: dict) -> list[str]:
         if slug == objects["own_course_slug"] and "lesson_id" not in params:
             continue
         urls.append("/" + _fill(route, values))
+    return urls
+
+
+def _builder_urls(route: str, objects: dict) -> list[str]:
+    """The course builder aimed at globex's course, and at globex's module and lesson ids under
+    acme's own course (the page of acme's own course itself is acme's to see)."""
+    values = {"module_id": objects["module"], "lesson_id": objects["lesson"]}
+    urls = ["/" + _fill(route, values | {"slug": "globex-secret-course"})]
+    if _params(route) != ["slug"]:
+        urls.append("/" + _fill(route, values | {"slug": objects["own_course_slug"]}))
     return urls
 
 
