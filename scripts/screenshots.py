@@ -37,6 +37,8 @@ def main() -> None:
         page.get_by_role("link", name="Workplace Safety Essentials").first.click()
         page.wait_for_load_state()
         page.screenshot(path=str(OUT / "acme-admin-course-builder.png"), full_page=True)
+        page.goto(f"http://acme.localhost:{port}/builder/workplace-safety-essentials/")
+        page.screenshot(path=str(OUT / "acme-builder-curriculum.png"), full_page=True)
 
         learner = browser.new_context(viewport={"width": 1200, "height": 760}).new_page()
         learner.goto(f"http://acme.localhost:{port}/accounts/login/")
