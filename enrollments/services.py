@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from accounts.audit import audit_record
@@ -268,31 +269,66 @@ def lesson_complete_graded(*, user, course: Course, lesson_id: int) -> LessonPro
 
     The grade is a fact once given, so the access policy is not asked again here; people
     without an enrollment that opens lessons (staff trying a quiz) record nothing.
-    Three statements: the enrollment locked, the progress row completed (one upsert that also
-    counts the other completed required lessons), the enrollment updated.
+    Two statements (ADR 0201): the enrollment locked; then one statement that completes the
+    progress row, counts the other completed required lessons and updates the enrollment
+    from that count (what `_touch` writes).
     """
     outline = outline_for(course)
     lesson = outline.lesson(lesson_id)
     if lesson.kind not in (LessonKind.QUIZ, LessonKind.ASSIGNMENT):
         raise EnrollmentError("Only quiz and assignment lessons complete by grading.")
-    enrollment = Enrollment.objects.select_for_update().filter(user=user, course=course).first()
+    enrollment = _enrollment_locked(user=user, course=course)
     if enrollment is None or not enrollment.opens_lessons:
         return None
-    required = outline.required_ids
-    progress, newly, others_done = _progress_complete(
-        user=user, course=course, lesson_id=lesson.id, required=required
+    progress, newly, completes = _progress_complete(
+        user=user, course=course, lesson_id=lesson.id, outline=outline, enrollment=enrollment
     )
     if newly:
         _track_after_commit(
             "lesson.completed", user.pk, course_id=progress.course_id, lesson_id=progress.lesson_id
         )
         emit("lesson.completed", data=lambda: _lesson_completed_data(progress))
-    _touch(enrollment, lesson.id, outline, done=others_done + (lesson.id in required))
+    if completes:  # what _recompute does when the last required lesson is done
+        _track_after_commit("enrollment.completed", enrollment.user_id, course_id=enrollment.course_id)
+        _announce("enrollment.completed", enrollment)
+    # The statement wrote what enrollment.save(update_fields=TOUCHED_FIELDS) would have; its
+    # receivers (the learner-state cache, the certificate check) are told as save() tells them.
+    post_save.send(
+        sender=Enrollment,
+        instance=enrollment,
+        created=False,
+        update_fields=frozenset(TOUCHED_FIELDS),
+        raw=False,
+        using=connection.alias,
+    )
     return progress
 
 
+_ENROLLMENT_FIELDS = Enrollment._meta.concrete_fields
+_ENROLLMENT_LOCK_SQL = f"""
+    SELECT {", ".join(f.column for f in _ENROLLMENT_FIELDS)} FROM {Enrollment._meta.db_table}
+    WHERE user_id = %s AND course_id = %s FOR UPDATE
+"""  # noqa: S608 - table and column names from the model, values as placeholders
+
+
+def _enrollment_locked(*, user, course: Course) -> Enrollment | None:
+    """The learner's enrollment in the course, its row locked (select_for_update().first())."""
+    with connection.cursor() as cursor:
+        cursor.execute(_ENROLLMENT_LOCK_SQL, [user.pk, course.pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    enrollment = Enrollment.from_db(connection.alias, [f.attname for f in _ENROLLMENT_FIELDS], row)
+    enrollment.user = user
+    enrollment.course = course
+    return enrollment
+
+
 _PROGRESS_FIELDS = LessonProgress._meta.concrete_fields
-# Built once from the model's own names; only placeholders vary.
+# Built once from the model's own names; only placeholders vary. The enrollment's new percent
+# is looked up in %(percents)s by the number of completed required lessons (Python's rounding,
+# computed by the caller for every possible count), and it completes when %(completes_at)s of
+# them are done (never, when that is NULL).
 _PROGRESS_COMPLETE_SQL = f"""
     WITH up AS (
         INSERT INTO {LessonProgress._meta.db_table} AS p (user_id, lesson_id, course_id, status, percent,
@@ -305,27 +341,44 @@ _PROGRESS_COMPLETE_SQL = f"""
                                 ELSE EXCLUDED.completed_at END,
             updated_at = EXCLUDED.updated_at
         RETURNING *
-    )
-    SELECT {", ".join(f"up.{f.column}" for f in _PROGRESS_FIELDS)}, (
-        SELECT count(*) FROM {LessonProgress._meta.db_table} AS o
+    ), done AS (
+        SELECT count(*) + %(this_required)s AS n FROM {LessonProgress._meta.db_table} AS o
         WHERE o.user_id = %(user)s AND o.status = %(completed)s
           AND o.lesson_id = ANY(%(required)s) AND o.lesson_id <> %(lesson)s
-    ) FROM up
+    ), e AS (
+        UPDATE {Enrollment._meta.db_table} AS e SET
+            last_lesson_id = %(lesson)s,
+            last_activity_at = %(now)s,
+            progress_percent = (%(percents)s::integer[])[done.n + 1],
+            status = CASE WHEN done.n = %(completes_at)s THEN %(enrollment_completed)s ELSE e.status END,
+            completed_at = CASE WHEN done.n = %(completes_at)s THEN %(now)s ELSE e.completed_at END,
+            updated_at = %(now)s
+        FROM done WHERE e.id = %(enrollment)s
+        RETURNING e.progress_percent, e.status, e.completed_at
+    )
+    SELECT {", ".join(f"up.{f.column}" for f in _PROGRESS_FIELDS)},
+        e.progress_percent, e.status, e.completed_at
+    FROM up, e
 """  # noqa: S608 - table and column names from the model, values as placeholders
 
 
 def _progress_complete(
-    *, user, course: Course, lesson_id: int, required: list[int]
-) -> tuple[LessonProgress, bool, int]:
-    """Complete the learner's progress row of a lesson, creating it if need be, in one statement.
+    *, user, course: Course, lesson_id: int, outline: Outline, enrollment: Enrollment
+) -> tuple[LessonProgress, bool, bool]:
+    """Complete the learner's progress row of a lesson (creating it if need be) and bring the
+    enrollment up to date (`_touch`), in one statement.
 
-    Returns (the row, whether it was completed just now, how many *other* required lessons of
-    the course the learner has completed). The caller holds the enrollment's row lock, which
-    every progress write of this learner in this course takes first, and this statement's
-    snapshot is taken after that lock: the count is as fresh as a query of its own. A row
-    completed before keeps its completion time, which is how "just now" is told apart.
+    Returns (the row, whether it was completed just now, whether the enrollment was completed
+    just now); `enrollment` is left as written. The caller holds the enrollment's row lock,
+    which every progress write of this learner in this course takes first, and this
+    statement's snapshot is taken after that lock: the count of completed required lessons is
+    as fresh as a query of its own. A row completed before keeps its completion time, which
+    is how "just now" is told apart. The count leaves this lesson out (the statement does not
+    see its own upsert) and adds it back when it is required.
     """
     now = timezone.now()
+    required = outline.required_ids
+    may_complete = bool(required) and enrollment.status == EnrollmentStatus.ACTIVE
     params = {
         "user": user.pk,
         "lesson": lesson_id,
@@ -333,15 +386,26 @@ def _progress_complete(
         "completed": str(ProgressStatus.COMPLETED),
         "now": now,
         "required": list(required),
+        "this_required": int(lesson_id in required),
+        "percents": [round(100 * done / len(required)) for done in range(len(required) + 1)]
+        if required
+        else [100],
+        "completes_at": len(required) if may_complete else None,
+        "enrollment_completed": str(EnrollmentStatus.COMPLETED),
+        "enrollment": enrollment.pk,
     }
     with connection.cursor() as cursor:
         cursor.execute(_PROGRESS_COMPLETE_SQL, params)
-        *values, others_done = cursor.fetchone()
+        *values, percent, status, completed_at = cursor.fetchone()
     progress = LessonProgress.from_db(connection.alias, [f.attname for f in _PROGRESS_FIELDS], values)
     progress.user = user
     if progress.course_id == course.pk:
         progress.course = course
-    return progress, progress.completed_at == now, others_done
+    completes = status != enrollment.status
+    enrollment.last_lesson_id = lesson_id
+    enrollment.last_activity_at = enrollment.updated_at = now
+    enrollment.progress_percent, enrollment.status, enrollment.completed_at = percent, status, completed_at
+    return progress, progress.completed_at == now, completes
 
 
 def _mark_completed(progress: LessonProgress) -> None:

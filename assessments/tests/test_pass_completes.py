@@ -110,3 +110,44 @@ def test_a_course_whose_only_lesson_is_an_optional_quiz_counts_as_done(learner):
     _pass(learner, course, assessment)
     enrollment = Enrollment.objects.get(user=learner, course=course)
     assert enrollment.progress_percent == 100  # nothing required: as before, 100 without completing
+
+
+def test_passing_forgets_the_learners_cached_state(learner):
+    """The enrollment is written by the completing statement, not save(); its post_save is still
+    sent, so the learner-state cache (enrollments.cache) does not keep the old rows."""
+    from enrollments.cache import learner_state
+
+    course, lesson, assessment = make_assessed_course(slug="cached-state", attempts_allowed=3)
+    enrollment_create(user=learner, course=course)
+    before, rows = learner_state(user=learner, course=course)
+    assert before.progress_percent == 0 and rows == []
+    _pass(learner, course, assessment)
+    after, rows = learner_state(user=learner, course=course)
+    assert after.progress_percent == 50 and after.last_lesson_id == lesson.pk
+    assert [(row.lesson_id, row.status) for row in rows] == [(lesson.pk, ProgressStatus.COMPLETED)]
+
+
+def test_grading_in_a_completed_course_keeps_its_completion(learner, announced):
+    """An enrollment completed before stays as it was completed: no second completion, no event."""
+    from enrollments.services import lesson_complete_graded
+
+    course, lesson, assessment = make_assessed_course(slug="done-before", attempts_allowed=3)
+    enrollment_create(user=learner, course=course)
+    reading = Lesson.objects.get(module__course=course, kind=LessonKind.TEXT)
+    lesson_complete(user=learner, course=course, lesson_id=reading.pk)
+    _pass(learner, course, assessment)
+    done = Enrollment.objects.get(user=learner, course=course)
+    assert done.status == EnrollmentStatus.COMPLETED and announced.count("enrollment.completed") == 1
+    lesson_complete_graded(user=learner, course=course, lesson_id=lesson.pk)
+    again = Enrollment.objects.get(user=learner, course=course)
+    assert again.status == EnrollmentStatus.COMPLETED and again.completed_at == done.completed_at
+    assert again.progress_percent == 100 and announced.count("enrollment.completed") == 1
+
+
+def test_staff_without_an_enrollment_record_nothing(in_tenant):
+    from enrollments.services import lesson_complete_graded
+
+    course, lesson, _ = make_assessed_course(slug="staff-try")
+    instructor = get_user_model().objects.get(email="instructor@acme.test")
+    assert lesson_complete_graded(user=instructor, course=course, lesson_id=lesson.pk) is None
+    assert not LessonProgress.objects.filter(user=instructor).exists()
