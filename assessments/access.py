@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.http import Http404
 
-from courses.models import Course, LessonKind
+from courses.models import Course, Lesson, LessonKind, Module
 from courses.selectors import PublishedLesson, course_get_published
 from enrollments.access import Decision, LessonAccess, access_lesson_in, grading_decision
 
-from .models import Assessment, Attempt, Certificate
+from .models import Assessment, Attempt, Certificate, CertificateSettings
 
 ASSESSED_KINDS = frozenset({LessonKind.QUIZ, LessonKind.ASSIGNMENT})
 
@@ -85,7 +86,8 @@ def access_attempt(
     `lock` (inside a transaction): the attempt row is locked by the same statement that finds
     it (FOR UPDATE of the attempt alone), for a write that follows (the hand-in, ADR 0116).
     Its assessment and lesson come with it; its course is `course`,
-    which the statement matched, so it is not loaded again (`attempt.door_course`)."""
+    which the statement matched, so it is not loaded again (`attempt.door_course`); and
+    whether that course issues certificates (`attempt.door_certificates`, ADR 0201)."""
     if for_grading:
         attempt = (
             Attempt.objects.select_related("user", "assessment__lesson__module__course")
@@ -95,16 +97,70 @@ def access_attempt(
         if attempt is None or not grading_decision(user, attempt.assessment.lesson.module.course):
             raise Http404("No such submission.")
         return attempt
-    found = Attempt.objects.filter(pk=attempt_id, user_id=user.pk, assessment__lesson__module__course=course)
     if lock:
-        found = found.select_for_update(of=("self",)).select_related("assessment__lesson")
+        attempt = _attempt_locked(user_id=user.pk, course=course, attempt_id=attempt_id)
     else:
-        found = found.select_related("assessment__lesson__module")
-    attempt = found.first()
+        attempt = (
+            Attempt.objects.filter(pk=attempt_id, user_id=user.pk, assessment__lesson__module__course=course)
+            .select_related("assessment__lesson__module")
+            .first()
+        )
     if attempt is None:
         raise Http404("No such attempt.")
-    if lock:
-        attempt.door_course = course
+    return attempt
+
+
+def _columns(alias: str, model) -> str:
+    return ", ".join(f"{alias}.{connection.ops.quote_name(f.column)}" for f in model._meta.concrete_fields)
+
+
+# The statement the ORM made for the locking find (the attempt with its assessment and lesson,
+# matched to the course through the lesson's module, FOR UPDATE OF the attempt alone), written
+# once, plus whether the course issues certificates, which a passing hand-in that completes the
+# enrollment would otherwise ask in a statement of its own (ADR 0201).
+_LOCK_SQL = f"""
+    SELECT {_columns("a", Attempt)}, {_columns("s", Assessment)}, {_columns("l", Lesson)},
+        EXISTS (SELECT 1 FROM {CertificateSettings._meta.db_table} AS cs
+                WHERE cs.course_id = %(course)s AND cs.enabled)
+    FROM {Attempt._meta.db_table} AS a
+    JOIN {Assessment._meta.db_table} AS s ON s.id = a.assessment_id
+    JOIN {Lesson._meta.db_table} AS l ON l.id = s.lesson_id
+    JOIN {Module._meta.db_table} AS m ON m.id = l.module_id
+    WHERE a.id = %(attempt)s AND a.user_id = %(user)s AND m.course_id = %(course)s
+    FOR UPDATE OF a
+"""  # noqa: S608 - table and column names from the models, values as placeholders
+
+
+def _instance(model, values: list):
+    """A model instance from a row of all its concrete columns, converted as the ORM would."""
+    fields = model._meta.concrete_fields
+    for index, field in enumerate(fields):
+        for convert in field.get_db_converters(connection):
+            values[index] = convert(values[index], None, connection)
+    return model.from_db(connection.alias, [f.attname for f in fields], values)
+
+
+def _attempt_locked(*, user_id: int, course: Course | None, attempt_id) -> Attempt | None:
+    if course is None:  # the ORM's filter on course=None matched nothing either
+        return None
+    try:
+        attempt_id = int(attempt_id)
+    except (TypeError, ValueError):
+        return None
+    if not 0 < attempt_id < 2**63:  # no such row, as the ORM answers (not a database error)
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_SQL, {"attempt": attempt_id, "user": user_id, "course": course.pk})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    a, s = len(Attempt._meta.concrete_fields), len(Assessment._meta.concrete_fields)
+    attempt = _instance(Attempt, list(row[:a]))
+    assessment = _instance(Assessment, list(row[a : a + s]))
+    assessment.lesson = _instance(Lesson, list(row[a + s : -1]))
+    attempt.assessment = assessment
+    attempt.door_course = course
+    attempt.door_certificates = row[-1]
     return attempt
 
 

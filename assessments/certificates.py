@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import io
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
@@ -45,7 +48,30 @@ def normalize_code(text: str) -> str:
     return f"{cleaned[:4]}-{cleaned[4:8]}-{cleaned[8:]}" if len(cleaned) == 12 else ""
 
 
+# (schema, course id, enabled) that a statement of the running transaction already read: the
+# hand-in's lock statement reads it beside the attempt (ADR 0201), so the completed
+# enrollment's post_save need not ask again. Set only around that one call.
+_known: ContextVar[tuple[str, int, bool] | None] = ContextVar("certificates_known", default=None)
+
+
+@contextmanager
+def certificates_known(*, course_id: int, enabled: bool | None) -> Iterator[None]:
+    """Within the block, `certificates_enabled(course_id)` answers `enabled` (read by the caller
+    in this transaction) without a query; `enabled=None` (not read) changes nothing."""
+    if enabled is None:
+        yield
+        return
+    token = _known.set((connection.schema_name, course_id, enabled))
+    try:
+        yield
+    finally:
+        _known.reset(token)
+
+
 def certificates_enabled(course_id: int) -> bool:
+    known = _known.get()
+    if known is not None and known[0] == connection.schema_name and known[1] == course_id:
+        return known[2]
     return CertificateSettings.objects.filter(course_id=course_id, enabled=True).exists()
 
 

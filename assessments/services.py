@@ -12,9 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Value
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -42,6 +40,7 @@ from media_delivery.services import (
 from tenants.context import require_tenant, tenant_url
 
 from .access import access_attempt, take_decision
+from .certificates import certificates_known
 from .grading import CENT, AnswerError, clean_response, grade, scaled
 from .models import (
     MAX_QUESTIONS_PER_ATTEMPT,
@@ -56,6 +55,14 @@ from .models import (
     Question,
     QuestionKind,
     QuestionPool,
+)
+from .rows import (
+    AnswerRow,
+    GradingQuestion,
+    answers_stored,
+    answers_write,
+    attempt_write,
+    questions_for_grading,
 )
 from .signals import quiz_graded, quiz_submitted, send_on_commit
 
@@ -189,18 +196,19 @@ def _attempt_event(attempt: Attempt) -> dict:
 # --- Answering ------------------------------------------------------------------------------
 
 
-def _questions_of(attempt: Attempt, *, with_correct: bool = False) -> dict[int, Question]:
-    """The attempt's questions by id. `with_correct`: each also carries `correct_choice_ids`
-    (a set), read by the same statement, for grading."""
-    found = Question.objects.filter(pk__in=attempt.question_ids)
-    if with_correct:
-        found = found.annotate(
-            correct_choice_ids=ArrayAgg("choices__id", filter=Q(choices__is_correct=True), default=Value([]))
-        )
-    return {q.pk: q for q in found}
+def _questions_of(attempt: Attempt) -> dict[int, Question]:
+    """The attempt's questions by id, as model instances (grading by hand keys its rows by them)."""
+    return {q.pk: q for q in Question.objects.filter(pk__in=attempt.question_ids)}
 
 
-def _clean_one(attempt: Attempt, questions: dict[int, Question], key, raw) -> tuple[Question, dict]:
+def _grading_questions(attempt: Attempt) -> dict[int, GradingQuestion]:
+    """The attempt's questions by id, with their correct choices, as plain values (ADR 0201)."""
+    return questions_for_grading(attempt.question_ids)
+
+
+def _clean_one(
+    attempt: Attempt, questions: dict[int, GradingQuestion], key, raw
+) -> tuple[GradingQuestion, dict]:
     """(question, stored response) for one answer sent by the learner; AssessmentError if it is bad."""
     try:
         question = questions[int(key)]
@@ -213,7 +221,7 @@ def _clean_one(attempt: Attempt, questions: dict[int, Question], key, raw) -> tu
         raise AssessmentError(f"Question {attempt.question_ids.index(question.pk) + 1}: {exc}") from exc
 
 
-def _cleaned(attempt: Attempt, questions: dict[int, Question], answers: dict) -> dict[int, dict]:
+def _cleaned(attempt: Attempt, questions: dict[int, GradingQuestion], answers: dict) -> dict[int, dict]:
     """{question id: stored response} for answers sent by the learner; AssessmentError if any is bad."""
     cleaned = {}
     for key, raw in answers.items():
@@ -222,14 +230,9 @@ def _cleaned(attempt: Attempt, questions: dict[int, Question], answers: dict) ->
     return cleaned
 
 
-def _upsert(answers: list[Answer]) -> None:
+def _upsert(attempt: Attempt, answers: list[AnswerRow]) -> None:
     """Write answers in one statement (one row per attempt and question)."""
-    Answer.objects.bulk_create(
-        answers,
-        update_conflicts=True,
-        unique_fields=["attempt", "question"],
-        update_fields=["response", "saved_at", "correct", "points"],
-    )
+    answers_write(attempt.pk, answers)
 
 
 def _lock_open(attempt: Attempt, user) -> Attempt:
@@ -255,7 +258,7 @@ class AnswersSaved:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def _unreadable(question: Question, raw) -> dict | None:
+def _unreadable(question: GradingQuestion, raw) -> dict | None:
     """What is kept of a refused answer so a reload shows it with its error: the text the
     learner typed into a numeric field. Other refusals (a choice not offered) come from a
     tampered page, not from typing, and keep nothing."""
@@ -279,15 +282,15 @@ def answers_save(*, user, attempt: Attempt, answers: dict, now: datetime | None 
         raise AssessmentError("This attempt was already submitted; its answers can no longer change.")
     if attempt.deadline and now > attempt.deadline + DEADLINE_GRACE:
         raise AssessmentError("Time is up: answers given after the deadline are not saved.")
-    questions = _questions_of(attempt)
+    questions = _grading_questions(attempt)
     rows, result = _answer_rows(attempt, questions, answers, now)
-    _upsert(rows)
+    _upsert(attempt, rows)
     return result
 
 
 def _answer_rows(
-    attempt: Attempt, questions: dict[int, Question], answers: dict, now: datetime
-) -> tuple[list[Answer], AnswersSaved]:
+    attempt: Attempt, questions: dict[int, GradingQuestion], answers: dict, now: datetime
+) -> tuple[list[AnswerRow], AnswersSaved]:
     """The rows to store for answers sent by the learner, each checked on its own."""
     rows, saved, errors = [], [], {}
     for key, raw in answers.items():
@@ -298,9 +301,9 @@ def _answer_rows(
             question = questions.get(int(key)) if str(key).isdigit() else None
             kept = _unreadable(question, raw) if question is not None else None
             if kept is not None:
-                rows.append(Answer(attempt=attempt, question_id=question.pk, response=kept, saved_at=now))
+                rows.append(AnswerRow(question.pk, kept, now))
             continue
-        rows.append(Answer(attempt=attempt, question_id=question.pk, response=response, saved_at=now))
+        rows.append(AnswerRow(question.pk, response, now))
         saved.append(question.pk)
     return rows, AnswersSaved(saved=saved, errors=errors)
 
@@ -367,19 +370,19 @@ def attempt_hand_in(
         attempt = _lock_open(attempt, user)
     if attempt.status != AttemptStatus.IN_PROGRESS:
         return HandIn(attempt, False)
-    questions = _questions_of(attempt, with_correct=True)
+    questions = _grading_questions(attempt)
     if attempt.deadline and now > attempt.deadline + DEADLINE_GRACE:
         _finish(attempt, now=now, questions=questions)
         return HandIn(attempt, True)
     rows, checked = _answer_rows(attempt, questions, answers_from_fields(fields, questions), now)
     if checked.errors:
-        _upsert(rows)
+        _upsert(attempt, rows)
         return HandIn(attempt, False, checked)
     _finish(attempt, now=now, questions=questions, fresh={row.question_id: row.response for row in rows})
     return HandIn(attempt, True)
 
 
-def answer_error(question: Question, response: dict) -> str:
+def answer_error(question: Question | GradingQuestion, response: dict) -> str:
     """The sentence to show at a question whose saved answer could not be read ('' if none)."""
     if "typed" in response and "value" not in response:
         try:
@@ -390,7 +393,7 @@ def answer_error(question: Question, response: dict) -> str:
     return ""
 
 
-def answered(question: Question, response: dict) -> bool:
+def answered(question: Question | GradingQuestion, response: dict) -> bool:
     """Whether a saved response answers its question (an unreadable number does not)."""
     kind = question.kind
     if kind in (QuestionKind.SINGLE,):
@@ -416,7 +419,7 @@ def attempt_submit(
     attempt = _lock_open(attempt, user)
     if attempt.status != AttemptStatus.IN_PROGRESS:
         return attempt, False
-    questions = _questions_of(attempt, with_correct=True)
+    questions = _grading_questions(attempt)
     on_time = attempt.deadline is None or now <= attempt.deadline + DEADLINE_GRACE
     fresh = _cleaned(attempt, questions, answers) if answers and on_time else {}
     _finish(attempt, now=now, questions=questions, fresh=fresh)
@@ -427,7 +430,7 @@ def _finish(
     attempt: Attempt,
     *,
     now: datetime,
-    questions: dict[int, Question] | None = None,
+    questions: dict[int, GradingQuestion] | None = None,
     fresh: dict | None = None,
 ) -> None:
     """Close an open attempt and grade its automatic questions (caller holds the row lock).
@@ -435,24 +438,21 @@ def _finish(
     `fresh`: responses sent with the submission, saved now. Answers saved after the
     deadline (and its grace) count as unanswered.
     """
-    questions = questions if questions is not None else _questions_of(attempt, with_correct=True)
+    questions = questions if questions is not None else _grading_questions(attempt)
     fresh = fresh or {}
     deadline = attempt.deadline
     attempt.submitted_at = min(now, deadline) if deadline and now > deadline else now
-    correct_ids = _correct_choice_ids(questions)
     # An answer sent with the hand-in replaces what was stored for its question (the upsert
     # writes every graded field), so only the questions without one are read back.
     unsent = [question_id for question_id in questions if question_id not in fresh]
-    stored = {a.question_id: a for a in attempt.answers.filter(question_id__in=unsent)} if unsent else {}
-    answers: dict[int, Answer] = {}
+    stored = answers_stored(attempt.pk, unsent) if unsent else {}
+    answers: dict[int, AnswerRow] = {}
     needs_person = False
     for item in attempt.questions:
         question = questions.get(item["id"])
         if question is None:  # deleted since the attempt started: counts for nothing
             continue
-        answer = stored.get(question.pk) or Answer(
-            attempt=attempt, question=question, response={}, saved_at=attempt.submitted_at
-        )
+        answer = stored.get(question.pk) or AnswerRow(question.pk, {}, attempt.submitted_at)
         if question.pk in fresh:
             answer.response, answer.saved_at = fresh[question.pk], now
         if deadline and answer.saved_at > deadline + DEADLINE_GRACE:
@@ -463,32 +463,24 @@ def _finish(
             answer.correct, answer.points = grade(
                 question,
                 answer.response,
-                correct_choice_ids=correct_ids.get(question.pk, set()),
+                correct_choice_ids=question.correct_choice_ids,
                 choice_count=len(item["choices"]),
             )
         answers[question.pk] = answer
-    _upsert(list(answers.values()))
     attempt.status = AttemptStatus.SUBMITTED
     send_on_commit(quiz_submitted, sender=Attempt, **_attempt_event(attempt))
-    if needs_person:
-        attempt.save(update_fields=["submitted_at", "status"])
-    else:  # graded at once: one UPDATE writes the hand-in and the grade
+    if needs_person:  # the answers and the hand-in: one statement
+        attempt_write(attempt, ["submitted_at", "status"], answers=answers.values())
+    else:  # graded at once: one statement writes the answers, the hand-in and the grade
         _settle(
-            attempt, graded_by=None, now=now, questions=questions, answers=answers, also_save=["submitted_at"]
+            attempt,
+            graded_by=None,
+            now=now,
+            questions=questions,
+            answers=answers,
+            unsaved=True,
+            also_save=["submitted_at"],
         )
-
-
-def _correct_choice_ids(questions: dict[int, Question]) -> dict[int, set[int]]:
-    """{question id: ids of its correct choices}, from the questions' annotation when they were
-    loaded with it, else read."""
-    if all(hasattr(q, "correct_choice_ids") for q in questions.values()):
-        return {pk: set(q.correct_choice_ids) for pk, q in questions.items()}
-    correct_ids: dict[int, set[int]] = {}
-    for question_id, choice_id in Choice.objects.filter(
-        question_id__in=questions, is_correct=True
-    ).values_list("question_id", "id"):
-        correct_ids.setdefault(question_id, set()).add(choice_id)
-    return correct_ids
 
 
 def _settle(
@@ -496,16 +488,18 @@ def _settle(
     *,
     graded_by,
     now: datetime,
-    questions: dict[int, Question] | None = None,
-    answers: dict[int, Answer] | None = None,
+    questions: dict[int, GradingQuestion] | None = None,
+    answers: dict[int, Answer] | dict[int, AnswerRow] | None = None,
+    unsaved: bool = False,
     also_save: list[str] | None = None,
 ) -> None:
     """Total the points, decide pass/fail, complete the lesson on a pass, tell analytics.
 
     Sets `attempt.question_points` to (points earned, points possible) of its questions, for the
-    sentence that tells the learner their result without loading the answers again."""
+    sentence that tells the learner their result without loading the answers again. `unsaved`:
+    the `answers` given (AnswerRows) are not stored yet, and are written with the grade."""
     assessment = attempt.assessment
-    questions = questions if questions is not None else _questions_of(attempt)
+    questions = questions if questions is not None else _grading_questions(attempt)
     answers = answers if answers is not None else {a.question_id: a for a in attempt.answers.all()}
     raw = Decimal(0)
     raw_max = Decimal(0)
@@ -539,12 +533,17 @@ def _settle(
     attempt.status = AttemptStatus.GRADED
     attempt.graded_by = graded_by
     attempt.graded_at = now
-    attempt.save(
-        update_fields=["score", "max_score", "passed", "status", "graded_by", "graded_at", *(also_save or [])]
+    attempt_write(
+        attempt,
+        ["score", "max_score", "passed", "status", "graded_by", "graded_at", *(also_save or [])],
+        answers=answers.values() if unsaved else (),  # type: ignore[arg-type]
     )
     course = _course_of(attempt)
     if attempt.passed:
-        lesson_complete_graded(user=attempt.user, course=course, lesson_id=assessment.lesson_id)
+        # The door's lock statement also read whether the course issues certificates: the
+        # completed enrollment's check need not ask again (ADR 0201).
+        with certificates_known(course_id=course.pk, enabled=getattr(attempt, "door_certificates", None)):
+            lesson_complete_graded(user=attempt.user, course=course, lesson_id=assessment.lesson_id)
     send_on_commit(
         quiz_graded,
         sender=Attempt,

@@ -224,3 +224,76 @@ def test_the_certificate_task_works_only_inside_the_tenant_it_was_sent_for(learn
         assert certificate.pk == issued
         assert certificate.file.name.startswith("certificates/")
         default_storage.delete(certificate.file.name)
+
+
+def _hand_in_form(course, assessment, learner, in_tenant, *, right=True):
+    """The learner completes the reading and hands the quiz in through the attempt form (the door's
+    locking find, ADR 0201), the on-commit work run; returns the statements of the hand-in."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from assessments.models import Attempt
+
+    from .test_views import _form_data
+
+    reading = next(x for x in course.modules.get().lessons.all() if x.kind == "text")
+    lesson_complete(user=learner, course=course, lesson_id=reading.pk)
+    client = client_for(in_tenant, as_role="learner")
+    client.post(f"/assessments/{course.slug}/lessons/{assessment.lesson_id}/start/")
+    attempt = Attempt.objects.get(user=learner, assessment=assessment)
+    with CaptureQueriesContext(connection) as statements:
+        done = client.post(
+            f"/assessments/{course.slug}/attempts/{attempt.pk}/submit/",
+            {**_form_data(assessment, right=right), "confirm": "1"},
+        )
+    assert done.status_code == 302
+    return [query["sql"] for query in statements.captured_queries]
+
+
+def test_the_form_hand_in_that_completes_the_course_issues_the_certificate(
+    learner, in_tenant, django_capture_on_commit_callbacks
+):
+    """The door's lock statement says whether the course issues certificates; the completed
+    enrollment's check takes its answer instead of asking again, and the certificate comes."""
+    course, _, assessment = make_assessed_course(slug="form-certified")
+    CertificateSettings.objects.create(course=course)
+    enrollment_create(user=learner, course=course)
+    with django_capture_on_commit_callbacks(execute=True):
+        statements = _hand_in_form(course, assessment, learner, in_tenant)
+    assert Enrollment.objects.get(user=learner, course=course).status == EnrollmentStatus.COMPLETED
+    assert Certificate.objects.filter(user=learner, course=course).count() == 1
+    asking = [sql for sql in statements if "assessments_certificatesettings" in sql]
+    assert len(asking) == 1 and "FOR UPDATE OF a" in asking[0]
+
+
+def test_the_form_hand_in_issues_none_when_certificates_are_turned_off(
+    learner, in_tenant, django_capture_on_commit_callbacks
+):
+    course, _, assessment = make_assessed_course(slug="form-uncertified")
+    CertificateSettings.objects.create(course=course, enabled=False)
+    enrollment_create(user=learner, course=course)
+    with django_capture_on_commit_callbacks(execute=True):
+        _hand_in_form(course, assessment, learner, in_tenant)
+    assert Enrollment.objects.get(user=learner, course=course).status == EnrollmentStatus.COMPLETED
+    assert not Certificate.objects.exists()
+
+
+def test_what_the_hand_in_read_about_certificates_holds_only_inside_its_block(learner):
+    """certificates_known answers for its course, in its schema, within its block; nowhere else."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from assessments.certificates import certificates_enabled, certificates_known
+
+    course, _, _ = make_assessed_course(slug="known-block")
+    CertificateSettings.objects.create(course=course)
+    with CaptureQueriesContext(connection) as inside, certificates_known(course_id=course.pk, enabled=False):
+        assert certificates_enabled(course.pk) is False  # what the caller read, not asked
+    assert len(inside.captured_queries) == 0
+    with CaptureQueriesContext(connection) as other:
+        with certificates_known(course_id=course.pk + 1, enabled=False):
+            assert certificates_enabled(course.pk) is True  # another course: asked
+        with certificates_known(course_id=course.pk, enabled=None):
+            assert certificates_enabled(course.pk) is True  # nothing read: asked
+    assert len(other.captured_queries) == 2
+    assert certificates_enabled(course.pk) is True  # after the block: asked again

@@ -20,8 +20,10 @@ from tests.fixtures import client_for
 # read back when every question was sent, and the lesson's completion is one upsert (no
 # savepoints, no get_or_create, no recount). 10 since hooklisten (ADR 0201): which endpoints
 # listen is known in the process, validated by a version read with the routing token, so the
-# two emits ask no query (a process that has not read the tenant's map yet pays one).
-HAND_IN_QUERIES = 10
+# two emits ask no query (a process that has not read the tenant's map yet pays one). 8 since ADR 0202:
+# the answers and the grade are one statement, and the progress upsert also updates the
+# enrollment.
+HAND_IN_QUERIES = 8
 
 
 @pytest.fixture
@@ -73,3 +75,39 @@ def test_another_tenants_learner_cannot_hand_in_the_attempt(started, other_tenan
     connection.set_schema("acme")
     attempt.refresh_from_db()
     assert attempt.status == AttemptStatus.IN_PROGRESS
+
+
+def test_an_attempt_id_no_row_can_have_is_not_found(started):
+    """The door's locking find is plain SQL: an id beyond bigint answers 404, as the ORM did."""
+    client, course, _, assessment, attempt = started
+    form = {**_form_data(assessment), "confirm": "1"}
+    for attempt_id in (2**63, 10**30):
+        answer = client.post(f"/assessments/{course.slug}/attempts/{attempt_id}/submit/", form)
+        assert answer.status_code == 404
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.IN_PROGRESS
+
+
+def test_an_essay_waits_for_a_person_with_its_answers_written_by_the_hand_in(in_tenant):
+    """A quiz with an essay is handed in (answers and status in one statement) and not graded."""
+    from assessments.models import Question
+
+    course, lesson, assessment = make_assessed_course(slug="essay-hand-in")
+    Question.objects.create(assessment=assessment, kind=QuestionKind.ESSAY, prompt="Why?", position=9)
+    enrollment_create(user=get_user_model().objects.get(email="learner@acme.test"), course=course)
+    client = client_for(in_tenant, as_role="learner")
+    client.post(f"/assessments/{course.slug}/lessons/{lesson.pk}/start/")
+    attempt = Attempt.objects.get(user__email="learner@acme.test", assessment=assessment)
+    essay = assessment.questions.get(kind=QuestionKind.ESSAY)
+    form = {**_form_data(assessment), f"q{essay.pk}": "Because.", "confirm": "1"}
+    done = client.post(f"/assessments/{course.slug}/attempts/{attempt.pk}/submit/", form)
+    assert done.status_code == 302
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.SUBMITTED and attempt.submitted_at and attempt.score is None
+    saved = {a.question_id: a for a in Answer.objects.filter(attempt=attempt)}
+    assert len(saved) == assessment.questions.count()
+    assert saved[essay.pk].response == {"text": "Because."} and saved[essay.pk].correct is None
+    assert all(a.correct for pk, a in saved.items() if pk != essay.pk)
+    assert not LessonProgress.objects.filter(
+        lesson_id=lesson.pk, user=attempt.user, status="completed"
+    ).exists()
