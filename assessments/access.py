@@ -18,6 +18,7 @@ from courses.selectors import PublishedLesson, course_get_published
 from enrollments.access import Decision, LessonAccess, access_lesson_in, grading_decision
 
 from .models import Assessment, Attempt, Certificate, CertificateSettings
+from .rows import ATTEMPT_QUESTIONS_SQL, questions_from_json
 
 ASSESSED_KINDS = frozenset({LessonKind.QUIZ, LessonKind.ASSIGNMENT})
 
@@ -87,7 +88,9 @@ def access_attempt(
     it (FOR UPDATE of the attempt alone), for a write that follows (the hand-in, ADR 0116).
     Its assessment and lesson come with it; its course is `course`,
     which the statement matched, so it is not loaded again (`attempt.door_course`); and
-    whether that course issues certificates (`attempt.door_certificates`, ADR 0201)."""
+    what the hand-in reads next, by the same statement (ADR 0201): the attempt's questions for
+    grading (`attempt.door_questions`) and whether that course issues certificates
+    (`attempt.door_certificates`)."""
     if for_grading:
         attempt = (
             Attempt.objects.select_related("user", "assessment__lesson__module__course")
@@ -116,10 +119,11 @@ def _columns(alias: str, model) -> str:
 
 # The statement the ORM made for the locking find (the attempt with its assessment and lesson,
 # matched to the course through the lesson's module, FOR UPDATE OF the attempt alone), written
-# once, plus whether the course issues certificates, which a passing hand-in that completes the
-# enrollment would otherwise ask in a statement of its own (ADR 0201).
+# once, plus what the hand-in that follows would otherwise ask in statements of their own
+# (ADR 0201): the attempt's questions for grading, and whether the course issues certificates.
 _LOCK_SQL = f"""
     SELECT {_columns("a", Attempt)}, {_columns("s", Assessment)}, {_columns("l", Lesson)},
+        {ATTEMPT_QUESTIONS_SQL},
         EXISTS (SELECT 1 FROM {CertificateSettings._meta.db_table} AS cs
                 WHERE cs.course_id = %(course)s AND cs.enabled)
     FROM {Attempt._meta.db_table} AS a
@@ -157,9 +161,10 @@ def _attempt_locked(*, user_id: int, course: Course | None, attempt_id) -> Attem
     a, s = len(Attempt._meta.concrete_fields), len(Assessment._meta.concrete_fields)
     attempt = _instance(Attempt, list(row[:a]))
     assessment = _instance(Assessment, list(row[a : a + s]))
-    assessment.lesson = _instance(Lesson, list(row[a + s : -1]))
+    assessment.lesson = _instance(Lesson, list(row[a + s : -2]))
     attempt.assessment = assessment
     attempt.door_course = course
+    attempt.door_questions = questions_from_json(row[-2])
     attempt.door_certificates = row[-1]
     return attempt
 

@@ -34,6 +34,19 @@ _QUESTIONS_SQL = f"""
     FROM {_Q} AS q WHERE q.id = ANY(%s) ORDER BY q.position, q.id
 """  # noqa: S608 - table names from the models, values as placeholders
 
+# The same questions as one JSON text, for a statement that reads the attempt row (alias `a`)
+# and its questions together: the hand-in's locking find (assessments.access). Numbers as
+# text, so they come back as the same Decimals.
+ATTEMPT_QUESTIONS_SQL = f"""(
+    SELECT json_agg(json_build_array(
+        q.id, q.kind, q.points::text, q.partial_credit, q.correct_true, q.accepted_answers,
+        q.case_sensitive, q.numeric_answer::text, q.tolerance::text,
+        COALESCE((SELECT json_agg(c.id) FROM {_C} AS c WHERE c.question_id = q.id AND c.is_correct), '[]')
+    ) ORDER BY q.position, q.id)::text
+    FROM {_Q} AS q
+    WHERE q.id IN (SELECT (item ->> 'id')::bigint FROM jsonb_array_elements(a.questions) AS item)
+)"""  # noqa: S608 - table names from the models
+
 _ANSWERS_UPSERT_SQL = f"""
     INSERT INTO {_A} AS a (attempt_id, question_id, response, saved_at, correct, points)
     SELECT %s, t.question_id, t.response::jsonb, t.saved_at, t.correct, t.points
@@ -91,6 +104,27 @@ def questions_for_grading(question_ids: list[int]) -> dict[int, GradingQuestion]
             pk, kind, points, partial, true, accepted, case, number, tolerance, frozenset(correct)
         )
         for pk, kind, points, partial, true, accepted, case, number, tolerance, correct in rows
+    }
+
+
+def questions_from_json(text: str | None) -> dict[int, GradingQuestion]:
+    """What ATTEMPT_QUESTIONS_SQL returned, as questions_for_grading returns it."""
+    return {
+        pk: GradingQuestion(
+            pk,
+            kind,
+            Decimal(points),
+            partial,
+            true,
+            accepted,
+            case,
+            None if number is None else Decimal(number),
+            Decimal(tolerance),
+            frozenset(correct),
+        )
+        for pk, kind, points, partial, true, accepted, case, number, tolerance, correct in json.loads(
+            text or "[]"
+        )
     }
 
 

@@ -202,8 +202,10 @@ def _questions_of(attempt: Attempt) -> dict[int, Question]:
 
 
 def _grading_questions(attempt: Attempt) -> dict[int, GradingQuestion]:
-    """The attempt's questions by id, with their correct choices, as plain values (ADR 0201)."""
-    return questions_for_grading(attempt.question_ids)
+    """The attempt's questions by id, with their correct choices, as plain values (ADR 0201):
+    read by the door's locking find when it found the attempt, else now."""
+    found = getattr(attempt, "door_questions", None)
+    return found if found is not None else questions_for_grading(attempt.question_ids)
 
 
 def _clean_one(

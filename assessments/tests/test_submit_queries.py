@@ -20,10 +20,10 @@ from tests.fixtures import client_for
 # read back when every question was sent, and the lesson's completion is one upsert (no
 # savepoints, no get_or_create, no recount). 10 since hooklisten (ADR 0201): which endpoints
 # listen is known in the process, validated by a version read with the routing token, so the
-# two emits ask no query (a process that has not read the tenant's map yet pays one). 8 since ADR 0202:
-# the answers and the grade are one statement, and the progress upsert also updates the
-# enrollment.
-HAND_IN_QUERIES = 8
+# two emits ask no query (a process that has not read the tenant's map yet pays one).
+# 7 since ADR 0202: the answers and the grade are one statement, the progress upsert also
+# updates the enrollment, and the door's locking find brings the questions.
+HAND_IN_QUERIES = 7
 
 
 @pytest.fixture
