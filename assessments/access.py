@@ -88,7 +88,7 @@ def access_attempt(
     it (FOR UPDATE of the attempt alone), for a write that follows (the hand-in, ADR 0116).
     Its assessment and lesson come with it; its course is `course`,
     which the statement matched, so it is not loaded again (`attempt.door_course`); and
-    what the hand-in reads next, by the same statement (ADR 0201): the attempt's questions for
+    what the hand-in reads next, by the same statement (ADR 0202): the attempt's questions for
     grading (`attempt.door_questions`) and whether that course issues certificates
     (`attempt.door_certificates`)."""
     if for_grading:
@@ -120,7 +120,7 @@ def _columns(alias: str, model) -> str:
 # The statement the ORM made for the locking find (the attempt with its assessment and lesson,
 # matched to the course through the lesson's module, FOR UPDATE OF the attempt alone), written
 # once, plus what the hand-in that follows would otherwise ask in statements of their own
-# (ADR 0201): the attempt's questions for grading, and whether the course issues certificates.
+# (ADR 0202): the attempt's questions for grading, and whether the course issues certificates.
 _LOCK_SQL = f"""
     SELECT {_columns("a", Attempt)}, {_columns("s", Assessment)}, {_columns("l", Lesson)},
         {ATTEMPT_QUESTIONS_SQL},
@@ -135,13 +135,26 @@ _LOCK_SQL = f"""
 """  # noqa: S608 - table and column names from the models, values as placeholders
 
 
+# Per model: the attnames of its concrete fields, and (position, converter) for the fields
+# whose values the ORM converts after reading (JSON fields: Django reads jsonb as text).
+_READERS: dict[type, tuple[list[str], list]] = {}
+
+
 def _instance(model, values: list):
     """A model instance from a row of all its concrete columns, converted as the ORM would."""
-    fields = model._meta.concrete_fields
-    for index, field in enumerate(fields):
-        for convert in field.get_db_converters(connection):
-            values[index] = convert(values[index], None, connection)
-    return model.from_db(connection.alias, [f.attname for f in fields], values)
+    reader = _READERS.get(model)
+    if reader is None:
+        fields = model._meta.concrete_fields
+        converters = [
+            (index, convert)
+            for index, field in enumerate(fields)
+            for convert in field.get_db_converters(connection)
+        ]
+        reader = _READERS[model] = ([f.attname for f in fields], converters)
+    names, converters = reader
+    for index, convert in converters:
+        values[index] = convert(values[index], None, connection)
+    return model.from_db(connection.alias, names, values)
 
 
 def _attempt_locked(*, user_id: int, course: Course | None, attempt_id) -> Attempt | None:

@@ -93,6 +93,9 @@ def learner_state_ahead(request, tenant) -> list[str]:
 
 
 def _forget(schema: str, keys: list[str]) -> None:
+    if connection.schema_name == schema:  # still on that tenant after commit (the usual case)
+        cache.delete_many(keys)
+        return
     with schema_context(schema):
         cache.delete_many(keys)
 
