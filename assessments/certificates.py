@@ -49,7 +49,7 @@ def normalize_code(text: str) -> str:
 
 
 # (schema, course id, enabled) that a statement of the running transaction already read: the
-# hand-in's lock statement reads it beside the attempt (ADR 0201), so the completed
+# hand-in's lock statement reads it beside the attempt (ADR 0202), so the completed
 # enrollment's post_save need not ask again. Set only around that one call.
 _known: ContextVar[tuple[str, int, bool] | None] = ContextVar("certificates_known", default=None)
 

@@ -2,7 +2,7 @@
 
 A hand-in of a 20-question quiz built about 60 model instances (the questions, the answers
 twice) and compiled five ORM statements whose compilation cost more than running them
-(ADR 0201). These are the same statements written once, with table and column names taken
+(ADR 0202). These are the same statements written once, with table and column names taken
 from the models, values as placeholders. What they return is what grading reads: a
 `GradingQuestion` per question, an `AnswerRow` per answer; nothing here is cached.
 """

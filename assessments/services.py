@@ -202,7 +202,7 @@ def _questions_of(attempt: Attempt) -> dict[int, Question]:
 
 
 def _grading_questions(attempt: Attempt) -> dict[int, GradingQuestion]:
-    """The attempt's questions by id, with their correct choices, as plain values (ADR 0201):
+    """The attempt's questions by id, with their correct choices, as plain values (ADR 0202):
     read by the door's locking find when it found the attempt, else now."""
     found = getattr(attempt, "door_questions", None)
     return found if found is not None else questions_for_grading(attempt.question_ids)
@@ -543,7 +543,7 @@ def _settle(
     course = _course_of(attempt)
     if attempt.passed:
         # The door's lock statement also read whether the course issues certificates: the
-        # completed enrollment's check need not ask again (ADR 0201).
+        # completed enrollment's check need not ask again (ADR 0202).
         with certificates_known(course_id=course.pk, enabled=getattr(attempt, "door_certificates", None)):
             lesson_complete_graded(user=attempt.user, course=course, lesson_id=assessment.lesson_id)
     send_on_commit(

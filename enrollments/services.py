@@ -269,7 +269,7 @@ def lesson_complete_graded(*, user, course: Course, lesson_id: int) -> LessonPro
 
     The grade is a fact once given, so the access policy is not asked again here; people
     without an enrollment that opens lessons (staff trying a quiz) record nothing.
-    Two statements (ADR 0201): the enrollment locked; then one statement that completes the
+    Two statements (ADR 0202): the enrollment locked; then one statement that completes the
     progress row, counts the other completed required lessons and updates the enrollment
     from that count (what `_touch` writes).
     """

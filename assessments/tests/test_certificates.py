@@ -228,7 +228,7 @@ def test_the_certificate_task_works_only_inside_the_tenant_it_was_sent_for(learn
 
 def _hand_in_form(course, assessment, learner, in_tenant, *, right=True):
     """The learner completes the reading and hands the quiz in through the attempt form (the door's
-    locking find, ADR 0201), the on-commit work run; returns the statements of the hand-in."""
+    locking find, ADR 0202), the on-commit work run; returns the statements of the hand-in."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

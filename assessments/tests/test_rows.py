@@ -1,4 +1,4 @@
-"""The hand-in's plain-SQL reads give grading the same values the ORM's did (ADR 0201)."""
+"""The hand-in's plain-SQL reads give grading the same values the ORM's did (ADR 0202)."""
 
 from __future__ import annotations
 
