@@ -208,6 +208,16 @@ def _grading_questions(attempt: Attempt) -> dict[int, GradingQuestion]:
     return found if found is not None else questions_for_grading(attempt.question_ids)
 
 
+def _offered(attempt: Attempt) -> dict[int, list[int]]:
+    """{question id: the ids of the choices it was offered with}, made once per attempt instance
+    (a scan of the attempt's questions for each answer grew with the square of their number)."""
+    offered = getattr(attempt, "_offered_choices", None)
+    if offered is None:
+        offered = {item["id"]: item["choices"] for item in attempt.questions}
+        attempt._offered_choices = offered
+    return offered
+
+
 def _clean_one(
     attempt: Attempt, questions: dict[int, GradingQuestion], key, raw
 ) -> tuple[GradingQuestion, dict]:
@@ -216,7 +226,7 @@ def _clean_one(
         question = questions[int(key)]
     except (KeyError, ValueError, TypeError):
         raise AssessmentError("That question is not part of this attempt.") from None
-    choice_ids = next(item["choices"] for item in attempt.questions if item["id"] == question.pk)
+    choice_ids = _offered(attempt)[question.pk]
     try:
         return question, clean_response(kind=question.kind, raw=raw, choice_ids=choice_ids)
     except AnswerError as exc:
