@@ -222,11 +222,10 @@ def run() -> dict:
             "in the form body with form=attempt&confirm=1 (the attempt form, hand-in confirmed), a "
             "different learner's open attempt each time; saved, graded, passed, lesson completed; "
             "answered 302",
-            "queries_per_hand_in": "11 statements in one request (bench.profile_request quiz), of which SET "
-            "search_path, the cold session user's SELECT, BEGIN and COMMIT are 4 and the webhook listener "
-            "lookups 3; 3 more when a webhook endpoint listens to lesson.completed (message, delivery, "
-            "due); was 15 (ADR 0202), 29 before ADR 0116. "
-            "assessments/tests/test_submit_queries.py pins 9 (HAND_IN_QUERIES, was 12)",
+            "queries_per_hand_in": "8 statements in one request (bench.profile_request quiz), of which SET "
+            "search_path, the cold session user's SELECT, BEGIN and COMMIT are 4; 3 more when a webhook "
+            "endpoint listens to lesson.completed (message, delivery, due); was 12 (ADR 0202), 29 before "
+            "ADR 0116. assessments/tests/test_submit_queries.py pins 7 (HAND_IN_QUERIES, was 10)",
             "load_average_1_5_15": {
                 "before": [round(x, 2) for x in load_before],
                 "after": [round(x, 2) for x in os.getloadavg()],
