@@ -6,6 +6,7 @@ a reload (issue #13, ADR 0205). The course is committed in tenant `acme` and del
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection
@@ -58,8 +59,17 @@ def _shown(page) -> list[list[str]]:
     )
 
 
+@contextmanager
 def _posted(page):
-    return page.expect_response(lambda r: "/builder/" in r.url and r.request.method == "POST")
+    """Wait for the builder's POST and then for its swap to settle: the page moves the focus
+    when it settles, so a next step taken before that would land on the wrong element."""
+    page.evaluate(
+        "() => { window.__builderSettled = false; document.body.addEventListener("
+        "'htmx:afterSettle', () => { window.__builderSettled = true; }, {once: true}); }"
+    )
+    with page.expect_response(lambda r: "/builder/" in r.url and r.request.method == "POST") as response:
+        yield response
+    page.wait_for_function("() => window.__builderSettled === true")
 
 
 def _row(page, title: str):

@@ -93,16 +93,8 @@ class Claimed:
     duration_ms: int = 0
 
 
-# These deliveries, if due and free (the fast path of one delivery, a retry, a sweep's batch).
-_CLAIM_IDS_SQL = """
-WITH claimed AS (
-    UPDATE webhooks_webhookdelivery AS d SET claimed_until = %(hold)s
-    FROM webhooks_webhookendpoint AS e
-    WHERE d.id = ANY(%(ids)s) AND e.id = d.endpoint_id AND e.is_active
-      AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= %(now)s
-      AND (d.claimed_until IS NULL OR d.claimed_until < %(now)s)
-    RETURNING d.id, d.message_id, d.endpoint_id, d.status, d.attempts
-)
+# What sending needs of the deliveries a claim's `claimed` clause took (both claims end with it).
+_READ_CLAIMED = """
 SELECT c.id, c.status, c.attempts, m.id, m.msg_id, m.body,
        e.id, e.url, e.secret, e.previous_secret, e.previous_secret_expires_at, e.failures_in_a_row
 FROM claimed AS c
@@ -111,9 +103,22 @@ JOIN webhooks_webhookendpoint AS e ON e.id = c.endpoint_id
 ORDER BY c.id
 """
 
+# These deliveries, if due and free (the fast path of one delivery, a retry, a sweep's batch).
+_CLAIM_IDS = """
+WITH claimed AS (
+    UPDATE webhooks_webhookdelivery AS d SET claimed_until = %(hold)s
+    FROM webhooks_webhookendpoint AS e
+    WHERE d.id = ANY(%(ids)s) AND e.id = d.endpoint_id AND e.is_active
+      AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= %(now)s
+      AND (d.claimed_until IS NULL OR d.claimed_until < %(now)s)
+    RETURNING d.id, d.message_id, d.endpoint_id, d.status, d.attempts
+)
+"""
+_CLAIM_IDS_SQL = _CLAIM_IDS + _READ_CLAIMED
+
 # The tenant's next due, free deliveries, oldest first. SKIP LOCKED: drains running at once
 # (threads, processes) each take rows the others are not taking, and none waits for another.
-_CLAIM_DUE_SQL = """
+_CLAIM_DUE = """
 WITH picked AS (
     SELECT d.id FROM webhooks_webhookdelivery AS d
     JOIN webhooks_webhookendpoint AS e ON e.id = d.endpoint_id AND e.is_active
@@ -127,13 +132,8 @@ WITH picked AS (
     FROM picked WHERE d.id = picked.id
     RETURNING d.id, d.message_id, d.endpoint_id, d.status, d.attempts
 )
-SELECT c.id, c.status, c.attempts, m.id, m.msg_id, m.body,
-       e.id, e.url, e.secret, e.previous_secret, e.previous_secret_expires_at, e.failures_in_a_row
-FROM claimed AS c
-JOIN webhooks_webhookmessage AS m ON m.id = c.message_id
-JOIN webhooks_webhookendpoint AS e ON e.id = c.endpoint_id
-ORDER BY c.id
 """
+_CLAIM_DUE_SQL = _CLAIM_DUE + _READ_CLAIMED
 
 
 def _hold(now, count: int):
