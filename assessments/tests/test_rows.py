@@ -26,35 +26,27 @@ def attempt(in_tenant):
     return course, learner, attempt_start(user=learner, course=course, assessment=assessment)
 
 
+# What grading reads of a question, by the same names on a model and on a plain row.
+_GRADED = (
+    "pk",
+    "kind",
+    "points",
+    "partial_credit",
+    "correct_true",
+    "accepted",
+    "case_sensitive",
+    "numeric_answer",
+    "tolerance",
+)
+
+
 def _as_orm_read(question: Question) -> tuple:
     correct = frozenset(question.choices.filter(is_correct=True).values_list("id", flat=True))
-    return (
-        question.pk,
-        question.kind,
-        question.points,
-        question.partial_credit,
-        question.correct_true,
-        question.accepted,
-        question.case_sensitive,
-        question.numeric_answer,
-        question.tolerance,
-        correct,
-    )
+    return (*(getattr(question, name) for name in _GRADED), correct)
 
 
 def _as_read(question) -> tuple:
-    return (
-        question.pk,
-        question.kind,
-        question.points,
-        question.partial_credit,
-        question.correct_true,
-        question.accepted,
-        question.case_sensitive,
-        question.numeric_answer,
-        question.tolerance,
-        question.correct_choice_ids,
-    )
+    return (*(getattr(question, name) for name in _GRADED), question.correct_choice_ids)
 
 
 def test_both_reads_of_the_questions_match_the_models(attempt):
