@@ -270,3 +270,20 @@ def test_a_conflict_in_the_panel_names_who_changed_it_and_overwrite_saves(tenant
     response = client.post(_edit(course, lesson.pk), _form(loaded, title="Late", overwrite="2"), **HTMX)
     assert response.status_code == 409
     assert Lesson.objects.get(pk=lesson.pk).title == "Admin's title"
+
+
+def test_the_editor_partial_and_a_save_cost_a_few_queries(
+    tenant, course, lesson, django_assert_max_num_queries
+):
+    """The panel reads the course through the door and one lesson: no query per module or lesson
+    (the search path is the third)."""
+    client = client_for(tenant, as_role="admin")
+    client.get(_edit(course, lesson.pk), **HTMX)
+    with django_assert_max_num_queries(3):
+        assert client.get(_edit(course, lesson.pk), **HTMX).status_code == 200
+    # The door, the lesson, then the service: savepoint, the locked row, the module check,
+    # the update, the audit row.
+    with django_assert_max_num_queries(9):
+        assert (
+            client.post(_edit(course, lesson.pk), _form(lesson, title="Counted"), **HTMX).status_code == 200
+        )
