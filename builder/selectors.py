@@ -13,6 +13,7 @@ from datetime import datetime
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from accounts.models import AuditEntry
 from courses.models import Course, Lesson, LessonKind, Module
 from courses.snapshots import snapshot_of
 from media_delivery.models import AssetKind, AssetStatus, MediaAsset, TranscodeStatus
@@ -214,3 +215,27 @@ def curriculum_tree(course: Course) -> Tree:
         published=course.published_revision_id is not None,
         unpublished_changes=unpublished,
     )
+
+
+@dataclass(frozen=True)
+class LessonChange:
+    """Who last changed a lesson's content and when, for the editor's conflict line."""
+
+    name: str
+    at: datetime
+
+
+def lesson_last_change(lesson: Lesson) -> LessonChange:
+    """The newest `lesson.updated` audit row of the lesson (its `updated_at` if there is none)."""
+    entry = (
+        AuditEntry.objects.filter(
+            target_type="courses.lesson", target_id=str(lesson.pk), action="lesson.updated"
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if entry is None:
+        return LessonChange(name="someone", at=lesson.updated_at)
+    name = entry.actor.get_full_name() if entry.actor else (entry.actor_email or "someone")
+    return LessonChange(name=name, at=entry.created_at)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<slug:slug>/modules/<int:module_id>/lessons/", views.lesson_add, name="lesson_add"),
     path("<slug:slug>/modules/<int:module_id>/lessons/order/", views.lesson_order, name="lesson_order"),
     path("<slug:slug>/lessons/<int:lesson_id>/", views.lesson_rename, name="lesson_rename"),
+    path("<slug:slug>/lessons/<int:lesson_id>/edit/", views.lesson_editor, name="lesson_editor"),
     path("<slug:slug>/lessons/<int:lesson_id>/archive/", views.lesson_archive, name="lesson_archive"),
     path("<slug:slug>/lessons/<int:lesson_id>/restore/", views.lesson_unarchive, name="lesson_restore"),
 ]

@@ -17,11 +17,14 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.utils import timezone
+from django.utils.timesince import timesince
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import DomainError, Forbidden, InvalidRequest, NotFound
 from courses.models import Course, Lesson, LessonKind, Module
 from courses.services import (
+    LessonChanged,
     lesson_create,
     lesson_delete,
     lesson_move,
@@ -36,7 +39,8 @@ from courses.services import (
 )
 from enrollments.access import access_course_as_staff
 
-from .selectors import curriculum_tree
+from .forms import LessonEditForm
+from .selectors import curriculum_tree, lesson_last_change
 
 #: The largest id PostgreSQL's integer columns hold; a larger number names no row.
 MAX_ID = 2**31 - 1
@@ -91,7 +95,13 @@ def _context(course: Course, *, can_edit: bool) -> dict:
 @login_required
 def builder_page(request: HttpRequest, slug: str) -> HttpResponse:
     course, can_edit = _course(request, slug)
-    response = render(request, "builder/page.html", _context(course, can_edit=can_edit))
+    context = _context(course, can_edit=can_edit)
+    # ?lesson=<id> opens its editor beside the tree: the row's link without JavaScript.
+    wanted = request.GET.get("lesson", "")
+    if wanted.isascii() and wanted.isdigit() and int(wanted) <= MAX_ID:
+        lesson = _lesson(course, int(wanted))
+        context["editor"] = _editor(lesson, can_edit=can_edit, form=_loaded_form(lesson))
+    response = render(request, "builder/page.html", context)
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -254,3 +264,100 @@ def lesson_unarchive(request: HttpRequest, slug: str, lesson_id: int) -> HttpRes
         )
 
     return _write(request, slug, change)
+
+
+# --- the lesson editor beside the tree ------------------------------------------------
+
+
+def _ago(moment) -> str:
+    seconds = (timezone.now() - moment).total_seconds()
+    return "just now" if seconds < 60 else f"{timesince(moment)} ago"
+
+
+def _loaded_form(lesson: Lesson) -> LessonEditForm:
+    initial = {name: getattr(lesson, name) for name in LessonEditForm.LESSON_FIELDS}
+    return LessonEditForm(initial=initial | {"version": lesson.version})
+
+
+def _editor(
+    lesson: Lesson,
+    *,
+    can_edit: bool,
+    form: LessonEditForm,
+    state: str = "",
+    error: str = "",
+    conflict: dict | None = None,
+) -> dict:
+    has_body = lesson.kind == LessonKind.TEXT
+    names = [name for name in LessonEditForm.LESSON_FIELDS if has_body or name != "body"]
+    return {
+        "lesson": lesson,
+        "form": form,
+        "can_edit": can_edit and not lesson.is_deleted,
+        "has_body": has_body,
+        "field_errors": [(name, form.errors.get(name, [])) for name in names],
+        "state": state,
+        "error": error,
+        "conflict": conflict,
+    }
+
+
+def _editor_response(
+    request: HttpRequest, course: Course, editor: dict, *, status: int = 200
+) -> HttpResponse:
+    """The panel (a GET), or its changed parts as out-of-band swaps (a save: the form the
+    person is typing in is never replaced, so no keystroke is lost); without htmx, the page."""
+    if not request.headers.get("HX-Request"):
+        if request.method == "POST" and status == 200:
+            url = reverse("builder:page", args=[course.slug])
+            return HttpResponseRedirect(f"{url}?lesson={editor['lesson'].pk}")
+        context = _context(course, can_edit=editor["can_edit"]) | {"editor": editor}
+        template = "builder/page.html"
+    else:
+        context = {"course": course, "editor": editor}
+        template = "builder/_editor_saved.html" if request.method == "POST" else "builder/_editor.html"
+    response = render(request, template, context, status=status)
+    response["Cache-Control"] = "private, no-store"
+    # Like the tree's answers: the page swaps a refusal only when it carries this header.
+    response["X-Builder-Editor"] = "1"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def lesson_editor(request: HttpRequest, slug: str, lesson_id: int) -> HttpResponse:
+    """The lesson's editor (GET), and its saves (POST, from autosave or Overwrite)."""
+    course, can_edit = _course(request, slug)
+    lesson = _lesson(course, lesson_id)
+    if request.method == "GET":
+        return _editor_response(
+            request, course, _editor(lesson, can_edit=can_edit, form=_loaded_form(lesson))
+        )
+    form = LessonEditForm(request.POST)
+    if not can_edit:
+        try:
+            access_course_as_staff(user=request.user, slug=slug, need="edit")
+        except Forbidden as refusal:
+            editor = _editor(lesson, can_edit=False, form=form, error=refusal.message)
+            return _editor_response(request, course, editor, status=refusal.status)
+    if not form.is_valid():
+        editor = _editor(lesson, can_edit=True, form=form, error="Not saved: correct the fields marked.")
+        return _editor_response(request, course, editor, status=400)
+    try:
+        lesson = lesson_update(
+            actor=request.user,
+            lesson=lesson,
+            version=form.loaded_version(),
+            **form.lesson_fields(with_body=lesson.kind == LessonKind.TEXT),
+        )
+    except LessonChanged as changed:
+        change = lesson_last_change(lesson)
+        conflict = {"name": change.name, "ago": _ago(change.at), "version": changed.current_version}
+        editor = _editor(lesson, can_edit=True, form=form, error=changed.message, conflict=conflict)
+        return _editor_response(request, course, editor, status=changed.status)
+    except DomainError as error:
+        if error.field in form.fields:
+            form.add_error(error.field, error.message)
+        editor = _editor(lesson, can_edit=True, form=form, error=f"Not saved: {error.message}")
+        return _editor_response(request, course, editor, status=error.status)
+    editor = _editor(lesson, can_edit=True, form=_loaded_form(lesson), state="saved")
+    return _editor_response(request, course, editor)

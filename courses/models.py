@@ -240,6 +240,9 @@ class Lesson(Authored, DripFields):
         related_name="unlocks",
         help_text="Lessons of this course the learner must complete before this one opens.",
     )
+    # Counts the edits of the lesson's content (not its place): an editor sends the version it
+    # loaded, and a save over a newer one is refused instead of silently winning (ADR 0205).
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["position", "id"]

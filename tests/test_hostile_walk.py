@@ -177,6 +177,7 @@ KNOWN_TENANT_ROUTES = (
         "builder/<slug:slug>/modules/<int:module_id>/lessons/",
         "builder/<slug:slug>/modules/<int:module_id>/lessons/order/",
         "builder/<slug:slug>/lessons/<int:lesson_id>/",
+        "builder/<slug:slug>/lessons/<int:lesson_id>/edit/",
         "builder/<slug:slug>/lessons/<int:lesson_id>/archive/",
         "builder/<slug:slug>/lessons/<int:lesson_id>/restore/",
     }
@@ -273,6 +274,10 @@ HOSTILE_FORMS = [
         # The builder's reorder lists (ids, comma-separated).
         "module_ids": "1,x,-5," + LONG,
         "lesson_ids": "99999999999999999999,1",
+        # The builder's lesson editor.
+        "version": "99999999999999999999",
+        "overwrite": "-1",
+        "duration_minutes": "1e999",
     },
 ]
 HOSTILE_JSON = [

@@ -283,3 +283,21 @@ def test_an_admin_lists_revisions_and_restores_one(tenant, admin_key):
     assert restored.json()["title"] != "Renamed"
     other = client.post(f"/api/v1/authoring/courses/{course.pk}/revisions/99999999/restore")
     assert other.status_code == 404
+
+
+def test_a_lesson_patch_with_a_stale_version_is_409_and_changes_nothing(tenant, admin_key):
+    course = _in(tenant, make_course, slug="api-versions", modules=1, lessons=1)
+    lesson = _in(tenant, lambda: Lesson.objects.get(module__course=course))
+    client = api_client(tenant, admin_key)
+    url = f"/api/v1/authoring/lessons/{lesson.pk}"
+    first = client.patch(url, {"title": "First", "version": 1}, content_type="application/json")
+    assert first.status_code == 200 and first.json()["version"] == 2
+    stale = client.patch(url, {"title": "Second", "version": 1}, content_type="application/json")
+    assert stale.status_code == 409
+    assert stale.json()["code"] == "lesson_changed" and stale.json()["field"] == "version"
+    assert _in(tenant, lambda: Lesson.objects.values_list("title", "version").get(pk=lesson.pk)) == (
+        "First",
+        2,
+    )
+    # Without a version the patch applies as before.
+    assert client.patch(url, {"title": "Third"}, content_type="application/json").json()["version"] == 3

@@ -78,6 +78,8 @@ class LessonDraft(Schema):
     drip_days: int | None
     drip_at: datetime | None
     deleted: bool
+    #: Counts the lesson's content edits; send it back in a PATCH to refuse a save over a newer one.
+    version: int
 
 
 class ModuleDraft(Schema):
@@ -150,6 +152,8 @@ class LessonPatch(Schema):
     drip_days: int | None = None
     drip_at: datetime | None = None
     module_id: int | None = None
+    #: The version the client read: a 409 `lesson_changed` if the lesson was changed since.
+    version: int | None = None
 
 
 class Order(Schema):
@@ -193,6 +197,7 @@ def _lesson(lesson: Lesson) -> dict:
         "drip_days": lesson.drip_days,
         "drip_at": lesson.drip_at,
         "deleted": lesson.is_deleted,
+        "version": lesson.version,
     }
 
 
@@ -467,7 +472,8 @@ def lesson_edit(request: HttpRequest, lesson_id: int, body: LessonPatch):
         if target is None:
             raise InvalidRequest("Move a lesson only to a module of the same course.", field="module_id")
         fields["module"] = target
-    return _lesson(lesson_update(actor=request.user, lesson=lesson, **fields))
+    version = fields.pop("version", None)
+    return _lesson(lesson_update(actor=request.user, lesson=lesson, version=version, **fields))
 
 
 @router.delete("/authoring/lessons/{lesson_id}", response={200: LessonDraft, **PROBLEMS})

@@ -6,7 +6,7 @@ authoring rows itself. Import from here: `from courses.services import course_cr
 """
 
 from .categories import CATEGORY_FIELDS, category_create, category_delete, category_restore, category_update
-from .common import CourseError, _require_admin, _require_editor, next_position
+from .common import CourseError, LessonChanged, _require_admin, _require_editor, next_position
 from .curriculum import (
     LESSON_FIELDS,
     MODULE_FIELDS,
@@ -53,6 +53,7 @@ __all__ = [
     "MODULE_FIELDS",
     "OTHER_COURSE_LESSON",
     "CourseError",
+    "LessonChanged",
     "_require_admin",
     "_require_editor",
     "category_create",

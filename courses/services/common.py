@@ -22,6 +22,17 @@ class CourseError(DomainError):
         self.problems = problems or [message]
 
 
+class LessonChanged(CourseError):
+    """A save over a version of the lesson that is no longer the stored one (ADR 0205)."""
+
+    status = 409
+    code = "lesson_changed"
+
+    def __init__(self, message: str, *, current_version: int) -> None:
+        super().__init__(message, field="version")
+        self.current_version = current_version
+
+
 def _require_editor(actor, course: Course) -> None:
     if actor is None or not may_edit(actor, course):
         raise CourseError(

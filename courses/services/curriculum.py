@@ -10,7 +10,15 @@ from accounts.audit import audit_record
 
 from ..models import Course, Lesson, LessonKind, Module
 from ..permissions import may_edit
-from .common import CourseError, _require_editor, apply_fields, next_position, not_found, values_of
+from .common import (
+    CourseError,
+    LessonChanged,
+    _require_editor,
+    apply_fields,
+    next_position,
+    not_found,
+    values_of,
+)
 
 #: What an author sets on a module and on a lesson; the parent and position have their own services.
 MODULE_FIELDS = frozenset({"title", "summary", "drip_days", "drip_at"})
@@ -91,6 +99,10 @@ def lesson_save(*, actor, lesson: Lesson, moved: bool = False) -> Lesson:
         lesson.position = next_position(
             Lesson.objects.alive().filter(module_id=lesson.module_id).exclude(pk=lesson.pk)
         )
+    if lesson.pk is not None:
+        # A whole-row save may change the content: an editor holding the old version must reload.
+        stored = Lesson.objects.select_for_update().filter(pk=lesson.pk).values_list("version", flat=True)
+        lesson.version = (stored.first() or 0) + 1
     lesson.save()
     return lesson
 
@@ -275,13 +287,23 @@ def lesson_create(*, actor, module: Module, title: str, kind: str = LessonKind.T
 
 
 @transaction.atomic
-def lesson_update(*, actor, lesson: Lesson, **fields) -> Lesson:
-    """Change a lesson's own fields; `module=` moves it (see `lesson_move`). `before` from the database."""
+def lesson_update(*, actor, lesson: Lesson, version: int | None = None, **fields) -> Lesson:
+    """Change a lesson's own fields; `module=` moves it (see `lesson_move`). `before` from the database.
+
+    `version` is the one the editor loaded: when the lesson was changed since, the save is
+    refused (`LessonChanged`) rather than silently replacing the other person's edit. The row
+    is locked first, so two saves of the same version cannot both pass. A change of content
+    counts the version up; a move alone does not.
+    """
     target = fields.pop("module", None)
     stored = Lesson.objects.select_for_update().select_related("module__course").get(pk=lesson.pk)
     _require_editor(actor, stored.module.course)
     if stored.is_deleted or stored.module.is_deleted:
         raise CourseError("This lesson is deleted; restore it before changing it.")
+    if version is not None and version != stored.version:
+        raise LessonChanged(
+            "Someone changed this lesson after you opened it.", current_version=stored.version
+        )
     _require_title(fields, required=False)
     if target is not None and target.pk != stored.module_id:
         _check_move(actor=actor, lesson=lesson, module=target)
@@ -290,8 +312,10 @@ def lesson_update(*, actor, lesson: Lesson, **fields) -> Lesson:
         _move(actor=actor, lesson=lesson, stored_module_id=stored.module_id, module=target)
     lesson.module_id = target.pk if target is not None else stored.module_id
     before, after = _changed(stored, lesson, fields)
+    lesson.version = stored.version
     if after:
-        lesson.save(update_fields=[*after, "updated_at"])
+        lesson.version = stored.version + 1
+        lesson.save(update_fields=[*after, "version", "updated_at"])
         audit_record(actor=actor, action="lesson.updated", target=lesson, before=before, after=after)
     return lesson
 

@@ -150,6 +150,8 @@ def revision_restore(*, actor, revision: CourseRevision) -> CourseRevision:
                 setattr(lesson, field, item[field])
             lesson.video.name = item.get("video") or ""
             lesson.document.name = item.get("document") or ""
+            if lesson.pk is not None:
+                lesson.version += 1  # restored content: an open editor must reload
             lesson.save()
             kept_lessons.add(lesson.pk)
     now = timezone.now()

@@ -342,3 +342,28 @@ def test_lesson_reorder_and_its_refusals(admin):
     assert _ids(first.lessons) == [c, a, b]
     row = _audit("module.lessons_reordered", first)
     assert row.before == [a, b, c] and row.after == [c, a, b]
+
+
+# --- the lesson's version (ADR 0205) ---------------------------------------------------------
+
+
+def test_every_edit_of_a_lessons_content_counts_its_version_up(admin):
+    from courses.services import LessonChanged, course_publish, lesson_save, revision_restore
+
+    course = make_course(slug="versions", modules=1, lessons=1)
+    lesson = Lesson.objects.get(module__course=course)
+    assert lesson.version == 1
+    lesson_update(actor=admin, lesson=lesson, body="Changed")
+    assert Lesson.objects.get(pk=lesson.pk).version == 2
+    lesson.title = "Saved whole"
+    lesson_save(actor=admin, lesson=lesson)
+    assert Lesson.objects.get(pk=lesson.pk).version == 3
+    course_publish(actor=admin, course=course)
+    revision_restore(actor=admin, revision=course.revisions.get(number=1))
+    restored = Lesson.objects.get(pk=lesson.pk)
+    assert (restored.title, restored.version) == ("Lesson 1.1", 4)
+    before = list(AuditEntry.objects.values_list("pk", flat=True))
+    with pytest.raises(LessonChanged):
+        lesson_update(actor=admin, lesson=restored, version=3, title="Stale")
+    assert Lesson.objects.get(pk=lesson.pk).title == "Lesson 1.1"
+    assert list(AuditEntry.objects.values_list("pk", flat=True)) == before

@@ -2,7 +2,8 @@
 // htmx request that answers with the whole tree re-rendered, so this file only (1) makes the
 // lists sortable by drag and drop (SortableJS), (2) offers the same moves from the keyboard
 // (Alt+ArrowUp/Down on a focused row), (3) posts the new order, and (4) after each swap puts
-// focus back where the person was and says what happened in the aria-live region.
+// focus back where the person was and says what happened in the aria-live region; (5) saves
+// the lesson editor beside the tree by itself (autosave, below).
 (function () {
   "use strict";
   var root = document.querySelector("[data-builder]");
@@ -112,13 +113,16 @@
   // swapped in like a success. Anything else (a sign-in page, a 404 page, a 500) is not.
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     var xhr = event.detail.xhr;
-    if (xhr.getResponseHeader("X-Builder-Tree")) {
+    if (xhr.getResponseHeader("X-Builder-Tree") || xhr.getResponseHeader("X-Builder-Editor")) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
       if (offline) offline.hidden = true;
     } else {
       event.detail.shouldSwap = false;
       pending = null;
+      if (editorSave(event.detail)) {
+        editorState("Not saved (the server answered " + xhr.status + "); your text is kept.", "error");
+      }
       if (offline) {
         offline.textContent = xhr.status === 404
           ? "This course is no longer open to you here. Reload the page."
@@ -130,13 +134,25 @@
 
   document.body.addEventListener("htmx:afterRequest", function () { busy = false; });
 
-  document.body.addEventListener("htmx:sendError", function () {
+  document.body.addEventListener("htmx:sendError", function (event) {
     pending = null;
+    if (editorSave(event.detail)) {
+      editorState("Not saved: the server could not be reached; your text is kept.", "error");
+    }
     if (offline) { offline.textContent = "The server could not be reached; nothing was changed."; offline.hidden = false; }
   });
 
   // Every swap on this page replaces the tree.
-  document.body.addEventListener("htmx:afterSettle", function () {
+  document.body.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "builder-editor") {
+      // A lesson opened (or reloaded) in the editor: put the person in it.
+      var heading = document.getElementById("builder-editor-heading");
+      if (heading) heading.focus();
+      return;
+    }
+    // The editor's saves swap only its status, version and errors: the tree stays as it is.
+    if (target && target.id !== "builder-tree") return;
     var tree = document.getElementById("builder-tree");
     if (!tree) return;
     makeSortable(tree);
@@ -153,6 +169,80 @@
       error.focus();
     }
     say(sentence);
+  });
+
+  // --- the lesson editor beside the tree: autosave ---------------------------------------
+  // A save starts 800 ms after typing stops, and at once when a field loses focus or a box is
+  // ticked. One save at a time: changes made meanwhile are saved when it is answered, with
+  // the version it brought back (else the editor would conflict with its own save). While a
+  // conflict is shown nothing is saved until the person picks Reload or Overwrite.
+  var AUTOSAVE_DELAY = 800;
+  var timer = null;
+  var saving = false;
+  var again = false;
+
+  // By its address, not its element: Overwrite's button is replaced by the answer it brings.
+  function editorSave(detail) {
+    var config = detail && detail.requestConfig;
+    return Boolean(config && config.verb === "post" && /\/lessons\/\d+\/edit\/$/.test(config.path));
+  }
+
+  function editorForm() {
+    var form = document.getElementById("builder-editor-form");
+    return form && form.hasAttribute("data-autosave") ? form : null;
+  }
+
+  function editorState(text, state) {
+    var status = document.getElementById("builder-editor-status");
+    if (!status) return;
+    status.textContent = text;
+    status.dataset.state = state;
+  }
+
+  function autosave() {
+    var form = editorForm();
+    window.clearTimeout(timer);
+    timer = null;
+    if (!form || !form.dataset.dirty) return;
+    if (form.querySelector("[data-conflict]")) return;
+    if (saving) { again = true; return; }
+    delete form.dataset.dirty;
+    htmx.trigger(form, "builder:autosave");
+  }
+
+  root.addEventListener("input", function (event) {
+    var form = editorForm();
+    if (!form || event.target.form !== form) return;
+    form.dataset.dirty = "1";
+    if (!form.querySelector("[data-conflict]")) editorState("Unsaved changes", "dirty");
+    window.clearTimeout(timer);
+    timer = window.setTimeout(autosave, AUTOSAVE_DELAY);
+  });
+
+  // "change" comes when a text field with a new value loses focus, and when a box is ticked.
+  root.addEventListener("change", function (event) {
+    var form = editorForm();
+    if (form && event.target.form === form) { form.dataset.dirty = "1"; autosave(); }
+  });
+
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    if (!editorSave(event.detail)) return;
+    var form = editorForm();
+    // A Save click or Overwrite sends everything typed so far: no separate autosave is due.
+    if (form) { window.clearTimeout(timer); delete form.dataset.dirty; }
+    saving = true;
+    editorState("Saving…", "saving");
+  });
+
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    if (!editorSave(event.detail)) return;
+    saving = false;
+    var form = editorForm();
+    if (form && (again || form.dataset.dirty)) {
+      again = false;
+      form.dataset.dirty = "1";
+      autosave();
+    }
   });
 
   makeSortable(document.getElementById("builder-tree"));
