@@ -118,3 +118,20 @@ def test_env_example_sets_nothing_until_a_line_is_uncommented():
         line for line in (ROOT / ".env.example").read_text().splitlines() if re.match(r"^\s*[A-Z_]+=", line)
     ]
     assert active == [], "write new settings in .env.example as '# NAME=default'"
+
+
+def test_every_folder_with_tests_is_collected_by_make_test():
+    """`make test` collects pytest's testpaths only: a new app's tests outside them never run."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    pytest_options = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    skipped = {".venv", "node_modules", ".data", ".git", "staticfiles"}
+    with_tests = {
+        folder.name
+        for folder in root.iterdir()
+        if folder.is_dir() and folder.name not in skipped and next(folder.rglob("test_*.py"), None)
+    }
+    missing = with_tests - set(pytest_options["testpaths"])
+    assert not missing, f"tests outside pyproject's testpaths: {sorted(missing)}"
