@@ -39,6 +39,11 @@ def main() -> None:
         page.screenshot(path=str(OUT / "acme-admin-course-builder.png"), full_page=True)
         page.goto(f"http://acme.localhost:{port}/builder/workplace-safety-essentials/")
         page.screenshot(path=str(OUT / "acme-builder-curriculum.png"), full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.get_by_role("link", name="Hazards, risks and controls").first.click()
+        page.wait_for_selector("#builder-editor")
+        page.screenshot(path=str(OUT / "acme-builder-editor.png"))
+        page.set_viewport_size({"width": 1200, "height": 720})
 
         learner = browser.new_context(viewport={"width": 1200, "height": 760}).new_page()
         learner.goto(f"http://acme.localhost:{port}/accounts/login/")
