@@ -38,9 +38,7 @@ def user_get_cached(user_id):
         return None
     key = user_cache_key(user_id)
     try:
-        found, user = readahead.take(key)  # read beside the routing token (ADR 0190)
-        if not found:
-            user = cache.get(key)
+        user = readahead.get(key)  # read beside the routing token (ADR 0190) when it was
     except Exception:
         logger.warning("accounts.user_cache_unavailable", exc_info=True)
         return User._default_manager.filter(pk=user_id).first()

@@ -53,22 +53,29 @@ class SessionStore(cached_db.SessionStore):
         super().delete(session_key)
 
 
+def _cookie_session_key(request) -> str | None:
+    """The request's session cookie if it has the shape of a key Django makes, else None."""
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
+    return session_key if _SESSION_KEY_SHAPE.fullmatch(session_key) else None
+
+
+def _user_hint(tenant, session_key: str | None) -> int | None:
+    return None if session_key is None else _session_user.get((tenant.schema_name, session_key))
+
+
 def session_user_hint(request, tenant) -> int | None:
     """The user id this process last saw in the request's session, or None (a hint for read-ahead
     providers: whoever uses it checks it against the user the session really holds)."""
-    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
-    if not _SESSION_KEY_SHAPE.fullmatch(session_key):
-        return None
-    return _session_user.get((tenant.schema_name, session_key))
+    return _user_hint(tenant, _cookie_session_key(request))
 
 
 def session_keys_ahead(request, tenant) -> list[str]:
     """The session's entry, and its user's when this process has seen the session before."""
-    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
-    if not _SESSION_KEY_SHAPE.fullmatch(session_key):
+    session_key = _cookie_session_key(request)
+    if session_key is None:
         return []
     keys = [cached_db.KEY_PREFIX + session_key]
-    user_id = session_user_hint(request, tenant)
+    user_id = _user_hint(tenant, session_key)
     if user_id is not None:
         keys.append(user_cache_key(user_id))
     return keys

@@ -89,6 +89,12 @@ def take(key: str):
         return False, None
 
 
+def get(key: str):
+    """What `cache.get(key)` answers, from what was read ahead when it was (then no round trip)."""
+    found, value = take(key)
+    return value if found else cache.get(key)
+
+
 def forget(key: str | None = None) -> None:
     """Forget `key` of the active schema (after writing it), or everything when key is None."""
     values = getattr(_state, "values", None)

@@ -30,10 +30,8 @@ _local = LocalLRU("course_lookup", 2048)
 
 
 def courses_version() -> int:
-    found, version = readahead.take(VERSION_KEY)  # read beside the routing token (ADR 0190)
-    if not found:
-        version = cache.get(VERSION_KEY)
-    return _version_or_made(version)
+    # Read beside the routing token (ADR 0190) when it was.
+    return _version_or_made(readahead.get(VERSION_KEY))
 
 
 def version_key_ahead(request, tenant) -> list[str]:

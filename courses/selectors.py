@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 from django.core.cache import cache
+from django.core.validators import slug_re
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -61,9 +60,6 @@ def category_list_for_catalog() -> list[Category]:
     )
 
 
-_SLUG = re.compile(r"[-a-zA-Z0-9_]+")  # what SlugField (not allow_unicode) accepts
-
-
 def course_get_published(*, slug: str, version: int | None = None) -> Course:
     """A course learners can know about (published or archived, not deleted); 404 otherwise.
 
@@ -72,7 +68,7 @@ def course_get_published(*, slug: str, version: int | None = None) -> Course:
     """
     # A slug no course can have (too long, or not a slug: the API's path parameters take any
     # text) names nothing: answer before it becomes a cache key.
-    if len(slug) > Course._meta.get_field("slug").max_length or not _SLUG.fullmatch(slug):
+    if len(slug) > Course._meta.get_field("slug").max_length or not slug_re.match(slug):
         raise Http404("No such course.")
     # Every learner page and media request asks this: the per-process layer saves a GET (ADR 0052).
     course = cached_copy("published", lambda: _course_published_or_none(slug), slug, version=version)

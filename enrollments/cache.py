@@ -38,9 +38,7 @@ def learner_badges(*, user, load) -> dict:
 
     Forgotten with the learner's state on every enrollment write (learner_state_changed)."""
     key = badges_key(user.pk)
-    found, badges = readahead.take(key)
-    if not found:
-        badges = cache.get(key)
+    badges = readahead.get(key)
     if badges is None:
         badges = load()
         cache.set(key, badges, STATE_SECONDS)
